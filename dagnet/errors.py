@@ -1,0 +1,158 @@
+"""Everything dagnet reports to a person: problems found in files, and the errors that carry them.
+
+A :class:`Problem` is one finding about one place in a file: a stable code, a severity, the JSON
+pointer of the place, its line and column in the text where known, and a one-sentence message.
+Problems are collected, never raised one by one, so that a person sees every mistake at once.
+
+The exception tree::
+
+    DagnetError                 anything dagnet reports as the user's to fix (exit code 1)
+     ├─ GraphFileError          a graph file that cannot be read or is not a valid dagnet graph
+     ├─ DataError               a data file or array that does not fit the graph
+     └─ TrainingError           a run that cannot go on (for example, a loss that is not finite)
+
+This module imports nothing else from dagnet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+CODES: dict[str, str] = {
+    # reading the file
+    "DAG001": "the file cannot be read",
+    "DAG002": "the file is not UTF-8 text",
+    "DAG003": "the text is not JSON",
+    "DAG004": "a key appears twice in one JSON object",
+    "DAG005": "format_version is missing, not supported, or newer than this dagnet",
+    # the structure of the document
+    "DAG010": "a value has the wrong type",
+    "DAG011": "an unknown key",
+    "DAG012": "a required key is missing",
+    "DAG013": "a number is not finite",
+    "DAG014": "a unit id has characters that are not allowed",
+    "DAG015": "a value is outside its allowed range or choices",
+    # the network the document describes
+    "DAG020": "an unknown activation",
+    "DAG021": "two units share an id",
+    "DAG022": "an edge names a unit that does not exist",
+    "DAG023": "the same edge appears twice",
+    "DAG024": "an edge from a unit to itself",
+    "DAG025": "an edge into an input unit",
+    "DAG026": "an activation or bias on an input unit",
+    "DAG027": "no input unit",
+    "DAG028": "no output unit",
+    "DAG029": "a cycle",
+    # data
+    "DAG040": "the data file cannot be read",
+    "DAG041": "a data column is missing",
+    "DAG042": "a data column names no input or output unit",
+    "DAG043": "a data value is not a finite number",
+    "DAG044": "data columns or rows have different lengths",
+    "DAG045": "the data has no rows",
+    "DAG046": "no data was given",
+    "DAG047": "a data column appears twice",
+    # warnings: the file is valid, but probably not what was meant
+    "DAG101": "a unit that no input reaches",
+    "DAG102": "a unit that reaches no output",
+}
+"""Every problem code dagnet reports, with what it means. Codes are stable across versions."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about one place in a file.
+
+    Attributes
+    ----------
+    code : str
+        Stable identifier of the rule, e.g. ``"DAG007"``; listed in the README.
+    message : str
+        One sentence saying what was expected and what was found.
+    pointer : str or None
+        JSON pointer (RFC 6901) of the place, e.g. ``"/edges/3/target"``; ``None`` for the file
+        as a whole.
+    severity : {"error", "warning"}
+    line, column : int or None
+        1-based position in the JSON text, filled in by the loader when the text is known.
+    """
+
+    code: str
+    message: str
+    pointer: str | None = None
+    severity: Severity = "error"
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def at(self, line: int | None, column: int | None) -> Problem:
+        """The same problem, placed at a line and column."""
+        return replace(self, line=line, column=column)
+
+    def format(self, file: str | None = None) -> str:
+        """``FILE:LINE:COL: /json/pointer: message``, leaving out the parts that are unknown."""
+        place = [str(file)] if file is not None else []
+        if self.line is not None:
+            place += [str(self.line), str(self.column or 1)]
+        head = ":".join(place)
+        parts = [head] if head else []
+        if self.pointer is not None:
+            parts.append(self.pointer or "/")
+        kind = "warning: " if self.severity == "warning" else ""
+        parts.append(f"{kind}{self.message} [{self.code}]")
+        return ": ".join(parts)
+
+
+class DagnetError(Exception):
+    """Base of every error that is the user's to fix; the command line exits with 1."""
+
+
+class GraphFileError(DagnetError):
+    """A graph file that cannot be read, or that breaks the rules of the format.
+
+    Parameters
+    ----------
+    file : str or None
+        The file's path as the user named it, ``None`` for a graph built in memory.
+    problems : sequence of Problem
+        Every problem found, warnings included.
+    """
+
+    def __init__(self, file: str | None, problems: Sequence[Problem]) -> None:
+        self.file = file
+        self.problems = tuple(problems)
+        errors = [p for p in self.problems if p.is_error]
+        lines = [p.format(file) for p in errors]
+        super().__init__("\n".join(lines) if lines else f"{file}: invalid graph")
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.is_error)
+
+
+class DataError(DagnetError):
+    """Data that does not fit the graph: a missing column, a bad value, ragged rows.
+
+    Parameters
+    ----------
+    code : str
+        The problem code, one of :data:`CODES`.
+    message : str
+        One sentence naming the file, the column and the row where they are known.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        assert code in CODES, code
+        super().__init__(message)
+        self.code = code
+
+
+class TrainingError(DagnetError):
+    """A training run that cannot go on, such as one whose loss stopped being finite."""

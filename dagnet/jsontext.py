@@ -1,0 +1,183 @@
+"""JSON text → Python values, with the positions a person needs to find a mistake.
+
+Parsing uses the standard library's C decoder, so a large graph loads fast. Positions are only
+needed for messages, so they are recovered afterwards, on demand, by :class:`Positions`: a small
+scanner that walks the (already valid) text once and maps every JSON pointer to the line and
+column where that member starts. The scanner keeps an explicit stack, so deep nesting cannot
+exhaust Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Any
+
+from dagnet.errors import Problem
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_SCALAR = re.compile(
+    r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity"
+)
+
+
+def pointer(*parts: str | int) -> str:
+    """The JSON pointer (RFC 6901) of a path of keys and indices; ``""`` is the whole document."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@dataclass
+class ParsedText:
+    """A parsed document, with the findings the standard decoder would have kept quiet about."""
+
+    value: Any
+    has_duplicate_keys: bool
+    has_non_finite_literals: bool
+
+
+class JSONTextError(ValueError):
+    """Text that is not JSON; carries the problem with its line and column."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def parse(text: str) -> ParsedText:
+    """Parse JSON text, noting duplicate keys and ``NaN``/``Infinity`` literals.
+
+    Raises
+    ------
+    JSONTextError
+        When the text is not JSON, or is nested too deeply for the decoder.
+    """
+    flags = {"duplicates": False, "non_finite": False}
+
+    def object_from_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            flags["duplicates"] = True
+        return obj
+
+    def non_finite(literal: str) -> float:
+        flags["non_finite"] = True
+        return math.nan if literal == "NaN" else math.copysign(math.inf, -(literal[0] == "-"))
+
+    if not text.strip():
+        raise JSONTextError(Problem("DAG003", "the file is empty; expected a JSON object"))
+    try:
+        value = json.loads(text, object_pairs_hook=object_from_pairs, parse_constant=non_finite)
+    except json.JSONDecodeError as exc:
+        problem = Problem("DAG003", _syntax_message(exc), line=exc.lineno, column=exc.colno)
+        raise JSONTextError(problem) from None
+    except RecursionError:
+        problem = Problem("DAG003", "the JSON is nested too deeply to read", line=1, column=1)
+        raise JSONTextError(problem) from None
+    return ParsedText(value, flags["duplicates"], flags["non_finite"])
+
+
+def _syntax_message(exc: json.JSONDecodeError) -> str:
+    before = exc.doc[: exc.pos].rstrip()
+    if before.endswith(",") and exc.doc[exc.pos : exc.pos + 1] in ("}", "]"):
+        return f"invalid JSON: trailing comma before '{exc.doc[exc.pos]}'"
+    return f"invalid JSON: {exc.msg[0].lower()}{exc.msg[1:]}"
+
+
+class Positions:
+    """Where each member of a valid JSON text starts, by JSON pointer.
+
+    For an object member the position is that of its key (where a person looks); for an array
+    element, that of the value. A pointer that names nothing in the text (a missing key) falls
+    back to its nearest ancestor that exists.
+
+    Examples
+    --------
+    >>> p = Positions('{"units": [\\n  {"id": "x"}]}')
+    >>> p.line_column("/units/0/id")
+    (2, 4)
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._line_starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+        self.member_start: dict[str, int] = {}
+        self.value_span: dict[str, tuple[int, int]] = {}
+        self.duplicate_keys: list[tuple[str, int]] = []  # (pointer, offset of the repeated key)
+        self._scan()
+
+    def line_column(self, ptr: str | None) -> tuple[int, int]:
+        """1-based line and column of the member at ``ptr`` or of its nearest existing ancestor."""
+        offset = self.member_start.get(self._existing(ptr or ""), 0)
+        return self.offset_line_column(offset)
+
+    def offset_line_column(self, offset: int) -> tuple[int, int]:
+        index = bisect_right(self._line_starts, offset) - 1
+        return index + 1, offset - self._line_starts[index] + 1
+
+    def source(self, ptr: str) -> str | None:
+        """The exact text of the value at ``ptr`` (e.g. ``1e400``), if it exists."""
+        span = self.value_span.get(ptr)
+        return self._text[span[0] : span[1]] if span else None
+
+    def _existing(self, ptr: str) -> str:
+        while ptr and ptr not in self.member_start:
+            ptr = ptr[: ptr.rfind("/")]
+        return ptr
+
+    def _ws(self, i: int) -> int:
+        return _WHITESPACE.match(self._text, i).end()  # type: ignore[union-attr]
+
+    def _scan(self) -> None:
+        text = self._text
+        # A frame: [pointer of the container, its closing character, next index, keys seen, start].
+        stack: list[list[Any]] = []
+        i = self._ws(0)
+        here, start = "", i
+        while True:
+            self.member_start.setdefault(here, start)
+            char = text[i]
+            if char in "{[":
+                closing = "}" if char == "{" else "]"
+                value_start, i = i, self._ws(i + 1)
+                if text[i] == closing:
+                    self.value_span[here] = (value_start, i + 1)
+                    i += 1
+                else:
+                    stack.append([here, closing, 0, set(), value_start])
+                    here, start, i = self._enter_member(stack[-1], i)
+                    continue
+            elif char == '"':
+                end = json.decoder.scanstring(text, i + 1)[1]
+                self.value_span[here], i = (i, end), end
+            else:
+                match = _SCALAR.match(text, i)
+                assert match, f"not valid JSON at offset {i}"
+                self.value_span[here], i = (i, match.end()), match.end()
+            # The value is complete: close containers until one has another member.
+            while stack:
+                frame = stack[-1]
+                i = self._ws(i)
+                if text[i] == ",":
+                    here, start, i = self._enter_member(frame, self._ws(i + 1))
+                    break
+                self.value_span[frame[0]] = (frame[4], i + 1)
+                stack.pop()
+                i += 1
+            else:
+                return
+
+    def _enter_member(self, frame: list[Any], i: int) -> tuple[str, int, int]:
+        parent, closing, index, seen = frame[0], frame[1], frame[2], frame[3]
+        frame[2] += 1
+        if closing == "]":
+            return f"{parent}/{index}", i, i
+        key, after_key = json.decoder.scanstring(self._text, i + 1)
+        child = parent + pointer(key)
+        if key in seen:
+            self.duplicate_keys.append((child, i))
+        seen.add(key)
+        colon = self._ws(after_key)
+        return child, i, self._ws(colon + 1)
