@@ -1,0 +1,181 @@
+"""The table of activations: each name with its function f(s) and exact derivative f'(s).
+
+Every function is a numba-compiled scalar, so the same arithmetic serves the compiled kernels
+(:mod:`dagnet.kernels`, which dispatch on a unit's activation code) and the plain-Python reference
+engine (:mod:`dagnet.reference`, which calls them by name). The formulas are written to stay
+finite for any finite s: no ``exp`` of a large positive number is ever taken.
+
+Where f is not differentiable (relu and leaky_relu at s = 0), f'(0) is the slope on the left.
+This module imports nothing else from dagnet.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from numba import njit
+
+
+@njit(cache=True)
+def identity(s: float) -> float:
+    return s
+
+
+@njit(cache=True)
+def identity_derivative(s: float) -> float:
+    return 1.0
+
+
+@njit(cache=True)
+def sigmoid(s: float) -> float:
+    if s >= 0.0:
+        return 1.0 / (1.0 + math.exp(-s))
+    e = math.exp(s)
+    return e / (1.0 + e)
+
+
+@njit(cache=True)
+def sigmoid_derivative(s: float) -> float:
+    z = sigmoid(s)
+    return z * (1.0 - z)
+
+
+@njit(cache=True)
+def tanh(s: float) -> float:
+    return math.tanh(s)
+
+
+@njit(cache=True)
+def tanh_derivative(s: float) -> float:
+    z = math.tanh(s)
+    return 1.0 - z * z
+
+
+@njit(cache=True)
+def relu(s: float) -> float:
+    return s if s > 0.0 else 0.0
+
+
+@njit(cache=True)
+def relu_derivative(s: float) -> float:
+    return 1.0 if s > 0.0 else 0.0
+
+
+LEAKY_SLOPE = 0.01
+
+
+@njit(cache=True)
+def leaky_relu(s: float) -> float:
+    return s if s > 0.0 else LEAKY_SLOPE * s
+
+
+@njit(cache=True)
+def leaky_relu_derivative(s: float) -> float:
+    return 1.0 if s > 0.0 else LEAKY_SLOPE
+
+
+@njit(cache=True)
+def elu(s: float) -> float:
+    return s if s > 0.0 else math.expm1(s)
+
+
+@njit(cache=True)
+def elu_derivative(s: float) -> float:
+    return 1.0 if s > 0.0 else math.exp(s)
+
+
+@njit(cache=True)
+def softplus(s: float) -> float:
+    # ln(1 + e^s) = max(s, 0) + ln(1 + e^-|s|), which cannot overflow.
+    return max(s, 0.0) + math.log1p(math.exp(-abs(s)))
+
+
+@njit(cache=True)
+def softplus_derivative(s: float) -> float:
+    return sigmoid(s)
+
+
+@njit(cache=True)
+def gaussian(s: float) -> float:
+    return math.exp(-s * s)
+
+
+@njit(cache=True)
+def gaussian_derivative(s: float) -> float:
+    return -2.0 * s * math.exp(-s * s)
+
+
+@njit(cache=True)
+def sin(s: float) -> float:
+    return math.sin(s)
+
+
+@njit(cache=True)
+def sin_derivative(s: float) -> float:
+    return math.cos(s)
+
+
+Scalar = Callable[[float], float]
+
+ACTIVATIONS: dict[str, tuple[Scalar, Scalar]] = {
+    "identity": (identity, identity_derivative),
+    "sigmoid": (sigmoid, sigmoid_derivative),
+    "tanh": (tanh, tanh_derivative),
+    "relu": (relu, relu_derivative),
+    "leaky_relu": (leaky_relu, leaky_relu_derivative),
+    "elu": (elu, elu_derivative),
+    "softplus": (softplus, softplus_derivative),
+    "gaussian": (gaussian, gaussian_derivative),
+    "sin": (sin, sin_derivative),
+}
+"""name → (f, f'); the order gives each activation its code in a compiled plan."""
+
+CODES: dict[str, int] = {name: code for code, name in enumerate(ACTIVATIONS)}
+
+# The codes as constants the compiled dispatch below can branch on.
+IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTPLUS, GAUSSIAN, SIN = range(9)
+
+
+@njit(cache=True)
+def activate(code: int, s: float) -> float:
+    """f(s) for the activation with this code."""
+    if code == SIGMOID:
+        return sigmoid(s)
+    if code == TANH:
+        return tanh(s)
+    if code == RELU:
+        return relu(s)
+    if code == LEAKY_RELU:
+        return leaky_relu(s)
+    if code == ELU:
+        return elu(s)
+    if code == SOFTPLUS:
+        return softplus(s)
+    if code == GAUSSIAN:
+        return gaussian(s)
+    if code == SIN:
+        return sin(s)
+    return identity(s)
+
+
+@njit(cache=True)
+def derivative(code: int, s: float) -> float:
+    """f'(s) for the activation with this code."""
+    if code == SIGMOID:
+        return sigmoid_derivative(s)
+    if code == TANH:
+        return tanh_derivative(s)
+    if code == RELU:
+        return relu_derivative(s)
+    if code == LEAKY_RELU:
+        return leaky_relu_derivative(s)
+    if code == ELU:
+        return elu_derivative(s)
+    if code == SOFTPLUS:
+        return softplus_derivative(s)
+    if code == GAUSSIAN:
+        return gaussian_derivative(s)
+    if code == SIN:
+        return sin_derivative(s)
+    return identity_derivative(s)

@@ -1,0 +1,259 @@
+"""Network: a compiled Plan plus its parameters, with forward, gradients and to_graph.
+
+The library speaks in the graph file's order: arrays of inputs and outputs have one column per
+input and output unit as they appear in the file, and weights and biases follow the file's edges
+and units. Inside, parameters live in the Plan's order (edges sorted by target), the order the
+kernels read them in; the conversion happens only at this boundary.
+
+Missing weights are initialised from a seed with a fan-in/fan-out (Glorot) scheme adapted to
+single edges: w_{i→j} ~ U(−a, a) with a = √(6 / (fan_in(j) + fan_out(i))), drawn for every edge in
+file order from ``numpy.random.default_rng([seed, 0])``; missing biases are 0.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from dagnet import kernels
+from dagnet.errors import DataError
+from dagnet.losses import LOSSES
+from dagnet.plan import Plan, compile_plan
+from dagnet.schema import Graph
+
+Array = NDArray[np.float64]
+
+INIT_STREAM = 0
+"""Which ``default_rng([seed, stream])`` stream initialises weights (shuffling uses 1)."""
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Every unit's net input s and output z for a batch, as (N, units) in file unit order."""
+
+    unit_ids: tuple[str, ...]
+    s: Array
+    z: Array
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """∂E/∂w per edge and ∂E/∂b per unit (file order; 0 for inputs), with the mean loss E."""
+
+    loss: float
+    weights: Array
+    biases: Array
+
+
+class Network:
+    """A graph compiled for computation, with its weights and biases as float64 arrays.
+
+    Parameters
+    ----------
+    graph : Graph
+        A validated graph (see :func:`dagnet.load_graph`); it is checked again and compiled.
+    seed : int, optional
+        Seeds the initialisation of missing weights. Defaults to ``graph.training.seed``; if
+        neither is given and a weight is missing, a seed is drawn and kept in :attr:`seed`.
+
+    Examples
+    --------
+    >>> import numpy as np, dagnet
+    >>> graph = dagnet.Graph.model_validate({"format_version": 1,
+    ...     "units": [{"id": "x", "role": "input"}, {"id": "y", "role": "output"}],
+    ...     "edges": [{"source": "x", "target": "y", "weight": 2.0}]})
+    >>> dagnet.Network(graph).forward(np.array([[1.0], [3.0]]))
+    array([[2.],
+           [6.]])
+    """
+
+    def __init__(self, graph: Graph, *, seed: int | None = None, loss: str | None = None) -> None:
+        self.graph = graph
+        self.plan: Plan = compile_plan(graph)
+        training = graph.training
+        self.loss_name = loss or (training.loss if training else "squared_error")
+        self.seed = seed if seed is not None else (training.seed if training else None)
+        if self.seed is None and any(edge.weight is None for edge in graph.edges):
+            self.seed = secrets.randbelow(2**31)
+        self.weight, self.bias = self._initial_parameters()
+
+    # The graph file's view
+
+    @property
+    def unit_ids(self) -> tuple[str, ...]:
+        return tuple(unit.id for unit in self.graph.units)
+
+    @property
+    def input_ids(self) -> tuple[str, ...]:
+        return tuple(unit.id for unit in self.graph.units if unit.role == "input")
+
+    @property
+    def output_ids(self) -> tuple[str, ...]:
+        return tuple(unit.id for unit in self.graph.units if unit.role == "output")
+
+    @property
+    def edges(self) -> tuple[tuple[str, str], ...]:
+        return tuple((edge.source, edge.target) for edge in self.graph.edges)
+
+    @property
+    def weights(self) -> Array:
+        """w per edge, in the file's edge order (a copy)."""
+        weights = np.empty_like(self.weight)
+        weights[self.plan.edge_file_index] = self.weight
+        return weights
+
+    @weights.setter
+    def weights(self, values: ArrayLike) -> None:
+        values = self._parameter_array(values, len(self.graph.edges), "weights")
+        self.weight[:] = values[self.plan.edge_file_index]
+
+    @property
+    def biases(self) -> Array:
+        """b per unit, in the file's unit order (a copy; 0 for inputs)."""
+        biases = np.empty_like(self.bias)
+        biases[self.plan.unit_file_index] = self.bias
+        return biases
+
+    @biases.setter
+    def biases(self, values: ArrayLike) -> None:
+        values = self._parameter_array(values, len(self.graph.units), "biases")
+        self.bias[:] = values[self.plan.unit_file_index]
+        self.bias[: self.plan.n_inputs] = 0.0
+
+    def forward(self, inputs: ArrayLike) -> Array:
+        """ŷ for a batch: ``inputs`` (N, input units) → (N, output units)."""
+        _, z = self.evaluate(unit_major(inputs, self.input_ids, "inputs"))
+        return z[self.plan.output_positions].T.copy()
+
+    def trace(self, inputs: ArrayLike) -> Trace:
+        """Every unit's s and z for a batch, in file unit order."""
+        s, z = self.evaluate(unit_major(inputs, self.input_ids, "inputs"))
+        order = np.argsort(self.plan.unit_file_index)
+        return Trace(self.unit_ids, s[order].T.copy(), z[order].T.copy())
+
+    def loss(self, inputs: ArrayLike, targets: ArrayLike) -> float:
+        """The mean loss E over a batch."""
+        x = unit_major(inputs, self.input_ids, "inputs")
+        y = unit_major(targets, self.output_ids, "targets")
+        return self.mean_loss(self.evaluate(x)[1], y)
+
+    def gradients(self, inputs: ArrayLike, targets: ArrayLike) -> Gradients:
+        """∂E/∂w and ∂E/∂b, E being the mean loss over the batch, by backpropagation.
+
+        Examples
+        --------
+        >>> import numpy as np, dagnet
+        >>> graph = dagnet.Graph.model_validate({"format_version": 1,
+        ...     "units": [{"id": "x", "role": "input"}, {"id": "y", "role": "output"}],
+        ...     "edges": [{"source": "x", "target": "y", "weight": 2.0}]})
+        >>> g = dagnet.Network(graph).gradients([[1.0]], [[0.5]])  # ŷ − y = 1.5, z_x = 1
+        >>> g.loss, g.weights, g.biases
+        (1.125, array([1.5]), array([0. , 1.5]))
+        """
+        x = unit_major(inputs, self.input_ids, "inputs")
+        y = unit_major(targets, self.output_ids, "targets")
+        loss, weight_gradient, bias_gradient = self.backpropagate(*self.evaluate(x), y)
+        weights = np.empty_like(weight_gradient)
+        weights[self.plan.edge_file_index] = weight_gradient
+        biases = np.empty_like(bias_gradient)
+        biases[self.plan.unit_file_index] = bias_gradient
+        return Gradients(loss, weights, biases)
+
+    # The engine's view: unit-major arrays in Plan order, no copies beyond the state
+
+    def evaluate(self, x: Array) -> tuple[Array, Array]:
+        """Forward pass for unit-major inputs ``x`` (input units, N): s and z as (units, N)."""
+        plan = self.plan
+        s = np.empty((plan.n_units, x.shape[1]), dtype=self.weight.dtype)
+        z = np.empty_like(s)
+        z[: plan.n_inputs] = x
+        s[: plan.n_inputs] = x
+        kernels.forward(
+            plan.in_start, plan.in_source, plan.activation, plan.n_inputs,
+            self.weight, self.bias, s, z,
+        )  # fmt: skip
+        return s, z
+
+    def mean_loss(self, z: Array, y: Array) -> float:
+        """The mean loss E of the outputs in state ``z`` against unit-major targets ``y``."""
+        return float(LOSSES[self.loss_name][0](z[self.plan.output_positions], y).mean())
+
+    def backpropagate(self, s: Array, z: Array, y: Array) -> tuple[float, Array, Array]:
+        """Mean loss, ∂E/∂w (Plan edge order) and ∂E/∂b (Plan unit order) for targets ``y``."""
+        plan = self.plan
+        y_hat = z[plan.output_positions]
+        output_error = np.ascontiguousarray(LOSSES[self.loss_name][1](y_hat, y))
+        delta = np.empty_like(s)
+        weight_gradient = np.empty_like(self.weight)
+        bias_gradient = np.empty_like(self.bias)
+        kernels.backward(
+            plan.in_start, plan.in_source, plan.out_start, plan.out_target, plan.out_edge,
+            plan.activation, plan.n_inputs, plan.output_slot,
+            self.weight, s, z, output_error, delta, weight_gradient, bias_gradient,
+        )  # fmt: skip
+        return self.mean_loss(z, y), weight_gradient, bias_gradient
+
+    def to_graph(self) -> Graph:
+        """The graph file model with every weight, bias and activation written out."""
+        weights, biases = self.weights.tolist(), self.biases.tolist()
+        units = [
+            unit
+            if unit.role == "input"
+            else unit.model_copy(
+                update={"activation": unit.effective_activation, "bias": biases[index]}
+            )
+            for index, unit in enumerate(self.graph.units)
+        ]
+        edges = [
+            edge.model_copy(update={"weight": weights[index]})
+            for index, edge in enumerate(self.graph.edges)
+        ]
+        return self.graph.model_copy(update={"units": units, "edges": edges})
+
+    # Helpers
+
+    def _initial_parameters(self) -> tuple[Array, Array]:
+        plan, graph = self.plan, self.graph
+        file_weights = np.array(
+            [np.nan if e.weight is None else e.weight for e in graph.edges], dtype=np.float64
+        )
+        missing = np.isnan(file_weights)
+        if missing.any():
+            target = plan.edge_target
+            fan_in = np.diff(plan.in_start)[target]
+            fan_out = np.diff(plan.out_start)[plan.in_source]
+            limit = np.sqrt(6.0 / (fan_in + fan_out))[np.argsort(plan.edge_file_index)]
+            draw = np.random.default_rng([self.seed, INIT_STREAM]).uniform(-1.0, 1.0, len(missing))
+            file_weights[missing] = (draw * limit)[missing]
+        file_biases = np.array([unit.bias or 0.0 for unit in graph.units], dtype=np.float64)
+        weight = np.ascontiguousarray(file_weights[plan.edge_file_index])
+        bias = np.ascontiguousarray(file_biases[plan.unit_file_index])
+        return weight, bias
+
+    def _parameter_array(self, values: ArrayLike, length: int, name: str) -> Array:
+        array = np.asarray(values, dtype=np.float64)
+        if array.shape != (length,):
+            raise ValueError(f"{name} must have shape ({length},), got {array.shape}")
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name} must be finite")
+        return array
+
+
+
+def unit_major(values: ArrayLike, ids: tuple[str, ...], what: str) -> Array:
+    """Example-major ``values`` (N, len(ids)) as the engine's unit-major (len(ids), N) array."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 1 and len(ids) == 1:
+        array = array[:, None]
+    if array.ndim != 2 or array.shape[1] != len(ids) or len(array) == 0:
+        raise DataError(
+            "DAG044",
+            f"{what} must have shape (N, {len(ids)}) with N ≥ 1, one column per unit "
+            f"{', '.join(ids)}; got shape {array.shape}",
+        )
+    if not np.all(np.isfinite(array)):
+        raise DataError("DAG043", f"{what} must be finite numbers")
+    return np.ascontiguousarray(array.T)

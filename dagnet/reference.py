@@ -1,0 +1,132 @@
+"""The derivation of ``backprop.md`` as plain Python: one unit, one example at a time.
+
+This engine is meant to be read next to the derivation, and it is the oracle the compiled engine
+is tested against (and the baseline it is benchmarked against). It shares nothing with the
+compiled path except the scalar activation functions: its own topological order (networkx), its
+own dictionaries of weights keyed by ``(i, j)``, its own loops.
+
+    s_j = b_j + Σ_{i∈ins(j)} w_{i→j} z_i,     z_j = f_j(s_j)
+    δ_o = f'_o(s_o) (ŷ_o − y_o) + f'_o(s_o) Σ_{k∈outs(o)} δ_k w_{o→k}    at an output unit o
+    δ_j = f'_j(s_j) Σ_{k∈outs(j)} δ_k w_{j→k}                             at any other unit j
+    ∂E/∂w_{i→j} = δ_j z_i,   ∂E/∂b_j = δ_j;   a minibatch averages them over its N examples
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from dagnet.activations import ACTIVATIONS
+from dagnet.schema import Graph
+
+Scalar = Callable[[float], float]
+
+
+def _plain(function: Scalar) -> Scalar:
+    # The Python function behind a numba-compiled one, so this engine stays plain Python.
+    return getattr(function, "py_func", function)
+
+
+@dataclass
+class ReferenceNetwork:
+    """A network as dictionaries: every weight ``weight[i, j]`` and bias ``bias[j]`` by unit id."""
+
+    order: list[str]
+    inputs: list[str]
+    outputs: list[str]
+    ins: dict[str, list[str]]
+    outs: dict[str, list[str]]
+    f: dict[str, Scalar]
+    f_prime: dict[str, Scalar]
+    weight: dict[tuple[str, str], float]
+    bias: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_graph(cls, graph: Graph) -> ReferenceNetwork:
+        """Build from a graph whose every weight is written out (see ``Network.to_graph``)."""
+        if any(edge.weight is None for edge in graph.edges):
+            raise ValueError("the reference engine needs every weight written in the graph")
+        digraph = nx.DiGraph()
+        digraph.add_nodes_from(unit.id for unit in graph.units)
+        digraph.add_edges_from((edge.source, edge.target) for edge in graph.edges)
+        activation = {unit.id: unit.effective_activation or "identity" for unit in graph.units}
+        return cls(
+            order=list(nx.topological_sort(digraph)),
+            inputs=[unit.id for unit in graph.units if unit.role == "input"],
+            outputs=[unit.id for unit in graph.units if unit.role == "output"],
+            ins={u: list(digraph.predecessors(u)) for u in digraph},
+            outs={u: list(digraph.successors(u)) for u in digraph},
+            f={u: _plain(ACTIVATIONS[name][0]) for u, name in activation.items()},
+            f_prime={u: _plain(ACTIVATIONS[name][1]) for u, name in activation.items()},
+            weight={(e.source, e.target): float(e.weight) for e in graph.edges},  # type: ignore[arg-type]
+            bias={unit.id: unit.bias or 0.0 for unit in graph.units if unit.role != "input"},
+        )
+
+
+def forward(net: ReferenceNetwork, x: Sequence[float]) -> tuple[dict[str, float], dict[str, float]]:
+    """s_j and z_j of every unit for one example ``x`` (one value per input unit)."""
+    s: dict[str, float] = {}
+    z: dict[str, float] = dict(zip(net.inputs, map(float, x), strict=True))
+    for j in net.order:
+        if j in z:
+            s[j] = z[j]
+            continue
+        s[j] = net.bias[j] + sum(net.weight[i, j] * z[i] for i in net.ins[j])
+        z[j] = net.f[j](s[j])
+    return s, z
+
+
+def backward(
+    net: ReferenceNetwork, s: dict[str, float], z: dict[str, float], y: Sequence[float]
+) -> dict[str, float]:
+    """δ_j of every non-input unit for one example with targets ``y``, by reverse order."""
+    target = dict(zip(net.outputs, map(float, y), strict=True))
+    delta: dict[str, float] = {}
+    for j in reversed(net.order):
+        if j in net.inputs:
+            continue
+        error = z[j] - target[j] if j in target else 0.0  # ∂E/∂ŷ_j for E = ½ Σ (ŷ − y)²
+        error += sum(delta[k] * net.weight[j, k] for k in net.outs[j])
+        delta[j] = net.f_prime[j](s[j]) * error
+    return delta
+
+
+@dataclass
+class ReferenceGradients:
+    loss: float
+    weight: dict[tuple[str, str], float]
+    bias: dict[str, float]
+
+
+def gradients(
+    net: ReferenceNetwork, inputs: Sequence[Sequence[float]], targets: Sequence[Sequence[float]]
+) -> ReferenceGradients:
+    """Mean loss and mean ∂E/∂w, ∂E/∂b over a minibatch, one example at a time."""
+    n = len(inputs)
+    result = ReferenceGradients(0.0, dict.fromkeys(net.weight, 0.0), dict.fromkeys(net.bias, 0.0))
+    for x, y in zip(inputs, targets, strict=True):
+        s, z = forward(net, x)
+        delta = backward(net, s, z, y)
+        result.loss += sum(0.5 * (z[o] - t) ** 2 for o, t in zip(net.outputs, y)) / n
+        for i, j in net.weight:
+            result.weight[i, j] += delta[j] * z[i] / n
+        for j in net.bias:
+            result.bias[j] += delta[j] / n
+    return result
+
+
+def train_step(
+    net: ReferenceNetwork,
+    inputs: Sequence[Sequence[float]],
+    targets: Sequence[Sequence[float]],
+    learning_rate: float,
+) -> float:
+    """One minibatch of gradient descent, Δw = −(η/N) Σ_n δ_j z_i; returns the mean loss."""
+    grads = gradients(net, inputs, targets)
+    for edge, g in grads.weight.items():
+        net.weight[edge] -= learning_rate * g
+    for unit, g in grads.bias.items():
+        net.bias[unit] -= learning_rate * g
+    return grads.loss
