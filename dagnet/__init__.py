@@ -1,0 +1,49 @@
+"""dagnet: neural networks of arbitrary acyclic shape, trained by backpropagation.
+
+Units and weighted edges, not layers: a JSON graph file describes any directed acyclic network,
+dagnet validates it, compiles it into an execution plan, and runs the forward pass and the
+backpropagation of error signals over each unit's actual out-edges in compiled loops.
+
+>>> import dagnet
+>>> graph = dagnet.load_graph("graphs/multi_output.json")  # doctest: +SKIP
+>>> net = dagnet.Network(graph)                            # doctest: +SKIP
+>>> data = dagnet.load_data(graph, base="graphs")          # doctest: +SKIP
+>>> history = dagnet.fit(net, data.inputs, data.targets, epochs=100, learning_rate=0.5)  # doctest: +SKIP
+>>> dagnet.save_graph(net.to_graph(), "trained.json")      # doctest: +SKIP
+"""
+
+from dagnet.data import Dataset, load_data
+from dagnet.errors import DagnetError, DataError, GraphFileError, Problem, TrainingError
+from dagnet.files import Report, load_graph, read_graph, save_graph
+from dagnet.interop import from_networkx, to_networkx
+from dagnet.network import Gradients, Network, Trace
+from dagnet.schema import Edge, Graph, Unit, json_schema
+from dagnet.train import History, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DagnetError",
+    "DataError",
+    "Dataset",
+    "Edge",
+    "Gradients",
+    "Graph",
+    "GraphFileError",
+    "History",
+    "Network",
+    "Problem",
+    "Report",
+    "Trace",
+    "TrainingError",
+    "Unit",
+    "__version__",
+    "fit",
+    "from_networkx",
+    "json_schema",
+    "load_data",
+    "load_graph",
+    "read_graph",
+    "save_graph",
+    "to_networkx",
+]

@@ -1,0 +1,6 @@
+"""``python -m dagnet``: the same command line as ``dagnet``."""
+
+from dagnet.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""Training data → arrays in the network's order: CSV, .npz, or columns written in the graph.
+
+Data is always named by unit id: input units give the inputs, output units the targets. A CSV
+file has a header row of unit ids (any order); an .npz file holds one 1-D array per unit id;
+inline ``columns`` map unit ids to lists. Whatever the source, the result is a :class:`Dataset`
+whose columns follow the graph file's order of input and output units. Every way the data can
+fail to fit the graph gets a :class:`~dagnet.errors.DataError` naming the file, the column and
+the row.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from dagnet.errors import DataError
+from dagnet.schema import Graph
+
+Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Inputs (N, input units) and, when present, targets (N, output units), in file order."""
+
+    inputs: Array
+    targets: Array | None
+    source: str
+
+    @property
+    def n_examples(self) -> int:
+        return len(self.inputs)
+
+
+def load_data(
+    graph: Graph,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    base: str | os.PathLike[str] = ".",
+    need_targets: bool = True,
+) -> Dataset:
+    """The data for ``graph``: from ``path`` if given, else from the graph's ``data`` section.
+
+    Parameters
+    ----------
+    graph : Graph
+    path : str or path-like, optional
+        A ``.csv`` or ``.npz`` file; overrides the graph's own data.
+    base : str or path-like
+        The folder the graph's relative ``data.path`` is resolved against (the graph file's).
+    need_targets : bool, default True
+        Whether every output unit must have a column (training) or not (prediction).
+
+    Raises
+    ------
+    DataError
+        When there is no data, or it does not fit the graph.
+    """
+    if path is not None:
+        return read_data_file(graph, path, need_targets=need_targets)
+    if graph.data is None:
+        raise DataError(
+            "DAG046",
+            'no data: the graph has no "data" section; pass --data PATH (a .csv or .npz file) '
+            'or add "data": {"path": ...} to the graph file',
+        )
+    if graph.data.path is not None:
+        return read_data_file(graph, Path(base) / graph.data.path, need_targets=need_targets)
+    assert graph.data.columns is not None
+    columns = {name: np.array(values, dtype=np.float64) for name, values in graph.data.columns.items()}
+    return dataset_from_columns(graph, columns, "the graph's inline data", need_targets=need_targets)
+
+
+def read_data_file(
+    graph: Graph, path: str | os.PathLike[str], *, need_targets: bool = True
+) -> Dataset:
+    """Read a ``.csv`` or ``.npz`` data file for ``graph``."""
+    name = os.fspath(path)
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".csv", ".npz"):
+        raise DataError("DAG040", f"{name}: unknown data format '{suffix}'; use a .csv or .npz file")
+    if not Path(path).is_file():
+        reason = "it is a folder" if Path(path).is_dir() else "no such file"
+        raise DataError("DAG040", f"{name}: cannot read the data file: {reason}")
+    columns = read_csv(path) if suffix == ".csv" else read_npz(path)
+    return dataset_from_columns(graph, columns, name, need_targets=need_targets)
+
+
+def read_csv(path: str | os.PathLike[str]) -> dict[str, Array]:
+    """Columns of a CSV file with a header row of names; every value a finite number."""
+    name = os.fspath(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as stream:
+            header = next(csv.reader(stream), None)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError("DAG040", f"{name}: cannot read the data file: {exc}") from None
+    if header is None:
+        raise DataError("DAG045", f"{name}: the file is empty; expected a header row of unit ids")
+    header = [column.strip() for column in header]
+    for index, column in enumerate(header):
+        if column in header[:index]:
+            raise DataError("DAG047", f"{name}:1: column '{column}' appears twice in the header")
+    try:
+        values = np.loadtxt(
+            path, delimiter=",", skiprows=1, ndmin=2, quotechar='"', encoding="utf-8-sig"
+        )
+        fast = values.shape[1] == len(header) and bool(np.all(np.isfinite(values)))
+    except ValueError:
+        fast = False
+    if not fast:
+        # Read it again slowly, cell by cell, to say exactly where the problem is.
+        values = _read_csv_cells(path, header)
+    if len(values) == 0:
+        raise DataError("DAG045", f"{name}: the file has a header but no rows of data")
+    return {column: values[:, index] for index, column in enumerate(header)}
+
+
+def _read_csv_cells(path: str | os.PathLike[str], header: list[str]) -> Array:
+    name = os.fspath(path)
+    rows: list[list[float]] = []
+    with open(path, newline="", encoding="utf-8-sig") as stream:
+        reader = csv.reader(stream)
+        next(reader)
+        for cells in reader:
+            if not cells or all(not cell.strip() for cell in cells) and len(cells) == 1:
+                continue
+            where = f"{name}:{reader.line_num}: row {len(rows) + 1}"
+            if len(cells) != len(header):
+                raise DataError(
+                    "DAG044",
+                    f"{where} has {len(cells)} values but the header names {len(header)} columns",
+                )
+            rows.append([_number(cell, f"{where}, column '{col}'") for cell, col in zip(cells, header)])
+    return np.array(rows, dtype=np.float64).reshape(len(rows), len(header))
+
+
+def _number(cell: str, where: str) -> float:
+    text = cell.strip()
+    if not text:
+        raise DataError("DAG043", f"{where}: the cell is empty; expected a number")
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError("DAG043", f"{where}: '{text[:40]}' is not a number") from None
+    if not math.isfinite(value):
+        raise DataError("DAG043", f"{where}: '{text}' is not a finite number")
+    return value
+
+
+def read_npz(path: str | os.PathLike[str]) -> dict[str, Array]:
+    """Arrays of an ``.npz`` file, one per unit id, each one value per example."""
+    name = os.fspath(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataError("DAG040", f"{name}: cannot read the .npz file: {exc}") from None
+    columns = {}
+    for key, array in arrays.items():
+        if array.ndim == 2 and array.shape[1] == 1:
+            array = array[:, 0]
+        if array.ndim != 1:
+            raise DataError(
+                "DAG044",
+                f"{name}: array '{key}' has shape {array.shape}; expected one value per example, "
+                "shape (N,)",
+            )
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+            raise DataError("DAG043", f"{name}: array '{key}' holds {array.dtype}, not numbers")
+        columns[key] = array.astype(np.float64)
+    return columns
+
+
+def dataset_from_columns(
+    graph: Graph, columns: Mapping[str, Array], source: str, *, need_targets: bool = True
+) -> Dataset:
+    """Check named columns against the graph and stack them in file order."""
+    role = {unit.id: unit.role for unit in graph.units}
+    inputs = [unit.id for unit in graph.units if unit.role == "input"]
+    outputs = [unit.id for unit in graph.units if unit.role == "output"]
+    for column in columns:
+        if column not in role:
+            raise DataError(
+                "DAG042",
+                f"{source}: column '{column}' names no unit; columns name the input units "
+                f"({', '.join(inputs)}) and output units ({', '.join(outputs)})",
+            )
+        if role[column] == "hidden":
+            raise DataError(
+                "DAG042",
+                f"{source}: column '{column}' names a hidden unit; data gives only input and "
+                "output units",
+            )
+    required = inputs + (outputs if need_targets else [])
+    for unit_id in required:
+        if unit_id not in columns:
+            kind = "input" if role[unit_id] == "input" else "output"
+            raise DataError(
+                "DAG041",
+                f"{source}: no column for {kind} unit '{unit_id}'; the data has "
+                f"{', '.join(columns) or 'no columns'}",
+            )
+    lengths = {column: len(values) for column, values in columns.items()}
+    first = next(iter(lengths))
+    for column, length in lengths.items():
+        if length != lengths[first]:
+            raise DataError(
+                "DAG044",
+                f"{source}: column '{column}' has {length} values but '{first}' has "
+                f"{lengths[first]}",
+            )
+    if lengths[first] == 0:
+        raise DataError("DAG045", f"{source}: the data has no rows")
+    for column, values in columns.items():
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            raise DataError(
+                "DAG043",
+                f"{source}: column '{column}', row {bad[0] + 1}: {values[bad[0]]} is not a finite "
+                "number",
+            )
+    stack = lambda ids: np.column_stack([columns[u] for u in ids]).astype(np.float64)  # noqa: E731
+    targets = stack(outputs) if all(u in columns for u in outputs) else None
+    return Dataset(stack(inputs), targets, source)

@@ -1,0 +1,125 @@
+"""networkx interop: a graph moves between a dagnet Graph and a ``networkx.DiGraph`` without loss.
+
+In the DiGraph, each node is a unit id with the attributes ``role``, ``activation`` and ``bias``
+where the file has them; each edge has ``weight`` where the file has one; the graph's own
+attributes hold ``name``, ``description``, ``training``, ``data`` and ``trained``. Nodes and edges
+keep the file's order. Coming from networkx, a node without a ``role`` is an input when nothing
+feeds it, an output when it feeds nothing, and hidden otherwise; attributes dagnet does not know
+(a drawing position, a NEAT gene's innovation number) are left behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+
+from dagnet.errors import GraphFileError, Problem
+from dagnet.files import validate_document
+from dagnet.network import Network
+from dagnet.schema import FORMAT_VERSION, Graph
+
+_SECTIONS = ("name", "description", "training", "data", "trained")
+
+
+def to_networkx(graph: Graph | Network) -> nx.DiGraph:
+    """A ``networkx.DiGraph`` of the graph's units and edges with their attributes.
+
+    A :class:`Network` is taken with its current parameters (``network.to_graph()``).
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> graph = dagnet.Graph.model_validate({"format_version": 1,
+    ...     "units": [{"id": "x", "role": "input"}, {"id": "y", "role": "output"}],
+    ...     "edges": [{"source": "x", "target": "y", "weight": 2.0}]})
+    >>> g = dagnet.to_networkx(graph)
+    >>> g.nodes["y"]["role"], g.edges["x", "y"]["weight"]
+    ('output', 2.0)
+    """
+    if isinstance(graph, Network):
+        graph = graph.to_graph()
+    digraph = nx.DiGraph()
+    for key in _SECTIONS:
+        value = getattr(graph, key)
+        if value is not None:
+            digraph.graph[key] = value if isinstance(value, str) else value.model_dump(exclude_none=True)
+    for unit in graph.units:
+        digraph.add_node(unit.id, **unit.model_dump(exclude={"id"}, exclude_none=True))
+    for edge in graph.edges:
+        digraph.add_edge(edge.source, edge.target, **edge.model_dump(include={"weight"}, exclude_none=True))
+    return digraph
+
+
+def from_networkx(digraph: nx.DiGraph, *, name: str | None = None) -> Graph:
+    """A validated Graph from a ``networkx.DiGraph`` (see the module docstring for attributes).
+
+    Parameters
+    ----------
+    digraph : networkx.DiGraph
+        Nodes must be unit ids (strings such as ``"h1"``); relabel others first, e.g.
+        ``nx.relabel_nodes(g, lambda n: f"n{n}")``.
+    name : str, optional
+        The graph's name; defaults to ``digraph.graph["name"]``.
+
+    Raises
+    ------
+    GraphFileError
+        When the result is not a valid graph (a cycle, a bad attribute, ...); every problem is
+        listed with its JSON pointer into the equivalent graph file.
+
+    Examples
+    --------
+    >>> import networkx as nx, dagnet
+    >>> g = nx.DiGraph([("x", "h"), ("h", "y"), ("x", "y")])
+    >>> [(u.id, u.role) for u in dagnet.from_networkx(g).units]
+    [('x', 'input'), ('h', 'hidden'), ('y', 'output')]
+    """
+    if not isinstance(digraph, nx.DiGraph) or digraph.is_multigraph():
+        raise TypeError("from_networkx takes a networkx.DiGraph")
+    strange = [node for node in digraph if not isinstance(node, str)]
+    if strange:
+        raise GraphFileError(None, [Problem(
+            "DAG014",
+            f"node {strange[0]!r} is not a string; unit ids are strings such as 'h1': relabel "
+            "with nx.relabel_nodes(g, lambda n: f'n{n}')",
+            "/units",
+        )])  # fmt: skip
+    document: dict[str, Any] = {"format_version": FORMAT_VERSION}
+    for key in _SECTIONS:
+        if key in digraph.graph:
+            document[key] = digraph.graph[key]
+    if name is not None:
+        document["name"] = name
+    document["units"] = [
+        {
+            "id": node,
+            "role": attributes.get("role") or _role(digraph, node),
+            **_plain(attributes, ("activation", "bias")),
+        }
+        for node, attributes in digraph.nodes(data=True)
+    ]
+    document["edges"] = [
+        {"source": source, "target": target, **_plain(attributes, ("weight",))}
+        for source, target, attributes in digraph.edges(data=True)
+    ]
+    graph, problems = validate_document(document)
+    if graph is None or any(p.is_error for p in problems):
+        raise GraphFileError(None, problems)
+    return graph
+
+
+def _role(digraph: nx.DiGraph, node: str) -> str:
+    if digraph.in_degree(node) == 0:
+        return "input"
+    return "output" if digraph.out_degree(node) == 0 else "hidden"
+
+
+def _plain(attributes: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The attributes dagnet knows, as the file format has them (numpy scalars as numbers)."""
+    plain = {}
+    for key in keys:
+        value = attributes.get(key)
+        if value is not None:
+            plain[key] = value.item() if hasattr(value, "item") else value
+    return plain

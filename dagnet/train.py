@@ -1,0 +1,138 @@
+"""fit(): minibatch gradient descent over epochs, with seeded shuffling and progress reports.
+
+One training iteration is the derivation's three steps: feed the minibatch forward recording
+every s_j and z_j, walk the units in reverse computing every δ_j, then update every weight by
+Δw_{i→j} = −(η/N) Σ_n δ_j z_i. The loop here is over epochs and minibatches only; everything per
+unit or per example happens in the compiled kernels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from dagnet.errors import TrainingError
+from dagnet.network import Network, unit_major
+from dagnet.optimizers import OPTIMIZERS
+
+SHUFFLE_STREAM = 1
+"""Which ``default_rng([seed, stream])`` stream shuffles the examples (weights use 0)."""
+
+Progress = Callable[[int, float], None]
+"""Called after each epoch with the epoch number (from 1) and its mean loss."""
+
+
+@dataclass
+class History:
+    """What a run did: the mean loss of each epoch, and the loss after the last one.
+
+    ``epoch_loss[e]`` averages the minibatch losses of epoch e+1 as they were met, weights
+    changing along the way; ``final_loss`` is one clean pass over all the data at the end.
+    """
+
+    epoch_loss: list[float] = field(default_factory=list)
+    final_loss: float = float("nan")
+
+
+def fit(
+    net: Network,
+    inputs: ArrayLike,
+    targets: ArrayLike,
+    *,
+    epochs: int,
+    learning_rate: float,
+    batch_size: int = 32,
+    shuffle: bool = True,
+    seed: int | None = None,
+    optimizer: str = "sgd",
+    progress: Progress | None = None,
+) -> History:
+    """Train ``net`` in place by minibatch gradient descent.
+
+    Parameters
+    ----------
+    net : Network
+    inputs : array_like, shape (N, input units)
+    targets : array_like, shape (N, output units)
+    epochs : int
+        Passes over the data.
+    learning_rate : float
+        η.
+    batch_size : int, default 32
+        Examples per step; the last minibatch of an epoch may be smaller.
+    shuffle : bool, default True
+        Visit the examples in a new random order each epoch.
+    seed : int, optional
+        Seeds the shuffling (``numpy.random.default_rng([seed, 1])``); defaults to ``net.seed``.
+    optimizer : str, default "sgd"
+    progress : callable, optional
+        ``progress(epoch, loss)`` after each epoch.
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    TrainingError
+        When the loss stops being a finite number.
+
+    Examples
+    --------
+    >>> import numpy as np, dagnet
+    >>> graph = dagnet.Graph.model_validate({"format_version": 1,
+    ...     "units": [{"id": "x", "role": "input"}, {"id": "y", "role": "output"}],
+    ...     "edges": [{"source": "x", "target": "y", "weight": 0.0}]})
+    >>> net = dagnet.Network(graph)
+    >>> x = np.linspace(-1, 1, 20)[:, None]
+    >>> history = dagnet.fit(net, x, 3 * x + 1, epochs=200, learning_rate=0.5, seed=0)
+    >>> np.round([net.weights[0], net.biases[1]], 6)
+    array([3., 1.])
+    """
+    if epochs < 1 or batch_size < 1 or not learning_rate > 0:
+        raise ValueError("epochs and batch_size must be at least 1, learning_rate above 0")
+    x = unit_major(inputs, net.input_ids, "inputs")
+    y = unit_major(targets, net.output_ids, "targets")
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"{x.shape[1]} input rows but {y.shape[1]} target rows")
+    n_examples = x.shape[1]
+    rng = np.random.default_rng([net.seed if seed is None else seed, SHUFFLE_STREAM])
+    step = OPTIMIZERS[optimizer](learning_rate).step
+    parameters = (net.weight, net.bias)
+    history = History()
+    for epoch in range(1, epochs + 1):
+        if shuffle:
+            order = rng.permutation(n_examples)
+            x_epoch, y_epoch = x[:, order], y[:, order]
+        else:
+            x_epoch, y_epoch = x, y
+        total = 0.0
+        for start in range(0, n_examples, batch_size):
+            x_batch = x_epoch[:, start : start + batch_size]
+            y_batch = y_epoch[:, start : start + batch_size]
+            s, z = net.evaluate(x_batch)
+            loss, weight_gradient, bias_gradient = net.backpropagate(s, z, y_batch)
+            if not np.isfinite(loss):
+                raise TrainingError(_blow_up_message(net, z, epoch, learning_rate))
+            step(parameters, (weight_gradient, bias_gradient))
+            total += loss * x_batch.shape[1]
+        history.epoch_loss.append(total / n_examples)
+        if progress is not None:
+            progress(epoch, history.epoch_loss[-1])
+    z = net.evaluate(x)[1]
+    history.final_loss = net.mean_loss(z, y)
+    if not np.isfinite(history.final_loss):
+        raise TrainingError(_blow_up_message(net, z, epochs, learning_rate))
+    return history
+
+
+def _blow_up_message(net: Network, z: np.ndarray, epoch: int, learning_rate: float) -> str:
+    broken = np.flatnonzero(~np.all(np.isfinite(z), axis=1))
+    unit = f" first at unit '{net.plan.unit_ids[broken[0]]}'" if len(broken) else ""
+    return (
+        f"training diverged in epoch {epoch}: values stopped being finite numbers{unit}; "
+        f"try a smaller learning rate than {learning_rate:g}"
+    )
