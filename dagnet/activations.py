@@ -160,22 +160,26 @@ def activate(code: int, s: float) -> float:
 
 
 @njit(cache=True)
-def derivative(code: int, s: float) -> float:
-    """f'(s) for the activation with this code."""
+def derivative(code: int, s: float, z: float) -> float:
+    """f'(s) for the activation with this code, given also z = f(s).
+
+    The backward pass has z at hand from the forward pass; using it spares recomputing the
+    exponential or tanh: σ' = z(1 − z), tanh' = 1 − z², elu' = z + 1 for s ≤ 0, gaussian' = −2sz.
+    """
     if code == SIGMOID:
-        return sigmoid_derivative(s)
+        return z * (1.0 - z)
     if code == TANH:
-        return tanh_derivative(s)
+        return 1.0 - z * z
     if code == RELU:
         return relu_derivative(s)
     if code == LEAKY_RELU:
         return leaky_relu_derivative(s)
     if code == ELU:
-        return elu_derivative(s)
+        return 1.0 if s > 0.0 else z + 1.0
     if code == SOFTPLUS:
         return softplus_derivative(s)
     if code == GAUSSIAN:
-        return gaussian_derivative(s)
+        return -2.0 * s * z
     if code == SIN:
         return sin_derivative(s)
     return identity_derivative(s)
