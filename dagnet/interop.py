@@ -2,10 +2,12 @@
 
 In the DiGraph, each node is a unit id with the attributes ``role``, ``activation`` and ``bias``
 where the file has them; each edge has ``weight`` where the file has one; the graph's own
-attributes hold ``name``, ``description``, ``training``, ``data`` and ``trained``. Nodes and edges
-keep the file's order. Coming from networkx, a node without a ``role`` is an input when nothing
-feeds it, an output when it feeds nothing, and hidden otherwise; attributes dagnet does not know
-(a drawing position, a NEAT gene's innovation number) are left behind.
+attributes hold ``name``, ``description``, ``training``, ``data``, ``trained`` and ``$schema``.
+Nodes keep the file's order; edges come back in networkx's order, grouped by source unit.
+
+Coming from networkx, a node without a ``role`` is an input when nothing feeds it, an output when
+it feeds nothing, and hidden otherwise; attributes dagnet does not know (a drawing position, a
+NEAT gene's innovation number) are left behind.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dagnet.files import validate_document
 from dagnet.network import Network
 from dagnet.schema import FORMAT_VERSION, Graph
 
-_SECTIONS = ("name", "description", "training", "data", "trained")
+_SECTIONS = ("$schema", "name", "description", "training", "data", "trained")
 
 
 def to_networkx(graph: Graph | Network) -> nx.DiGraph:
@@ -40,10 +42,10 @@ def to_networkx(graph: Graph | Network) -> nx.DiGraph:
     if isinstance(graph, Network):
         graph = graph.to_graph()
     digraph = nx.DiGraph()
+    sections = graph.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
     for key in _SECTIONS:
-        value = getattr(graph, key)
-        if value is not None:
-            digraph.graph[key] = value if isinstance(value, str) else value.model_dump(exclude_none=True)
+        if key in sections:
+            digraph.graph[key] = sections[key]
     for unit in graph.units:
         digraph.add_node(unit.id, **unit.model_dump(exclude={"id"}, exclude_none=True))
     for edge in graph.edges:

@@ -179,13 +179,17 @@ class Network:
 
     def mean_loss(self, z: Array, y: Array) -> float:
         """The mean loss E of the outputs in state ``z`` against unit-major targets ``y``."""
-        return float(LOSSES[self.loss_name][0](z[self.plan.output_positions], y).mean())
+        # A diverging run overflows here first; fit() checks the loss and says so in words.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(LOSSES[self.loss_name][0](z[self.plan.output_positions], y).mean())
 
     def backpropagate(self, s: Array, z: Array, y: Array) -> tuple[float, Array, Array]:
         """Mean loss, ∂E/∂w (Plan edge order) and ∂E/∂b (Plan unit order) for targets ``y``."""
         plan = self.plan
-        y_hat = z[plan.output_positions]
-        output_error = np.ascontiguousarray(LOSSES[self.loss_name][1](y_hat, y))
+        with np.errstate(over="ignore", invalid="ignore"):
+            output_error = np.ascontiguousarray(
+                LOSSES[self.loss_name][1](z[plan.output_positions], y)
+            )
         delta = np.empty_like(s)
         weight_gradient = np.empty_like(self.weight)
         bias_gradient = np.empty_like(self.bias)

@@ -129,10 +129,20 @@ def fit(
     return history
 
 
+BLOWN_UP = 1e150
+"""A value this large overflows when the loss squares it: the run has left arithmetic behind."""
+
+
 def _blow_up_message(net: Network, z: np.ndarray, epoch: int, learning_rate: float) -> str:
-    broken = np.flatnonzero(~np.all(np.isfinite(z), axis=1))
-    unit = f" first at unit '{net.plan.unit_ids[broken[0]]}'" if len(broken) else ""
+    with np.errstate(invalid="ignore"):
+        broken = np.flatnonzero(~np.all(np.abs(z) < BLOWN_UP, axis=1))
+    what = (
+        f"unit '{net.plan.unit_ids[broken[0]]}' was the first whose values left the range of "
+        "floating-point numbers"
+        if len(broken)
+        else "the loss is no longer a finite number"
+    )
     return (
-        f"training diverged in epoch {epoch}: values stopped being finite numbers{unit}; "
-        f"try a smaller learning rate than {learning_rate:g}"
+        f"training diverged in epoch {epoch}: {what}; try a smaller learning rate than "
+        f"{learning_rate:g}"
     )
