@@ -131,9 +131,7 @@ def _edge_problems(graph: Graph) -> list[Problem]:
             problems.append(Problem("DAG024", message, here))
         elif (edge.source, edge.target) in first_index:
             first = pointer("edges", first_index[edge.source, edge.target])
-            message = (
-                f"edge {edge.source} -> {edge.target} appears again; it is already at {first}"
-            )
+            message = f"edge {edge.source} -> {edge.target} appears again; it is already at {first}"
             problems.append(Problem("DAG023", message, here))
         else:
             first_index[edge.source, edge.target] = index

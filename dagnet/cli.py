@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -118,13 +119,26 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> 
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--data", type=click.Path(path_type=Path), help="A .csv or .npz file to train on, instead of the file's own data.")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    help="A .csv or .npz file to train on, instead of the file's own data.",
+)
 @click.option("--epochs", type=click.IntRange(min=1), help="Passes over the data.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Examples per gradient step (N).")
-@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), callback=_finite, help="Step size η.")
+@click.option(
+    "--learning-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    callback=_finite,
+    help="Step size η.",
+)
 @click.option("--seed", type=click.IntRange(min=0), help="Seeds initialisation and shuffling.")
-@click.option("--shuffle/--no-shuffle", default=None, help="Visit examples in a new random order each epoch.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the trained graph.")
+@click.option(
+    "--shuffle/--no-shuffle", default=None, help="Visit examples in a new random order each epoch."
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Where to write the trained graph."
+)
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
 @click.option("--in-place", is_flag=True, help="Write the trained graph over FILE itself.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress, only errors.")
@@ -175,10 +189,10 @@ def train(
         _refuse_same_file(destination, data, "the data file")
     dataset = load_data(graph, data, base=file.parent)
     assert dataset.targets is not None
-    net = Network(graph, seed=settings.seed, loss=settings.loss)
     if settings.seed is None:
-        settings = settings.model_copy(update={"seed": net.seed if net.seed is not None else 0})
+        settings = settings.model_copy(update={"seed": secrets.randbelow(2**31)})
         _say(quiet, f"seed {settings.seed} (drawn; recorded in the output)")
+    net = Network(graph, seed=settings.seed, loss=settings.loss)
     history = _fit(net, dataset.inputs, dataset.targets, settings, quiet=quiet)
     trained = net.to_graph().model_copy(
         update={
@@ -232,7 +246,9 @@ def _refuse_same_file(destination: Path, other: Path, what: str) -> None:
         raise click.ClickException(f"refusing to write over {other}: it is {what}")
 
 
-def _fit(net: Network, inputs: np.ndarray, targets: np.ndarray, settings: Training, *, quiet: bool) -> History:
+def _fit(
+    net: Network, inputs: np.ndarray, targets: np.ndarray, settings: Training, *, quiet: bool
+) -> History:
     run = dict(
         epochs=settings.epochs,
         learning_rate=settings.learning_rate,
@@ -263,8 +279,14 @@ def _every_tenth(epochs: int) -> Callable[[int, float], None]:
 
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--data", type=click.Path(path_type=Path), help="A .csv or .npz file of inputs; default: the file's own data.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the CSV here instead of stdout.")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    help="A .csv or .npz file of inputs; default: the file's own data.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write the CSV here instead of stdout."
+)
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
 def predict(file: Path, data: Path | None, output: Path | None, force: bool) -> None:
     """Run the network in FILE forward and print its outputs as CSV.

@@ -75,8 +75,12 @@ def load_data(
     if graph.data.path is not None:
         return read_data_file(graph, Path(base) / graph.data.path, need_targets=need_targets)
     assert graph.data.columns is not None
-    columns = {name: np.array(values, dtype=np.float64) for name, values in graph.data.columns.items()}
-    return dataset_from_columns(graph, columns, "the graph's inline data", need_targets=need_targets)
+    columns = {
+        name: np.array(values, dtype=np.float64) for name, values in graph.data.columns.items()
+    }
+    return dataset_from_columns(
+        graph, columns, "the graph's inline data", need_targets=need_targets
+    )
 
 
 def read_data_file(
@@ -86,7 +90,9 @@ def read_data_file(
     name = os.fspath(path)
     suffix = Path(path).suffix.lower()
     if suffix not in (".csv", ".npz"):
-        raise DataError("DAG040", f"{name}: unknown data format '{suffix}'; use a .csv or .npz file")
+        raise DataError(
+            "DAG040", f"{name}: unknown data format '{suffix}'; use a .csv or .npz file"
+        )
     if not Path(path).is_file():
         reason = "it is a folder" if Path(path).is_dir() else "no such file"
         raise DataError("DAG040", f"{name}: cannot read the data file: {reason}")
@@ -130,7 +136,7 @@ def _read_csv_cells(path: str | os.PathLike[str], header: list[str]) -> Array:
         reader = csv.reader(stream)
         next(reader)
         for cells in reader:
-            if not cells or all(not cell.strip() for cell in cells) and len(cells) == 1:
+            if not cells or (all(not cell.strip() for cell in cells) and len(cells) == 1):
                 continue
             where = f"{name}:{reader.line_num}: row {len(rows) + 1}"
             if len(cells) != len(header):
@@ -138,7 +144,10 @@ def _read_csv_cells(path: str | os.PathLike[str], header: list[str]) -> Array:
                     "DAG044",
                     f"{where} has {len(cells)} values but the header names {len(header)} columns",
                 )
-            rows.append([_number(cell, f"{where}, column '{col}'") for cell, col in zip(cells, header)])
+            cells_by_column = zip(header, cells, strict=True)
+            rows.append(
+                [_number(cell, f"{where}, column '{col}'") for col, cell in cells_by_column]
+            )
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(header))
 
 

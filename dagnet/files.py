@@ -157,7 +157,9 @@ def upgrade(document: Any) -> tuple[dict[str, Any], list[Problem]]:
     version = document.get("format_version")
     supported = f"this dagnet reads format_version {_version_range()}"
     if "format_version" not in document:
-        message = f"missing 'format_version'; {supported}, so add \"format_version\": {FORMAT_VERSION}"
+        message = (
+            f"missing 'format_version'; {supported}, so add \"format_version\": {FORMAT_VERSION}"
+        )
         return {}, [Problem("DAG005", message, "/format_version")]
     if not isinstance(version, int) or isinstance(version, bool):
         message = f"format_version must be a whole number, found {_describe(version)}"
@@ -222,7 +224,9 @@ def _structure_problem(error: Any, loc: tuple[Any, ...], ptr: str, literal: str 
         allowed = _allowed_keys(loc)
         guess = closest(key, allowed)
         hint = f" (did you mean '{guess}'?)" if guess else ""
-        return Problem("DAG011", f"unknown key '{key}'{hint}; allowed keys are {', '.join(allowed)}", ptr)
+        return Problem(
+            "DAG011", f"unknown key '{key}'{hint}; allowed keys are {', '.join(allowed)}", ptr
+        )
     if kind == "missing":
         return Problem("DAG012", f"missing required key '{key}'", ptr)
     if kind == "finite_number":
@@ -309,9 +313,7 @@ def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
 
 
-def save_graph(
-    graph: Graph, path: str | os.PathLike[str], *, overwrite: bool = True
-) -> None:
+def save_graph(graph: Graph, path: str | os.PathLike[str], *, overwrite: bool = True) -> None:
     """Write ``graph`` to ``path`` atomically, in the format :func:`load_graph` reads.
 
     Parameters
@@ -336,7 +338,9 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, overwrite: bool =
     target = Path(path)
     if not overwrite and target.exists():
         raise FileExistsError(f"{target} exists")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or "."
+    )
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)

@@ -49,7 +49,9 @@ def to_networkx(graph: Graph | Network) -> nx.DiGraph:
     for unit in graph.units:
         digraph.add_node(unit.id, **unit.model_dump(exclude={"id"}, exclude_none=True))
     for edge in graph.edges:
-        digraph.add_edge(edge.source, edge.target, **edge.model_dump(include={"weight"}, exclude_none=True))
+        digraph.add_edge(
+            edge.source, edge.target, **edge.model_dump(include={"weight"}, exclude_none=True)
+        )
     return digraph
 
 

@@ -246,7 +246,6 @@ class Network:
         return array
 
 
-
 def unit_major(values: ArrayLike, ids: tuple[str, ...], what: str) -> Array:
     """Example-major ``values`` (N, len(ids)) as the engine's unit-major (len(ids), N) array."""
     array = np.asarray(values, dtype=np.float64)

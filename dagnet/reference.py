@@ -109,7 +109,7 @@ def gradients(
     for x, y in zip(inputs, targets, strict=True):
         s, z = forward(net, x)
         delta = backward(net, s, z, y)
-        result.loss += sum(0.5 * (z[o] - t) ** 2 for o, t in zip(net.outputs, y)) / n
+        result.loss += sum(0.5 * (z[o] - t) ** 2 for o, t in zip(net.outputs, y, strict=True)) / n
         for i, j in net.weight:
             result.weight[i, j] += delta[j] * z[i] / n
         for j in net.bias:

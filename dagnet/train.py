@@ -66,7 +66,8 @@ def fit(
     shuffle : bool, default True
         Visit the examples in a new random order each epoch.
     seed : int, optional
-        Seeds the shuffling (``numpy.random.default_rng([seed, 1])``); defaults to ``net.seed``.
+        Seeds the shuffling (``numpy.random.default_rng([seed, 1])``); defaults to ``net.seed``,
+        and when that is None too, the shuffling is not reproducible.
     optimizer : str, default "sgd"
     progress : callable, optional
         ``progress(epoch, loss)`` after each epoch.
@@ -99,7 +100,8 @@ def fit(
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"{x.shape[1]} input rows but {y.shape[1]} target rows")
     n_examples = x.shape[1]
-    rng = np.random.default_rng([net.seed if seed is None else seed, SHUFFLE_STREAM])
+    seed = net.seed if seed is None else seed
+    rng = np.random.default_rng(None if seed is None else [seed, SHUFFLE_STREAM])
     step = OPTIMIZERS[optimizer](learning_rate).step
     parameters = (net.weight, net.bias)
     history = History()

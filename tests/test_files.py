@@ -59,7 +59,12 @@ def test_duplicate_keys_are_errors_at_the_repeated_key() -> None:
     graph, problems = parse_graph_text(text)
     assert graph is None
     [problem] = problems
-    assert (problem.code, problem.pointer, problem.line, problem.column) == ("DAG004", "/edges", 3, 15)
+    assert (problem.code, problem.pointer, problem.line, problem.column) == (
+        "DAG004",
+        "/edges",
+        3,
+        15,
+    )
 
 
 def test_non_utf8_bytes_are_reported_with_their_place(tmp_path: Path) -> None:
@@ -146,7 +151,9 @@ def test_relative_paths_still_point_at_the_same_files_after_a_move(tmp_path: Pat
     destination = tmp_path / "elsewhere" / "trained.json"
     destination.parent.mkdir()
     moved = files.rebase_paths(graph, GRAPHS / "multi_output.json", destination)
-    assert (destination.parent / moved.data.path).resolve() == (GRAPHS / "multi_output.csv").resolve()
+    assert (destination.parent / moved.data.path).resolve() == (
+        GRAPHS / "multi_output.csv"
+    ).resolve()
     assert (destination.parent / moved.schema_uri).resolve() == (
         GRAPHS / "../schemas/graph.schema.json"
     ).resolve()

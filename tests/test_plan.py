@@ -13,7 +13,11 @@ from tests.conftest import small_graph
 
 def graph_of(units: list, edges: list) -> dagnet.Graph:
     return dagnet.Graph.model_validate(
-        {"format_version": 1, "units": units, "edges": [{"source": s, "target": t} for s, t in edges]}
+        {
+            "format_version": 1,
+            "units": units,
+            "edges": [{"source": s, "target": t} for s, t in edges],
+        }
     )
 
 
@@ -49,12 +53,18 @@ def test_in_edges_and_out_edges_describe_the_same_edges() -> None:
     in_file = {(e.source, e.target) for e in CASCADE.edges}
     assert by_target == by_source == in_file
     file_edges = [(CASCADE.edges[k].source, CASCADE.edges[k].target) for k in plan.edge_file_index]
-    assert file_edges == [(ids[s], ids[t]) for s, t in zip(plan.in_source, plan.edge_target)]
+    assert file_edges == [
+        (ids[s], ids[t]) for s, t in zip(plan.in_source, plan.edge_target, strict=True)
+    ]
 
 
 def test_outputs_keep_their_file_order_and_may_feed_other_units() -> None:
     graph = graph_of(
-        [{"id": "x", "role": "input"}, {"id": "b", "role": "output"}, {"id": "a", "role": "output"}],
+        [
+            {"id": "x", "role": "input"},
+            {"id": "b", "role": "output"},
+            {"id": "a", "role": "output"},
+        ],
         [("x", "a"), ("a", "b")],
     )
     plan = compile_plan(graph)

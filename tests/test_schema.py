@@ -10,7 +10,13 @@ import pytest
 from dagnet.activations import ACTIVATIONS
 from dagnet.losses import LOSSES
 from dagnet.optimizers import OPTIMIZERS
-from dagnet.schema import ACTIVATION_NAMES, LOSS_NAMES, OPTIMIZER_NAMES, json_schema, json_schema_text
+from dagnet.schema import (
+    ACTIVATION_NAMES,
+    LOSS_NAMES,
+    OPTIMIZER_NAMES,
+    json_schema,
+    json_schema_text,
+)
 from tests.conftest import GRAPHS, ROOT, small_graph
 
 COMMITTED = ROOT / "schemas" / "graph.schema.json"

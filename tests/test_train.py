@@ -29,7 +29,7 @@ def train_example(name: str) -> tuple[dagnet.Network, dagnet.History]:
 
 @pytest.mark.parametrize("name", sorted(REACHED))
 def test_each_example_learns_from_its_recorded_seed(name: str) -> None:
-    net, history = train_example(name)
+    _, history = train_example(name)
     assert history.final_loss < REACHED[name]
     assert history.epoch_loss[-1] < history.epoch_loss[0] / 10
 
