@@ -22,7 +22,7 @@ from dagnet import __version__
 from dagnet.data import load_data
 from dagnet.errors import DagnetError, DataError, GraphFileError, Problem
 from dagnet.files import atomic_write, graph_to_text, read_graph, rebase_paths
-from dagnet.jsontext import Positions
+from dagnet.jsontext import Positions, pointer
 from dagnet.network import Network
 from dagnet.schema import Graph, Trained, Training, json_schema_text
 from dagnet.train import History, fit
@@ -37,6 +37,8 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except GraphFileError as exc:
+            if len(exc.errors) == 1:
+                raise click.ClickException(exc.errors[0].format(exc.file)) from None
             for problem in exc.errors:
                 click.echo(problem.format(exc.file), err=True)
             what = exc.file or "the graph"
@@ -100,7 +102,10 @@ def _validate_one(file: Path) -> tuple[list[Problem], str]:
         try:
             load_data(graph, base=file.parent)
         except DataError as exc:
-            where = "/data/path" if graph.data.path is not None else "/data/columns"
+            if graph.data.path is not None:
+                where = pointer("data", "path")
+            else:
+                where = pointer("data", "columns", *([exc.column] if exc.column else []))
             line, column = Positions(file.read_text("utf-8-sig")).line_column(where)
             problems.append(Problem(exc.code, str(exc), where, line=line, column=column))
     summary = f"{_count(len(graph.units), 'unit')}, {_count(len(graph.edges), 'edge')}"
@@ -172,21 +177,19 @@ def train(
     """
     graph = _load(file)
     destination = _destination(file, output, force=force, in_place=in_place)
-    settings = (graph.training or Training()).model_copy(
-        update={
-            key: value
-            for key, value in {
-                "epochs": epochs,
-                "batch_size": batch_size,
-                "learning_rate": learning_rate,
-                "seed": seed,
-                "shuffle": shuffle,
-            }.items()
-            if value is not None
-        }
+    _refuse_data_files(destination, graph, file, data)
+    overrides = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "seed": seed,
+        "shuffle": shuffle,
+    }
+    # Every setting written out, defaults included, so the output records the whole run.
+    settings = Training.model_validate(
+        (graph.training or Training()).model_dump()
+        | {key: value for key, value in overrides.items() if value is not None}
     )
-    if data is not None:
-        _refuse_same_file(destination, data, "the data file")
     dataset = load_data(graph, data, base=file.parent)
     assert dataset.targets is not None
     if settings.seed is None:
@@ -234,11 +237,28 @@ def _destination(file: Path, output: Path | None, *, force: bool, in_place: bool
     if output is None:
         return file.with_name(f"{file.stem}.trained.json")
     _refuse_same_file(output, file, "the input graph; use --in-place to overwrite it")
-    if output.exists() and not force:
-        raise click.ClickException(f"{output} exists; add --force to replace it")
+    _check_writable(output, force=force)
+    return output
+
+
+def _check_writable(output: Path, *, force: bool) -> None:
+    """Fail before any work is done when ``output`` cannot or may not be written."""
     if output.is_dir():
         raise click.ClickException(f"{output} is a folder; --output needs a file name")
-    return output
+    if output.exists() and not force:
+        raise click.ClickException(f"{output} exists; add --force to replace it")
+    if not output.parent.is_dir():
+        raise click.ClickException(
+            f"cannot write {output}: the folder {output.parent} does not exist"
+        )
+
+
+def _refuse_data_files(destination: Path, graph: Graph, file: Path, data: Path | None) -> None:
+    """The data a run reads is the user's: no output may land on it."""
+    if data is not None:
+        _refuse_same_file(destination, data, "the data file")
+    if graph.data is not None and graph.data.path is not None:
+        _refuse_same_file(destination, file.parent / graph.data.path, "the graph's data file")
 
 
 def _refuse_same_file(destination: Path, other: Path, what: str) -> None:
@@ -296,7 +316,7 @@ def predict(file: Path, data: Path | None, output: Path | None, force: bool) -> 
 
     \b
     Example:
-      dagnet predict graphs/xor.trained.json --data graphs/xor.csv -o predictions.csv
+      dagnet predict graphs/one_path.trained.json --data graphs/one_path.csv -o predictions.csv
     """
     graph = _load(file)
     untrained = sum(edge.weight is None for edge in graph.edges)
@@ -308,10 +328,8 @@ def predict(file: Path, data: Path | None, output: Path | None, force: bool) -> 
         )
     if output is not None:
         _refuse_same_file(output, file, "the graph")
-        if data is not None:
-            _refuse_same_file(output, data, "the data file")
-        if output.exists() and not force:
-            raise click.ClickException(f"{output} exists; add --force to replace it")
+        _refuse_data_files(output, graph, file, data)
+        _check_writable(output, force=force)
     dataset = load_data(graph, data, base=file.parent, need_targets=False)
     net = Network(graph)
     y_hat = net.forward(dataset.inputs)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import warnings
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -89,13 +90,12 @@ def read_data_file(
     """Read a ``.csv`` or ``.npz`` data file for ``graph``."""
     name = os.fspath(path)
     suffix = Path(path).suffix.lower()
-    if suffix not in (".csv", ".npz"):
-        raise DataError(
-            "DAG040", f"{name}: unknown data format '{suffix}'; use a .csv or .npz file"
-        )
     if not Path(path).is_file():
         reason = "it is a folder" if Path(path).is_dir() else "no such file"
         raise DataError("DAG040", f"{name}: cannot read the data file: {reason}")
+    if suffix not in (".csv", ".npz"):
+        found = f"'{suffix}'" if suffix else "a file without a suffix"
+        raise DataError("DAG040", f"{name}: unknown data format {found}; use a .csv or .npz file")
     columns = read_csv(path) if suffix == ".csv" else read_npz(path)
     return dataset_from_columns(graph, columns, name, need_targets=need_targets)
 
@@ -111,13 +111,19 @@ def read_csv(path: str | os.PathLike[str]) -> dict[str, Array]:
     if header is None:
         raise DataError("DAG045", f"{name}: the file is empty; expected a header row of unit ids")
     header = [column.strip() for column in header]
-    for index, column in enumerate(header):
-        if column in header[:index]:
-            raise DataError("DAG047", f"{name}:1: column '{column}' appears twice in the header")
+    _check_header(name, header)
     try:
-        values = np.loadtxt(
-            path, delimiter=",", skiprows=1, ndmin=2, quotechar='"', encoding="utf-8-sig"
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "input contained no data": DAG045 says it below
+            values = np.loadtxt(
+                path,
+                delimiter=",",
+                skiprows=1,
+                ndmin=2,
+                quotechar='"',
+                comments=None,
+                encoding="utf-8-sig",
+            )
         fast = values.shape[1] == len(header) and bool(np.all(np.isfinite(values)))
     except ValueError:
         fast = False
@@ -127,6 +133,24 @@ def read_csv(path: str | os.PathLike[str]) -> dict[str, Array]:
     if len(values) == 0:
         raise DataError("DAG045", f"{name}: the file has a header but no rows of data")
     return {column: values[:, index] for index, column in enumerate(header)}
+
+
+def _check_header(name: str, header: list[str]) -> None:
+    if len(header) == 1 and any(mark in header[0] for mark in ";\t|"):
+        raise DataError(
+            "DAG042",
+            f"{name}:1: the header '{header[0]}' has no commas; dagnet reads comma-separated "
+            "values with a header row of unit ids",
+        )
+    for index, column in enumerate(header):
+        if not column:
+            raise DataError(
+                "DAG042",
+                f"{name}:1: column {index + 1} of the header has no name (a stray comma?); "
+                "every column names an input or output unit",
+            )
+        if column in header[:index]:
+            raise DataError("DAG047", f"{name}:1: column '{column}' appears twice in the header")
 
 
 def _read_csv_cells(path: str | os.PathLike[str], header: list[str]) -> Array:
@@ -167,11 +191,23 @@ def _number(cell: str, where: str) -> float:
 def read_npz(path: str | os.PathLike[str]) -> dict[str, Array]:
     """Arrays of an ``.npz`` file, one per unit id, each one value per example."""
     name = os.fspath(path)
+    arrays = {}
     try:
+        if not zipfile.is_zipfile(path):
+            raise zipfile.BadZipFile
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise DataError("DAG040", f"{name}: cannot read the .npz file: {exc}") from None
+            for key in archive.files:
+                try:
+                    arrays[key] = archive[key]
+                except ValueError:
+                    raise DataError(
+                        "DAG043", f"{name}: array '{key}' holds Python objects, not numbers"
+                    ) from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
+        raise DataError(
+            "DAG040",
+            f"{name}: not an .npz file (a zip archive of arrays, as numpy.savez writes it)",
+        ) from None
     columns = {}
     for key, array in arrays.items():
         if array.ndim == 2 and array.shape[1] == 1:
@@ -183,7 +219,8 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, Array]:
                 "shape (N,)",
             )
         if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-            raise DataError("DAG043", f"{name}: array '{key}' holds {array.dtype}, not numbers")
+            held = "text" if array.dtype.kind in "US" else f"values of type {array.dtype}"
+            raise DataError("DAG043", f"{name}: array '{key}' holds {held}, not numbers")
         columns[key] = array.astype(np.float64)
     return columns
 
@@ -201,12 +238,14 @@ def dataset_from_columns(
                 "DAG042",
                 f"{source}: column '{column}' names no unit; columns name the input units "
                 f"({', '.join(inputs)}) and output units ({', '.join(outputs)})",
+                column,
             )
         if role[column] == "hidden":
             raise DataError(
                 "DAG042",
                 f"{source}: column '{column}' names a hidden unit; data gives only input and "
                 "output units",
+                column,
             )
     required = inputs + (outputs if need_targets else [])
     for unit_id in required:
@@ -216,6 +255,7 @@ def dataset_from_columns(
                 "DAG041",
                 f"{source}: no column for {kind} unit '{unit_id}'; the data has "
                 f"{', '.join(columns) or 'no columns'}",
+                unit_id,
             )
     lengths = {column: len(values) for column, values in columns.items()}
     first = next(iter(lengths))
@@ -225,6 +265,7 @@ def dataset_from_columns(
                 "DAG044",
                 f"{source}: column '{column}' has {length} values but '{first}' has "
                 f"{lengths[first]}",
+                column,
             )
     if lengths[first] == 0:
         raise DataError("DAG045", f"{source}: the data has no rows")
@@ -235,6 +276,7 @@ def dataset_from_columns(
                 "DAG043",
                 f"{source}: column '{column}', row {bad[0] + 1}: {values[bad[0]]} is not a finite "
                 "number",
+                column,
             )
     stack = lambda ids: np.column_stack([columns[u] for u in ids]).astype(np.float64)  # noqa: E731
     targets = stack(outputs) if all(u in columns for u in outputs) else None

@@ -146,12 +146,15 @@ class DataError(DagnetError):
         The problem code, one of :data:`CODES`.
     message : str
         One sentence naming the file, the column and the row where they are known.
+    column : str, optional
+        The data column (unit id) at fault, when there is one.
     """
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, column: str | None = None) -> None:
         assert code in CODES, code
         super().__init__(message)
         self.code = code
+        self.column = column
 
 
 class TrainingError(DagnetError):
