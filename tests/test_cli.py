@@ -528,7 +528,8 @@ def test_train_output_in_a_missing_folder(runner: CliRunner, xor: Path) -> None:
     # Refused before training, not after it.
     result = run(runner, "train", xor, "--epochs", "100000", "-q", "-o", output)
     assert result.exit_code == 1
-    assert result.stderr == f"Error: cannot write {output}: the folder {output.parent} does not exist\n"
+    expected = f"Error: cannot write {output}: the folder {output.parent} does not exist\n"
+    assert result.stderr == expected
 
 
 def test_train_output_in_another_folder_keeps_the_data_path_working(
