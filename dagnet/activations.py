@@ -164,7 +164,8 @@ def derivative(code: int, s: float, z: float) -> float:
     """f'(s) for the activation with this code, given also z = f(s).
 
     The backward pass has z at hand from the forward pass; using it spares recomputing the
-    exponential or tanh: σ' = z(1 − z), tanh' = 1 − z², elu' = z + 1 for s ≤ 0, gaussian' = −2sz.
+    exponential or tanh: σ' = z(1 − z), tanh' = 1 − z², gaussian' = −2sz. (Not elu' = z + 1 for
+    s ≤ 0: that cancels to 0 for very negative s, where e^s is still a normal number.)
     """
     if code == SIGMOID:
         return z * (1.0 - z)
@@ -175,7 +176,7 @@ def derivative(code: int, s: float, z: float) -> float:
     if code == LEAKY_RELU:
         return leaky_relu_derivative(s)
     if code == ELU:
-        return 1.0 if s > 0.0 else z + 1.0
+        return elu_derivative(s)
     if code == SOFTPLUS:
         return softplus_derivative(s)
     if code == GAUSSIAN:
