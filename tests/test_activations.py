@@ -1,0 +1,91 @@
+"""The table of activations: names, formulas, derivatives, extreme inputs, compiled dispatch."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from dagnet.activations import ACTIVATIONS, CODES, activate, derivative
+from dagnet.schema import ACTIVATION_NAMES
+
+# The formulas of DESIGN.md §4, written with numpy.
+FORMULAS = {
+    "identity": lambda s: s,
+    "sigmoid": lambda s: 1.0 / (1.0 + np.exp(-s)),
+    "tanh": np.tanh,
+    "relu": lambda s: np.maximum(s, 0.0),
+    "leaky_relu": lambda s: np.where(s > 0, s, 0.01 * s),
+    "elu": lambda s: np.where(s > 0, s, np.expm1(s)),
+    "softplus": lambda s: np.log1p(np.exp(s)),
+    "gaussian": lambda s: np.exp(-(s**2)),
+    "sin": np.sin,
+}
+KINKED = ("relu", "leaky_relu")
+
+GRID = np.concatenate([np.linspace(-20.0, 20.0, 401), [0.0, 1e-8, -1e-8, 0.5, -0.5]])
+EXTREMES = [-1e3, -700.0, 0.0, 700.0, 1e3]
+
+
+def apply(function, s: np.ndarray) -> np.ndarray:
+    return np.array([function(float(value)) for value in s])
+
+
+def test_table_names_are_the_schema_names_in_order() -> None:
+    assert tuple(ACTIVATIONS) == ACTIVATION_NAMES
+    assert tuple(FORMULAS) == ACTIVATION_NAMES
+    assert tuple(CODES) == ACTIVATION_NAMES
+    assert list(CODES.values()) == list(range(len(ACTIVATION_NAMES)))
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_f_is_the_formula(name: str) -> None:
+    f, _ = ACTIVATIONS[name]
+    assert_allclose(apply(f, GRID), FORMULAS[name](GRID), rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_derivative_matches_central_differences(name: str) -> None:
+    f, f_prime = ACTIVATIONS[name]
+    s = GRID[np.abs(GRID) > 1e-3] if name in KINKED else GRID
+    h = 1e-6
+    numeric = (apply(f, s + h) - apply(f, s - h)) / (2 * h)
+    assert_allclose(apply(f_prime, s), numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", KINKED)
+def test_derivative_at_the_kink_is_the_left_slope(name: str) -> None:
+    f, f_prime = ACTIVATIONS[name]
+    assert f(0.0) == 0.0
+    assert f_prime(0.0) == f_prime(-1.0)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "plain-python"])
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_f_and_derivative_stay_finite(name: str, compiled: bool) -> None:
+    # The reference engine calls the plain-Python functions, where math.exp can overflow.
+    f, f_prime = (g if compiled else g.py_func for g in ACTIVATIONS[name])
+    for s in EXTREMES:
+        assert math.isfinite(f(s)), s
+        assert math.isfinite(f_prime(s)), s
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_plain_python_functions_agree_with_compiled(name: str) -> None:
+    for function in ACTIVATIONS[name]:
+        assert_allclose(apply(function.py_func, GRID), apply(function, GRID), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_compiled_dispatch_agrees_with_the_table(name: str) -> None:
+    f, f_prime = ACTIVATIONS[name]
+    code = CODES[name]
+    s = np.concatenate([GRID, EXTREMES])
+    z = apply(f, s)
+    assert_array_equal([activate(code, value) for value in s], z)
+    # The dispatch may compute f' from z = f(s) (elu' = z + 1 for s ≤ 0): equal up to rounding.
+    dispatched = np.array([derivative(code, a, b) for a, b in zip(s, z, strict=True)])
+    assert np.all(np.isfinite(dispatched))
+    assert_allclose(dispatched, apply(f_prime, s), rtol=1e-12, atol=1e-15)
