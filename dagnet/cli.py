@@ -11,21 +11,19 @@ import json
 import math
 import secrets
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 
 from dagnet import __version__
-from dagnet.data import load_data
+from dagnet.data import Dataset, load_data
 from dagnet.errors import DagnetError, DataError, GraphFileError, Problem
 from dagnet.files import atomic_write, graph_to_text, read_graph, rebase_paths
 from dagnet.jsontext import Positions, pointer
 from dagnet.network import Network
 from dagnet.schema import Graph, Trained, Training, json_schema_text
-from dagnet.train import History, fit
+from dagnet.train import History, Progress, fit
 
 EXIT_INTERRUPTED = 130
 
@@ -178,55 +176,42 @@ def train(
     graph = _load(file)
     destination = _destination(file, output, force=force, in_place=in_place)
     _refuse_data_files(destination, graph, file, data)
-    overrides = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "seed": seed,
-        "shuffle": shuffle,
-    }
-    # Every setting written out, defaults included, so the output records the whole run.
-    settings = Training.model_validate(
-        (graph.training or Training()).model_dump()
-        | {key: value for key, value in overrides.items() if value is not None}
+    settings = _settings(
+        graph,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        seed=seed,
+        shuffle=shuffle,
     )
     dataset = load_data(graph, data, base=file.parent)
-    assert dataset.targets is not None
     if settings.seed is None:
         settings = settings.model_copy(update={"seed": secrets.randbelow(2**31)})
         _say(quiet, f"seed {settings.seed} (drawn; recorded in the output)")
     net = Network(graph, seed=settings.seed, loss=settings.loss)
-    history = _fit(net, dataset.inputs, dataset.targets, settings, quiet=quiet)
-    trained = net.to_graph().model_copy(
-        update={
-            "training": settings,
-            "trained": Trained(
-                final_loss=history.final_loss,
-                epochs=settings.epochs,
-                examples=dataset.n_examples,
-                dagnet_version=__version__,
-            ),
-        }
+    history = _fit(net, dataset, settings, quiet=quiet)
+    result = Trained(
+        final_loss=history.final_loss,
+        epochs=settings.epochs,
+        examples=dataset.n_examples,
+        dagnet_version=__version__,
     )
+    trained = net.to_graph().model_copy(update={"training": settings, "trained": result})
     existed = destination.exists()
     _write(destination, graph_to_text(rebase_paths(trained, file, destination)))
     _say(quiet, f"final loss {history.final_loss:.6g} after {_count(settings.epochs, 'epoch')}")
-    replaced = " (replaced the previous one)" if existed else ""
-    _say(quiet, f"wrote {destination}{replaced}")
+    _say(quiet, f"wrote {destination}{' (replaced the previous one)' if existed else ''}")
     if as_json:
-        summary = {
-            "file": str(file),
-            "output": str(destination),
-            "data": dataset.source,
-            "examples": dataset.n_examples,
-            "epochs": settings.epochs,
-            "batch_size": settings.batch_size,
-            "learning_rate": settings.learning_rate,
-            "seed": settings.seed,
-            "final_loss": history.final_loss,
-            "epoch_loss": history.epoch_loss,
-        }
-        click.echo(json.dumps(summary))
+        summary = {"file": str(file), "output": str(destination), "data": dataset.source}
+        summary |= settings.model_dump(exclude={"loss", "optimizer"}) | result.model_dump()
+        click.echo(json.dumps(summary | {"epoch_loss": history.epoch_loss}))
+
+
+def _settings(graph: Graph, **overrides: Any) -> Training:
+    """The file's training settings with the options given on the command line over them."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    # Validated afresh so that every setting, defaults included, counts as set and is written.
+    return Training.model_validate((graph.training or Training()).model_dump() | given)
 
 
 def _destination(file: Path, output: Path | None, *, force: bool, in_place: bool) -> Path:
@@ -266,26 +251,37 @@ def _refuse_same_file(destination: Path, other: Path, what: str) -> None:
         raise click.ClickException(f"refusing to write over {other}: it is {what}")
 
 
-def _fit(
-    net: Network, inputs: np.ndarray, targets: np.ndarray, settings: Training, *, quiet: bool
-) -> History:
-    run = dict(
-        epochs=settings.epochs,
-        learning_rate=settings.learning_rate,
-        batch_size=settings.batch_size,
-        shuffle=settings.shuffle,
-        seed=settings.seed,
-        optimizer=settings.optimizer,
-    )
+def _fit(net: Network, dataset: Dataset, settings: Training, *, quiet: bool) -> History:
+    assert dataset.targets is not None
+
+    def run(progress: Progress | None) -> History:
+        return fit(
+            net,
+            dataset.inputs,
+            dataset.targets,
+            epochs=settings.epochs,
+            learning_rate=settings.learning_rate,
+            batch_size=settings.batch_size,
+            shuffle=settings.shuffle,
+            seed=settings.seed,
+            optimizer=settings.optimizer,
+            progress=progress,
+        )
+
     if quiet:
-        return fit(net, inputs, targets, **run)  # type: ignore[arg-type]
+        return run(None)
     if sys.stderr.isatty():
-        with click.progressbar(length=settings.epochs, label="training", file=sys.stderr) as bar:
-            return fit(net, inputs, targets, progress=lambda epoch, loss: bar.update(1), **run)  # type: ignore[arg-type]
-    return fit(net, inputs, targets, progress=_every_tenth(settings.epochs), **run)  # type: ignore[arg-type]
+        with click.progressbar(
+            length=settings.epochs,
+            label="training",
+            file=sys.stderr,
+            item_show_func=lambda item: item,
+        ) as bar:
+            return run(lambda epoch, loss: bar.update(1, f"loss {loss:.4g}"))
+    return run(_every_tenth(settings.epochs))
 
 
-def _every_tenth(epochs: int) -> Callable[[int, float], None]:
+def _every_tenth(epochs: int) -> Progress:
     """A progress report of one plain line about every 10% of the epochs, for logs and pipes."""
     every = max(1, math.ceil(epochs / 10))
 

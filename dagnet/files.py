@@ -67,8 +67,8 @@ def load_graph(path: str | os.PathLike[str]) -> Graph:
 
     Examples
     --------
-    >>> graph = load_graph("graphs/multi_output.json")  # doctest: +SKIP
-    >>> [unit.id for unit in graph.units]               # doctest: +SKIP
+    >>> graph = load_graph("graphs/multi_output.json")
+    >>> [unit.id for unit in graph.units]
     ['x', 'i', 'j', 'k', 'o']
     """
     report = read_graph(path)
