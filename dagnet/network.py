@@ -80,6 +80,13 @@ class Network:
             self.seed = secrets.randbelow(2**31)
         self.weight, self.bias = self._initial_parameters()
 
+    def __repr__(self) -> str:
+        name = f"{self.graph.name!r}, " if self.graph.name else ""
+        return (
+            f"Network({name}{self.plan.n_units} units, {self.plan.n_edges} edges, "
+            f"inputs {', '.join(self.input_ids)}; outputs {', '.join(self.output_ids)})"
+        )
+
     # The graph file's view
 
     @property
@@ -101,9 +108,7 @@ class Network:
     @property
     def weights(self) -> Array:
         """w per edge, in the file's edge order (a copy)."""
-        weights = np.empty_like(self.weight)
-        weights[self.plan.edge_file_index] = self.weight
-        return weights
+        return _in_file_order(self.weight, self.plan.edge_file_index)
 
     @weights.setter
     def weights(self, values: ArrayLike) -> None:
@@ -113,9 +118,7 @@ class Network:
     @property
     def biases(self) -> Array:
         """b per unit, in the file's unit order (a copy; 0 for inputs)."""
-        biases = np.empty_like(self.bias)
-        biases[self.plan.unit_file_index] = self.bias
-        return biases
+        return _in_file_order(self.bias, self.plan.unit_file_index)
 
     @biases.setter
     def biases(self, values: ArrayLike) -> None:
@@ -131,8 +134,8 @@ class Network:
     def trace(self, inputs: ArrayLike) -> Trace:
         """Every unit's s and z for a batch, in file unit order."""
         s, z = self.evaluate(unit_major(inputs, self.input_ids, "inputs"))
-        order = np.argsort(self.plan.unit_file_index)
-        return Trace(self.unit_ids, s[order].T.copy(), z[order].T.copy())
+        in_file_order = [_in_file_order(v, self.plan.unit_file_index).T.copy() for v in (s, z)]
+        return Trace(self.unit_ids, *in_file_order)
 
     def loss(self, inputs: ArrayLike, targets: ArrayLike) -> float:
         """The mean loss E over a batch."""
@@ -156,11 +159,11 @@ class Network:
         x = unit_major(inputs, self.input_ids, "inputs")
         y = unit_major(targets, self.output_ids, "targets")
         loss, weight_gradient, bias_gradient = self.backpropagate(*self.evaluate(x), y)
-        weights = np.empty_like(weight_gradient)
-        weights[self.plan.edge_file_index] = weight_gradient
-        biases = np.empty_like(bias_gradient)
-        biases[self.plan.unit_file_index] = bias_gradient
-        return Gradients(loss, weights, biases)
+        return Gradients(
+            loss,
+            _in_file_order(weight_gradient, self.plan.edge_file_index),
+            _in_file_order(bias_gradient, self.plan.unit_file_index),
+        )
 
     # The engine's view: unit-major arrays in Plan order, no copies beyond the state
 
@@ -229,7 +232,7 @@ class Network:
             target = plan.edge_target
             fan_in = np.diff(plan.in_start)[target]
             fan_out = np.diff(plan.out_start)[plan.in_source]
-            limit = np.sqrt(6.0 / (fan_in + fan_out))[np.argsort(plan.edge_file_index)]
+            limit = _in_file_order(np.sqrt(6.0 / (fan_in + fan_out)), plan.edge_file_index)
             draw = np.random.default_rng([self.seed, INIT_STREAM]).uniform(-1.0, 1.0, len(missing))
             file_weights[missing] = (draw * limit)[missing]
         file_biases = np.array([unit.bias or 0.0 for unit in graph.units], dtype=np.float64)
@@ -244,6 +247,13 @@ class Network:
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{name} must be finite")
         return array
+
+
+def _in_file_order(values: Array, file_index: NDArray[np.int64]) -> Array:
+    """Values kept in Plan order (along the first axis), put back in the graph file's order."""
+    reordered = np.empty_like(values)
+    reordered[file_index] = values
+    return reordered
 
 
 def unit_major(values: ArrayLike, ids: tuple[str, ...], what: str) -> Array:
