@@ -91,7 +91,10 @@ def read_data_file(
     name = os.fspath(path)
     suffix = Path(path).suffix.lower()
     if not Path(path).is_file():
-        reason = "it is a folder" if Path(path).is_dir() else "no such file"
+        if not Path(path).exists():
+            reason = "no such file"
+        else:
+            reason = "it is a folder" if Path(path).is_dir() else "it is not a regular file"
         raise DataError("DAG040", f"{name}: cannot read the data file: {reason}")
     if suffix not in (".csv", ".npz"):
         found = f"'{suffix}'" if suffix else "a file without a suffix"

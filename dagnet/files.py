@@ -230,6 +230,7 @@ def _structure_problem(error: Any, loc: tuple[Any, ...], ptr: str, literal: str 
     if kind == "missing":
         return Problem("DAG012", f"missing required key '{key}'", ptr)
     if kind == "finite_number":
+        literal = literal if literal is None or len(literal) <= 40 else f"{literal[:40]}…"
         return Problem("DAG013", f"expected a finite number, found {literal or found}", ptr)
     if kind == "string_pattern_mismatch":
         message = (

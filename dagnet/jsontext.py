@@ -67,7 +67,12 @@ def parse(text: str) -> ParsedText:
     if not text.strip():
         raise JSONTextError(Problem("DAG003", "the file is empty; expected a JSON object"))
     try:
-        value = json.loads(text, object_pairs_hook=object_from_pairs, parse_constant=non_finite)
+        value = json.loads(
+            text,
+            object_pairs_hook=object_from_pairs,
+            parse_constant=non_finite,
+            parse_int=_integer,
+        )
     except json.JSONDecodeError as exc:
         problem = Problem("DAG003", _syntax_message(exc), line=exc.lineno, column=exc.colno)
         raise JSONTextError(problem) from None
@@ -75,6 +80,12 @@ def parse(text: str) -> ParsedText:
         problem = Problem("DAG003", "the JSON is nested too deeply to read", line=1, column=1)
         raise JSONTextError(problem) from None
     return ParsedText(value, flags["duplicates"], flags["non_finite"])
+
+
+def _integer(literal: str) -> int | float:
+    # Python refuses to convert integers of more than 4300 digits; such a number is read as
+    # the float it overflows to, which validation then reports as not finite.
+    return int(literal) if len(literal) <= 4000 else float(literal)
 
 
 def _syntax_message(exc: json.JSONDecodeError) -> str:

@@ -138,6 +138,11 @@ BLOWN_UP = 1e150
 def _blow_up_message(net: Network, z: np.ndarray, epoch: int, learning_rate: float) -> str:
     with np.errstate(invalid="ignore"):
         broken = np.flatnonzero(~np.all(np.abs(z) < BLOWN_UP, axis=1))
+    if len(broken) and broken[0] < net.plan.n_inputs:
+        return (
+            f"input unit '{net.plan.unit_ids[broken[0]]}' has values too large to compute with "
+            f"(up to {np.abs(z[broken[0]]).max():.3g}); scale the data down"
+        )
     what = (
         f"unit '{net.plan.unit_ids[broken[0]]}' was the first whose values left the range of "
         "floating-point numbers"

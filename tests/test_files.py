@@ -166,3 +166,10 @@ def test_load_graph_raises_with_every_problem(write_json) -> None:
     with pytest.raises(dagnet.GraphFileError) as caught:
         load_graph(write_json(document))
     assert [p.code for p in caught.value.errors] == ["DAG026", "DAG024"]
+
+
+def test_an_integer_too_long_for_python_is_a_number_out_of_range() -> None:
+    document = json.dumps(small_graph()).replace("0.5", "1" * 5000)
+    _, [problem] = parse_graph_text(document)
+    assert (problem.code, problem.pointer) == ("DAG013", "/edges/0/weight")
+    assert problem.message == f"expected a finite number, found {'1' * 40}…"

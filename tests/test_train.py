@@ -101,3 +101,10 @@ def test_settings_out_of_range_are_refused(settings: dict) -> None:
     run = {"epochs": 1, "learning_rate": 0.1, "batch_size": 4} | settings
     with pytest.raises(ValueError):
         dagnet.fit(dagnet.Network(graph), data.inputs, data.targets, **run)
+
+
+def test_data_too_large_to_compute_with_is_named_as_data() -> None:
+    graph = load_graph(GRAPHS / "xor.json")
+    inputs = np.array([[0.0, 1e300], [1.0, 0.0]])
+    with pytest.raises(dagnet.TrainingError, match=r"input unit 'x2' .* scale the data down"):
+        dagnet.fit(dagnet.Network(graph), inputs, [[1.0], [1.0]], epochs=1, learning_rate=0.1)
