@@ -9,6 +9,7 @@ target, so a crash never leaves a half-written file behind.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -106,13 +107,8 @@ def parse_graph_text(text: str) -> tuple[Graph | None, list[Problem]]:
         parsed = parse(text)
     except JSONTextError as exc:
         return None, [exc.problem]
-    cache: list[Positions] = []
-
-    def positions() -> Positions:
-        # Scanning for positions costs time, and only problems need them.
-        if not cache:
-            cache.append(Positions(text))
-        return cache[0]
+    # Scanning for positions costs time, and only problems need them: scan once, on demand.
+    positions = functools.cache(lambda: Positions(text))
 
     if parsed.has_duplicate_keys:
         duplicates = [
