@@ -8,7 +8,7 @@ unit or per example happens in the compiled kernels.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,24 +102,17 @@ def fit(
     n_examples = x.shape[1]
     seed = net.seed if seed is None else seed
     rng = np.random.default_rng(None if seed is None else [seed, SHUFFLE_STREAM])
-    step = OPTIMIZERS[optimizer](learning_rate).step
-    parameters = (net.weight, net.bias)
+    optimizer_step = OPTIMIZERS[optimizer](learning_rate).step
     history = History()
     for epoch in range(1, epochs + 1):
-        if shuffle:
-            order = rng.permutation(n_examples)
-            x_epoch, y_epoch = x[:, order], y[:, order]
-        else:
-            x_epoch, y_epoch = x, y
+        order = rng.permutation(n_examples) if shuffle else slice(None)
         total = 0.0
-        for start in range(0, n_examples, batch_size):
-            x_batch = x_epoch[:, start : start + batch_size]
-            y_batch = y_epoch[:, start : start + batch_size]
+        for x_batch, y_batch in _minibatches(x[:, order], y[:, order], batch_size):
             s, z = net.evaluate(x_batch)
             loss, weight_gradient, bias_gradient = net.backpropagate(s, z, y_batch)
             if not np.isfinite(loss):
                 raise TrainingError(_blow_up_message(net, z, epoch, learning_rate))
-            step(parameters, (weight_gradient, bias_gradient))
+            optimizer_step((net.weight, net.bias), (weight_gradient, bias_gradient))
             total += loss * x_batch.shape[1]
         history.epoch_loss.append(total / n_examples)
         if progress is not None:
@@ -129,6 +122,14 @@ def fit(
     if not np.isfinite(history.final_loss):
         raise TrainingError(_blow_up_message(net, z, epochs, learning_rate))
     return history
+
+
+def _minibatches(
+    x: np.ndarray, y: np.ndarray, batch_size: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Consecutive column blocks of unit-major inputs and targets; the last may be smaller."""
+    for start in range(0, x.shape[1], batch_size):
+        yield x[:, start : start + batch_size], y[:, start : start + batch_size]
 
 
 BLOWN_UP = 1e150
