@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -87,21 +88,21 @@ class Network:
             f"inputs {', '.join(self.input_ids)}; outputs {', '.join(self.output_ids)})"
         )
 
-    # The graph file's view
+    # The graph file's view (the graph never changes, so these are computed once)
 
-    @property
+    @cached_property
     def unit_ids(self) -> tuple[str, ...]:
         return tuple(unit.id for unit in self.graph.units)
 
-    @property
+    @cached_property
     def input_ids(self) -> tuple[str, ...]:
         return tuple(unit.id for unit in self.graph.units if unit.role == "input")
 
-    @property
+    @cached_property
     def output_ids(self) -> tuple[str, ...]:
         return tuple(unit.id for unit in self.graph.units if unit.role == "output")
 
-    @property
+    @cached_property
     def edges(self) -> tuple[tuple[str, str], ...]:
         return tuple((edge.source, edge.target) for edge in self.graph.edges)
 
