@@ -59,6 +59,19 @@ class Network:
     seed : int, optional
         Seeds the initialisation of missing weights. Defaults to ``graph.training.seed``; if
         neither is given and a weight is missing, a seed is drawn and kept in :attr:`seed`.
+    loss : str, optional
+        A name from :data:`dagnet.losses.LOSSES`; defaults to ``graph.training.loss``, else
+        ``"squared_error"``.
+
+    Attributes
+    ----------
+    plan : Plan
+        The compiled, immutable execution plan.
+    weight, bias : ndarray
+        The parameters in the Plan's order, updated in place by training; :attr:`weights` and
+        :attr:`biases` are the same values in the file's order.
+    seed : int or None
+        The seed the missing weights were drawn from.
 
     Examples
     --------
@@ -76,6 +89,10 @@ class Network:
         self.plan: Plan = compile_plan(graph)
         training = graph.training
         self.loss_name = loss or (training.loss if training else "squared_error")
+        if self.loss_name not in LOSSES:
+            raise ValueError(
+                f"unknown loss {self.loss_name!r}; known losses are {', '.join(LOSSES)}"
+            )
         self.seed = seed if seed is not None else (training.seed if training else None)
         if self.seed is None and any(edge.weight is None for edge in graph.edges):
             self.seed = secrets.randbelow(2**31)
