@@ -80,7 +80,25 @@ def load_graph(path: str | os.PathLike[str]) -> Graph:
 
 
 def read_graph(path: str | os.PathLike[str]) -> Report:
-    """Read a graph file and report on it, without raising for the problems found."""
+    """Read a graph file and report on it, without raising for the problems found.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    Report
+        ``report.graph`` is the model when the file is structurally valid; ``report.problems``
+        lists every error and warning, each placed at its line and column; ``report.valid``
+        says whether there is no error.
+
+    Examples
+    --------
+    >>> report = read_graph("graphs/xor.json")
+    >>> report.valid, report.problems
+    (True, [])
+    """
     name = os.fspath(path)
     try:
         data = Path(path).read_bytes()

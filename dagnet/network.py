@@ -145,24 +145,73 @@ class Network:
         self.bias[: self.plan.n_inputs] = 0.0
 
     def forward(self, inputs: ArrayLike) -> Array:
-        """ŷ for a batch: ``inputs`` (N, input units) → (N, output units)."""
+        """The network's outputs ŷ for a batch of examples.
+
+        Parameters
+        ----------
+        inputs : array_like, shape (N, input units)
+            One column per input unit, in file order (a 1-D array when there is one input).
+
+        Returns
+        -------
+        ndarray, shape (N, output units)
+            One column per output unit, in file order.
+
+        Raises
+        ------
+        DataError
+            When ``inputs`` has the wrong shape or a value that is not finite.
+        """
         _, z = self.evaluate(unit_major(inputs, self.input_ids, "inputs"))
         return z[self.plan.output_positions].T.copy()
 
     def trace(self, inputs: ArrayLike) -> Trace:
-        """Every unit's s and z for a batch, in file unit order."""
+        """Every unit's net input s_j and output z_j for a batch, as the forward pass left them.
+
+        Parameters
+        ----------
+        inputs : array_like, shape (N, input units)
+
+        Returns
+        -------
+        Trace
+            ``s`` and ``z`` of shape (N, units), one column per unit in file order.
+        """
         s, z = self.evaluate(unit_major(inputs, self.input_ids, "inputs"))
         in_file_order = [_in_file_order(v, self.plan.unit_file_index).T.copy() for v in (s, z)]
         return Trace(self.unit_ids, *in_file_order)
 
     def loss(self, inputs: ArrayLike, targets: ArrayLike) -> float:
-        """The mean loss E over a batch."""
+        """The mean loss E over a batch.
+
+        Parameters
+        ----------
+        inputs : array_like, shape (N, input units)
+        targets : array_like, shape (N, output units)
+
+        Returns
+        -------
+        float
+            (1/N) Σ_n E_n, with E_n = ½ Σ_outputs (ŷ − y)² for squared error.
+        """
         x = unit_major(inputs, self.input_ids, "inputs")
         y = unit_major(targets, self.output_ids, "targets")
         return self.mean_loss(self.evaluate(x)[1], y)
 
     def gradients(self, inputs: ArrayLike, targets: ArrayLike) -> Gradients:
         """∂E/∂w and ∂E/∂b, E being the mean loss over the batch, by backpropagation.
+
+        Parameters
+        ----------
+        inputs : array_like, shape (N, input units)
+        targets : array_like, shape (N, output units)
+
+        Returns
+        -------
+        Gradients
+            ``weights`` per edge in file order, ``biases`` per unit in file order (0 for the
+            inputs), and the mean ``loss``:
+            ∂E/∂w_{i→j} = (1/N) Σ_n δ_j z_i and ∂E/∂b_j = (1/N) Σ_n δ_j.
 
         Examples
         --------

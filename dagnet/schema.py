@@ -148,7 +148,13 @@ class Graph(_Model):
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of format v1, generated from the models."""
+    """The JSON Schema (draft 2020-12) of format v1, generated from the models.
+
+    Returns
+    -------
+    dict
+        The schema document that ``dagnet schema`` prints and ``schemas/`` holds.
+    """
     schema = Graph.model_json_schema(by_alias=True)
     return {"$schema": SCHEMA_DIALECT, **schema}
 
