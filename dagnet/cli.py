@@ -127,15 +127,20 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> 
     type=click.Path(path_type=Path),
     help="A .csv or .npz file to train on, instead of the file's own data.",
 )
-@click.option("--epochs", type=click.IntRange(min=1), help="Passes over the data.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Examples per gradient step (N).")
+@click.option("--epochs", type=click.IntRange(min=1), metavar="N", help="Passes over the data.")
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), metavar="N", help="Examples per gradient step."
+)
 @click.option(
     "--learning-rate",
     type=click.FloatRange(min=0, min_open=True),
+    metavar="F",
     callback=_finite,
     help="Step size η.",
 )
-@click.option("--seed", type=click.IntRange(min=0), help="Seeds initialisation and shuffling.")
+@click.option(
+    "--seed", type=click.IntRange(min=0), metavar="N", help="Seeds initialisation and shuffling."
+)
 @click.option(
     "--shuffle/--no-shuffle", default=None, help="Visit examples in a new random order each epoch."
 )
