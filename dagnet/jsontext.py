@@ -10,7 +10,6 @@ exhaust Python's recursion limit.
 from __future__ import annotations
 
 import json
-import math
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -29,11 +28,10 @@ def pointer(*parts: str | int) -> str:
 
 @dataclass
 class ParsedText:
-    """A parsed document, with the findings the standard decoder would have kept quiet about."""
+    """A parsed document, and whether it repeats a key (the standard decoder keeps quiet)."""
 
     value: Any
     has_duplicate_keys: bool
-    has_non_finite_literals: bool
 
 
 class JSONTextError(ValueError):
@@ -45,41 +43,35 @@ class JSONTextError(ValueError):
 
 
 def parse(text: str) -> ParsedText:
-    """Parse JSON text, noting duplicate keys and ``NaN``/``Infinity`` literals.
+    """Parse JSON text, noting duplicate keys.
+
+    ``NaN``, ``Infinity`` and numbers beyond float range are read as the floats they name, for
+    validation to refuse with the literal quoted.
 
     Raises
     ------
     JSONTextError
         When the text is not JSON, or is nested too deeply for the decoder.
     """
-    flags = {"duplicates": False, "non_finite": False}
+    duplicates = False
 
     def object_from_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicates
         obj = dict(pairs)
-        if len(obj) != len(pairs):
-            flags["duplicates"] = True
+        duplicates = duplicates or len(obj) != len(pairs)
         return obj
-
-    def non_finite(literal: str) -> float:
-        flags["non_finite"] = True
-        return math.nan if literal == "NaN" else math.copysign(math.inf, -(literal[0] == "-"))
 
     if not text.strip():
         raise JSONTextError(Problem("DAG003", "the file is empty; expected a JSON object"))
     try:
-        value = json.loads(
-            text,
-            object_pairs_hook=object_from_pairs,
-            parse_constant=non_finite,
-            parse_int=_integer,
-        )
+        value = json.loads(text, object_pairs_hook=object_from_pairs, parse_int=_integer)
     except json.JSONDecodeError as exc:
         problem = Problem("DAG003", _syntax_message(exc), line=exc.lineno, column=exc.colno)
         raise JSONTextError(problem) from None
     except RecursionError:
         problem = Problem("DAG003", "the JSON is nested too deeply to read", line=1, column=1)
         raise JSONTextError(problem) from None
-    return ParsedText(value, flags["duplicates"], flags["non_finite"])
+    return ParsedText(value, duplicates)
 
 
 def _integer(literal: str) -> int | float:

@@ -32,7 +32,6 @@ ACTIVATION_NAMES = (
 )
 LOSS_NAMES = ("squared_error",)
 OPTIMIZER_NAMES = ("sgd",)
-ROLES = ("input", "hidden", "output")
 DEFAULT_ACTIVATION = {"hidden": "sigmoid", "output": "identity"}
 
 UNIT_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
