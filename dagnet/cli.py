@@ -1,7 +1,7 @@
 """The ``dagnet`` command line: thin commands that call the library and print.
 
-Data and ``--json`` documents go to stdout; progress, messages and problems found in files go to
-stderr. Exit codes: 0 success, 1 bad input or a failed run (a one-paragraph message, never a
+Data, ``--json`` documents and the findings of ``validate`` go to stdout; progress and messages,
+including the problems that stop ``train`` or ``predict``, go to stderr. Exit codes: 0 success, 1 bad input or a failed run (a one-paragraph message, never a
 traceback), 2 a usage error, 130 interrupted.
 """
 

@@ -58,3 +58,13 @@ def test_the_tables_implement_exactly_the_names_of_the_format() -> None:
     assert tuple(ACTIVATIONS) == ACTIVATION_NAMES
     assert tuple(LOSSES) == LOSS_NAMES
     assert tuple(OPTIMIZERS) == OPTIMIZER_NAMES
+
+
+def test_the_readme_example_file_is_a_valid_graph() -> None:
+    from dagnet.files import parse_graph_text
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```json\n", 1)[1].split("```", 1)[0]
+    graph, problems = parse_graph_text(example)
+    assert graph is not None and problems == []
+    jsonschema.validate(json.loads(example), json_schema())
