@@ -1044,3 +1044,17 @@ def test_help(runner: CliRunner, command: list[str], options: list[str], flag: s
     assert result.stdout.startswith("Usage: ")
     for option in options:
         assert option in result.stdout
+
+
+def test_ctrl_c_stops_with_exit_code_130_and_writes_nothing(
+    runner: CliRunner, xor: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("dagnet.cli.fit", interrupted)
+    before = snapshot(xor.parent)
+    result = runner.invoke(main, ["train", str(xor)])
+    assert result.exit_code == 130
+    assert result.stderr == "interrupted; nothing was written\n"
+    assert snapshot(xor.parent) == before
