@@ -1,8 +1,9 @@
 """The ``dagnet`` command line: thin commands that call the library and print.
 
 Data, ``--json`` documents and the findings of ``validate`` go to stdout; progress and messages,
-including the problems that stop ``train`` or ``predict``, go to stderr. Exit codes: 0 success, 1 bad input or a failed run (a one-paragraph message, never a
-traceback), 2 a usage error, 130 interrupted.
+including the problems that stop ``train`` or ``predict``, go to stderr. Exit codes: 0 success,
+1 bad input or a failed run (a one-paragraph message, never a traceback), 2 a usage error,
+130 interrupted.
 """
 
 from __future__ import annotations
