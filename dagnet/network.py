@@ -162,7 +162,7 @@ class Network:
         DataError
             When ``inputs`` has the wrong shape or a value that is not finite.
         """
-        _, z = self.evaluate(unit_major(inputs, self.input_ids, "inputs"))
+        _, z = self.evaluate(self._inputs(inputs))
         return z[self.plan.output_positions].T.copy()
 
     def trace(self, inputs: ArrayLike) -> Trace:
@@ -177,7 +177,7 @@ class Network:
         Trace
             ``s`` and ``z`` of shape (N, units), one column per unit in file order.
         """
-        s, z = self.evaluate(unit_major(inputs, self.input_ids, "inputs"))
+        s, z = self.evaluate(self._inputs(inputs))
         in_file_order = [_in_file_order(v, self.plan.unit_file_index).T.copy() for v in (s, z)]
         return Trace(self.unit_ids, *in_file_order)
 
@@ -194,8 +194,7 @@ class Network:
         float
             (1/N) Σ_n E_n, with E_n = ½ Σ_outputs (ŷ − y)² for squared error.
         """
-        x = unit_major(inputs, self.input_ids, "inputs")
-        y = unit_major(targets, self.output_ids, "targets")
+        x, y = self._inputs(inputs), self._targets(targets)
         return self.mean_loss(self.evaluate(x)[1], y)
 
     def gradients(self, inputs: ArrayLike, targets: ArrayLike) -> Gradients:
@@ -223,8 +222,7 @@ class Network:
         >>> g.loss, g.weights, g.biases
         (1.125, array([1.5]), array([0. , 1.5]))
         """
-        x = unit_major(inputs, self.input_ids, "inputs")
-        y = unit_major(targets, self.output_ids, "targets")
+        x, y = self._inputs(inputs), self._targets(targets)
         loss, weight_gradient, bias_gradient = self.backpropagate(*self.evaluate(x), y)
         return Gradients(
             loss,
@@ -288,6 +286,12 @@ class Network:
         return self.graph.model_copy(update={"units": units, "edges": edges})
 
     # Helpers
+
+    def _inputs(self, inputs: ArrayLike) -> Array:
+        return unit_major(inputs, self.input_ids, "inputs")
+
+    def _targets(self, targets: ArrayLike) -> Array:
+        return unit_major(targets, self.output_ids, "targets")
 
     def _initial_parameters(self) -> tuple[Array, Array]:
         plan, graph = self.plan, self.graph
