@@ -1052,7 +1052,7 @@ def test_ctrl_c_stops_with_exit_code_130_and_writes_nothing(
     def interrupted(*args: Any, **kwargs: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("dagnet.cli.fit", interrupted)
+    monkeypatch.setattr("dagnet.cli.train.fit", interrupted)
     before = snapshot(xor.parent)
     result = runner.invoke(main, ["train", str(xor)])
     assert result.exit_code == 130

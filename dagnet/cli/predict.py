@@ -1,0 +1,63 @@
+"""``dagnet predict``: run a trained network forward over data and print CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dagnet.cli.common import (
+    check_writable,
+    count,
+    load,
+    refuse_data_files,
+    refuse_same_file,
+    write,
+)
+from dagnet.data import load_data
+from dagnet.network import Network
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    help="A .csv or .npz file of inputs; default: the file's own data.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write the CSV here instead of stdout."
+)
+@click.option("--force", is_flag=True, help="Replace an existing --output file.")
+def predict(file: Path, data: Path | None, output: Path | None, force: bool) -> None:
+    """Run the network in FILE forward and print its outputs as CSV.
+
+    The CSV has a header of output unit ids and one row per example of the data (columns named
+    by input unit ids; any target columns are ignored).
+
+    \b
+    Example:
+      dagnet predict graphs/one_path.trained.json --data graphs/one_path.csv -o predictions.csv
+    """
+    graph = load(file)
+    untrained = sum(edge.weight is None for edge in graph.edges)
+    if untrained:
+        raise click.ClickException(
+            f"{file}: {count(untrained, 'edge')} ha{'s' if untrained == 1 else 've'} no weight, "
+            f"so the predictions would be random; train first (dagnet train {file}) and predict "
+            "with the trained file"
+        )
+    if output is not None:
+        refuse_same_file(output, file, "the graph")
+        refuse_data_files(output, graph, file, data)
+        check_writable(output, force=force)
+    dataset = load_data(graph, data, base=file.parent, need_targets=False)
+    net = Network(graph)
+    y_hat = net.forward(dataset.inputs)
+    lines = [",".join(net.output_ids)] + [",".join(map(repr, row)) for row in y_hat.tolist()]
+    text = "\n".join(lines) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write(output, text)
+        click.echo(f"wrote {output} ({count(len(y_hat), 'row')})", err=True)

@@ -1,0 +1,13 @@
+"""``dagnet schema``: the JSON Schema other tools check graph files against."""
+
+from __future__ import annotations
+
+import click
+
+from dagnet.schema import json_schema_text
+
+
+@click.command()
+def schema() -> None:
+    """Print the JSON Schema of the graph file format (schemas/graph.schema.json)."""
+    click.echo(json_schema_text(), nl=False)

@@ -1,0 +1,182 @@
+"""``dagnet train``: fit a graph file's network to its data and save the trained file."""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dagnet import __version__
+from dagnet.cli.common import (
+    check_writable,
+    count,
+    finite,
+    load,
+    refuse_data_files,
+    refuse_same_file,
+    say,
+    write,
+)
+from dagnet.data import Dataset, load_data
+from dagnet.files import graph_to_text, rebase_paths
+from dagnet.network import Network
+from dagnet.schema import Graph, Trained, Training
+from dagnet.train import History, Progress, fit
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    help="A .csv or .npz file to train on, instead of the file's own data.",
+)
+@click.option("--epochs", type=click.IntRange(min=1), metavar="N", help="Passes over the data.")
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), metavar="N", help="Examples per gradient step."
+)
+@click.option(
+    "--learning-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="F",
+    callback=finite,
+    help="Step size η.",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), metavar="N", help="Seeds initialisation and shuffling."
+)
+@click.option(
+    "--shuffle/--no-shuffle", default=None, help="Visit examples in a new random order each epoch."
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Where to write the trained graph."
+)
+@click.option("--force", is_flag=True, help="Replace an existing --output file.")
+@click.option("--in-place", is_flag=True, help="Write the trained graph over FILE itself.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress, only errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary of the run on stdout.")
+def train(
+    file: Path,
+    data: Path | None,
+    epochs: int | None,
+    batch_size: int | None,
+    learning_rate: float | None,
+    seed: int | None,
+    shuffle: bool | None,
+    output: Path | None,
+    force: bool,
+    in_place: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Train the network in FILE by minibatch gradient descent and save it.
+
+    Settings come from the file's "training" section; options override them. Missing weights
+    are initialised from the seed; with no seed anywhere, one is drawn, printed and recorded.
+    The trained network (every weight and bias filled in, the seed and final loss recorded) is
+    written to FILE's folder as STEM.trained.json, replacing the one from the previous run,
+    unless --output names another file (which must not exist, or --force) or --in-place asks
+    to overwrite FILE.
+
+    \b
+    Example:
+      dagnet train graphs/xor.json --epochs 5000 --learning-rate 0.5
+    """
+    graph = load(file)
+    destination = _destination(file, output, force=force, in_place=in_place)
+    refuse_data_files(destination, graph, file, data)
+    settings = _settings(
+        graph,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        seed=seed,
+        shuffle=shuffle,
+    )
+    dataset = load_data(graph, data, base=file.parent)
+    if settings.seed is None:
+        settings = settings.model_copy(update={"seed": secrets.randbelow(2**31)})
+        say(quiet, f"seed {settings.seed} (drawn; recorded in the output)")
+    net = Network(graph, seed=settings.seed, loss=settings.loss)
+    history = _fit(net, dataset, settings, quiet=quiet)
+    result = Trained(
+        final_loss=history.final_loss,
+        epochs=settings.epochs,
+        examples=dataset.n_examples,
+        dagnet_version=__version__,
+    )
+    trained = net.to_graph().model_copy(update={"training": settings, "trained": result})
+    existed = destination.exists()
+    write(destination, graph_to_text(rebase_paths(trained, file, destination)))
+    say(quiet, f"final loss {history.final_loss:.6g} after {count(settings.epochs, 'epoch')}")
+    say(quiet, f"wrote {destination}{' (replaced the previous one)' if existed else ''}")
+    if as_json:
+        summary = {"file": str(file), "output": str(destination), "data": dataset.source}
+        summary |= settings.model_dump(exclude={"loss", "optimizer"}) | result.model_dump()
+        click.echo(json.dumps(summary | {"epoch_loss": history.epoch_loss}))
+
+
+def _settings(graph: Graph, **overrides: Any) -> Training:
+    """The file's training settings with the options given on the command line over them."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    # Validated afresh so that every setting, defaults included, counts as set and is written.
+    return Training.model_validate((graph.training or Training()).model_dump() | given)
+
+
+def _destination(file: Path, output: Path | None, *, force: bool, in_place: bool) -> Path:
+    if in_place:
+        if output is not None:
+            raise click.UsageError("--in-place and --output name two different outputs; give one")
+        return file
+    if output is None:
+        return file.with_name(f"{file.stem}.trained.json")
+    refuse_same_file(output, file, "the input graph; use --in-place to overwrite it")
+    check_writable(output, force=force)
+    return output
+
+
+def _fit(net: Network, dataset: Dataset, settings: Training, *, quiet: bool) -> History:
+    assert dataset.targets is not None
+
+    def run(progress: Progress | None) -> History:
+        return fit(
+            net,
+            dataset.inputs,
+            dataset.targets,
+            epochs=settings.epochs,
+            learning_rate=settings.learning_rate,
+            batch_size=settings.batch_size,
+            shuffle=settings.shuffle,
+            seed=settings.seed,
+            optimizer=settings.optimizer,
+            progress=progress,
+        )
+
+    if quiet:
+        return run(None)
+    if sys.stderr.isatty():
+        with click.progressbar(
+            length=settings.epochs,
+            label="training",
+            file=sys.stderr,
+            item_show_func=lambda item: item,
+        ) as bar:
+            return run(lambda epoch, loss: bar.update(1, f"loss {loss:.4g}"))
+    return run(_every_tenth(settings.epochs))
+
+
+def _every_tenth(epochs: int) -> Progress:
+    """A progress report of one plain line about every 10% of the epochs, for logs and pipes."""
+    every = max(1, math.ceil(epochs / 10))
+
+    def report(epoch: int, loss: float) -> None:
+        if epoch % every == 0 or epoch == epochs:
+            width = len(str(epochs))
+            click.echo(f"epoch {epoch:>{width}}/{epochs}  loss {loss:.6g}", err=True)
+
+    return report
