@@ -16,8 +16,9 @@ import secrets
 from dataclasses import dataclass
 from functools import cached_property
 
+import numba
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from dagnet import kernels
 from dagnet.errors import DataError
@@ -29,6 +30,9 @@ Array = NDArray[np.float64]
 
 INIT_STREAM = 0
 """Which ``default_rng([seed, stream])`` stream initialises weights (shuffling uses 1)."""
+
+DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+"""The floating-point types the engine computes in."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class Gradients:
 
 
 class Network:
-    """A graph compiled for computation, with its weights and biases as float64 arrays.
+    """A graph compiled for computation, with its weights and biases as arrays.
 
     Parameters
     ----------
@@ -62,6 +66,9 @@ class Network:
     loss : str, optional
         A name from :data:`dagnet.losses.LOSSES`; defaults to ``graph.training.loss``, else
         ``"squared_error"``.
+    dtype : numpy dtype, default float64
+        What the engine computes in: float64, or float32 for half the memory traffic. The
+        library's arrays in and out are float64 either way.
 
     Attributes
     ----------
@@ -84,8 +91,18 @@ class Network:
            [6.]])
     """
 
-    def __init__(self, graph: Graph, *, seed: int | None = None, loss: str | None = None) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        *,
+        seed: int | None = None,
+        loss: str | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
         self.graph = graph
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be float64 or float32, not {self.dtype}")
         self.plan: Plan = compile_plan(graph)
         training = graph.training
         self.loss_name = loss or (training.loss if training else "squared_error")
@@ -163,7 +180,7 @@ class Network:
             When ``inputs`` has the wrong shape or a value that is not finite.
         """
         _, z = self.evaluate(self._inputs(inputs))
-        return z[self.plan.output_positions].T.copy()
+        return z[self.plan.output_positions].T.astype(np.float64)
 
     def trace(self, inputs: ArrayLike) -> Trace:
         """Every unit's net input s_j and output z_j for a batch, as the forward pass left them.
@@ -235,13 +252,13 @@ class Network:
     def evaluate(self, x: Array) -> tuple[Array, Array]:
         """Forward pass for unit-major inputs ``x`` (input units, N): s and z as (units, N)."""
         plan = self.plan
-        s = np.empty((plan.n_units, x.shape[1]), dtype=self.weight.dtype)
+        s = np.empty((plan.n_units, x.shape[1]), dtype=self.dtype)
         z = np.empty_like(s)
         z[: plan.n_inputs] = x
         s[: plan.n_inputs] = x
         kernels.forward(
             plan.in_start, plan.in_source, plan.activation, plan.n_inputs,
-            self.weight, self.bias, s, z,
+            self.weight, self.bias, s, z, _blocks(x.shape[1]),
         )  # fmt: skip
         return s, z
 
@@ -265,6 +282,7 @@ class Network:
             plan.in_start, plan.in_source, plan.out_start, plan.out_target, plan.out_edge,
             plan.activation, plan.n_inputs, plan.output_slot,
             self.weight, s, z, output_error, delta, weight_gradient, bias_gradient,
+            _blocks(s.shape[1]),
         )  # fmt: skip
         return self.mean_loss(z, y), weight_gradient, bias_gradient
 
@@ -307,8 +325,8 @@ class Network:
             draw = np.random.default_rng([self.seed, INIT_STREAM]).uniform(-1.0, 1.0, len(missing))
             file_weights[missing] = (draw * limit)[missing]
         file_biases = np.array([unit.bias or 0.0 for unit in graph.units], dtype=np.float64)
-        weight = np.ascontiguousarray(file_weights[plan.edge_file_index])
-        bias = np.ascontiguousarray(file_biases[plan.unit_file_index])
+        weight = np.ascontiguousarray(file_weights[plan.edge_file_index], dtype=self.dtype)
+        bias = np.ascontiguousarray(file_biases[plan.unit_file_index], dtype=self.dtype)
         return weight, bias
 
     def _parameter_array(self, values: ArrayLike, length: int, name: str) -> Array:
@@ -320,9 +338,14 @@ class Network:
         return array
 
 
+def _blocks(batch: int) -> NDArray[np.int64]:
+    """Column blocks for the kernels, one per thread numba may use (``numba.set_num_threads``)."""
+    return kernels.column_blocks(batch, numba.get_num_threads())
+
+
 def _in_file_order(values: Array, file_index: NDArray[np.int64]) -> Array:
     """Values kept in Plan order (along the first axis), put back in the graph file's order."""
-    reordered = np.empty_like(values)
+    reordered = np.empty(values.shape, np.float64)
     reordered[file_index] = values
     return reordered
 

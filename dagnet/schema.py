@@ -98,6 +98,9 @@ class Training(_Model):
         None, ge=0, description="Seeds weight initialisation and shuffling; drawn when missing."
     )
     shuffle: bool = True
+    dtype: Literal["float64", "float32"] = Field(
+        "float64", description="What the engine computes in; float32 halves memory traffic."
+    )
 
 
 class Data(_Model):

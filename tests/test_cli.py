@@ -636,7 +636,7 @@ def test_train_in_place_with_output_is_a_usage_error(runner: CliRunner, xor: Pat
 def test_train_options_override_the_training_section(runner: CliRunner, xor: Path) -> None:
     result = run(
         runner, "train", xor, "--epochs", "3", "--batch-size", "2", "--learning-rate", "0.05",
-        "--seed", "11", "--no-shuffle", "-q",
+        "--seed", "11", "--no-shuffle", "--dtype", "float32", "-q",
     )  # fmt: skip
     assert result.exit_code == 0
     written = read_json(xor.with_name("xor.trained.json"))
@@ -648,6 +648,7 @@ def test_train_options_override_the_training_section(runner: CliRunner, xor: Pat
         "batch_size": 2,
         "seed": 11,
         "shuffle": False,
+        "dtype": "float32",
     }
     assert written["trained"]["epochs"] == 3
 
@@ -860,6 +861,27 @@ def test_predict_on_a_trained_file_equals_the_library(runner: CliRunner, bump: P
 
     second = run(runner, "predict", trained)
     assert second.stdout.encode() == first.stdout.encode()
+
+
+def test_a_float32_run_predicts_in_float32_unless_told_otherwise(
+    runner: CliRunner, bump: Path
+) -> None:
+    assert run(runner, "train", bump, "--epochs", "20", "--dtype", "float32", "-q").exit_code == 0
+    trained = bump.with_name("multi_output.trained.json")
+    graph = dagnet.load_graph(trained)
+    assert graph.training is not None and graph.training.dtype == "float32"
+    inputs = dagnet.load_data(graph, base=trained.parent).inputs
+    for option, dtype in [(), np.float32], [("--dtype", "float64"), np.float64]:
+        result = run(runner, "predict", trained, *option)
+        assert result.exit_code == 0, result.stderr
+        expected = dagnet.Network(graph, dtype=dtype).forward(inputs)
+        assert np.array_equal(read_predictions(result.stdout)[1], expected)
+    single, double = (
+        read_predictions(run(runner, "predict", trained, "--dtype", d).stdout)[1]
+        for d in ("float32", "float64")
+    )
+    assert not np.array_equal(single, double)
+    assert np.allclose(single, double, rtol=1e-5, atol=1e-6)
 
 
 def test_save_and_load_keep_predictions_identical(tmp_path: Path) -> None:

@@ -13,6 +13,12 @@ from dagnet.schema import Graph
 
 EXIT_INTERRUPTED = 130
 
+dtype_option = click.option(
+    "--dtype",
+    type=click.Choice(["float64", "float32"]),
+    help="Compute in this precision; default: the file's training.dtype, else float64.",
+)
+
 
 def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -9,6 +9,7 @@ import click
 from dagnet.cli.common import (
     check_writable,
     count,
+    dtype_option,
     load,
     refuse_data_files,
     refuse_same_file,
@@ -28,8 +29,11 @@ from dagnet.network import Network
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="Write the CSV here instead of stdout."
 )
+@dtype_option
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
-def predict(file: Path, data: Path | None, output: Path | None, force: bool) -> None:
+def predict(
+    file: Path, data: Path | None, output: Path | None, dtype: str | None, force: bool
+) -> None:
     """Run the network in FILE forward and print its outputs as CSV.
 
     The CSV has a header of output unit ids and one row per example of the data (columns named
@@ -52,7 +56,7 @@ def predict(file: Path, data: Path | None, output: Path | None, force: bool) -> 
         refuse_data_files(output, graph, file, data)
         check_writable(output, force=force)
     dataset = load_data(graph, data, base=file.parent, need_targets=False)
-    net = Network(graph)
+    net = Network(graph, dtype=dtype or (graph.training.dtype if graph.training else "float64"))
     y_hat = net.forward(dataset.inputs)
     lines = [",".join(net.output_ids)] + [",".join(map(repr, row)) for row in y_hat.tolist()]
     text = "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from dagnet import __version__
 from dagnet.cli.common import (
     check_writable,
     count,
+    dtype_option,
     finite,
     load,
     refuse_data_files,
@@ -56,6 +57,7 @@ from dagnet.train import History, Progress, fit
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="Where to write the trained graph."
 )
+@dtype_option
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
 @click.option("--in-place", is_flag=True, help="Write the trained graph over FILE itself.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress, only errors.")
@@ -69,6 +71,7 @@ def train(
     seed: int | None,
     shuffle: bool | None,
     output: Path | None,
+    dtype: str | None,
     force: bool,
     in_place: bool,
     quiet: bool,
@@ -97,12 +100,13 @@ def train(
         learning_rate=learning_rate,
         seed=seed,
         shuffle=shuffle,
+        dtype=dtype,
     )
     dataset = load_data(graph, data, base=file.parent)
     if settings.seed is None:
         settings = settings.model_copy(update={"seed": secrets.randbelow(2**31)})
         say(quiet, f"seed {settings.seed} (drawn; recorded in the output)")
-    net = Network(graph, seed=settings.seed, loss=settings.loss)
+    net = Network(graph, seed=settings.seed, loss=settings.loss, dtype=settings.dtype)
     history = _fit(net, dataset, settings, quiet=quiet)
     result = Trained(
         final_loss=history.final_loss,

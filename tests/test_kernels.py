@@ -1,0 +1,125 @@
+"""The kernels' batch split and precision: any cut of a minibatch into column blocks, run on any
+number of threads, and float32 state all give the gradients of one float64 block."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+
+import dagnet
+import dagnet.bench.shapes
+from dagnet import kernels
+from dagnet.network import unit_major
+from tests.conftest import GRAPHS
+from tests.strategies import SMOOTH_ACTIVATIONS, batches, graphs
+
+examples = settings(max_examples=40, deadline=None, derandomize=True, database=None)
+
+
+@given(batch=st.integers(1, 2000), threads=st.integers(1, 8), min_columns=st.integers(1, 64))
+def test_column_blocks_cover_the_batch_once_in_aligned_blocks(
+    batch: int, threads: int, min_columns: int
+) -> None:
+    bounds = kernels.column_blocks(batch, threads, min_columns)
+    assert bounds[0] == 0 and bounds[-1] == batch
+    assert np.all(np.diff(bounds) > 0)
+    assert 1 <= len(bounds) - 1 <= threads
+    assert np.all(bounds[1:-1] % kernels.BLOCK_ALIGNMENT == 0)
+    if len(bounds) > 2:
+        assert batch // (len(bounds) - 1) >= min_columns
+
+
+def _gradients(net: dagnet.Network, x: np.ndarray, y: np.ndarray, bounds: np.ndarray):
+    """One forward and backward pass over unit-major x, y with the batch cut at ``bounds``."""
+    plan = net.plan
+    s = np.empty((plan.n_units, x.shape[1]), net.dtype)
+    z = np.empty_like(s)
+    s[: plan.n_inputs] = z[: plan.n_inputs] = x
+    kernels.forward(
+        plan.in_start, plan.in_source, plan.activation, plan.n_inputs,
+        net.weight, net.bias, s, z, bounds,
+    )  # fmt: skip
+    output_error = np.ascontiguousarray(z[plan.output_positions] - y)
+    delta = np.empty_like(s)
+    weight_gradient, bias_gradient = np.empty_like(net.weight), np.empty_like(net.bias)
+    kernels.backward(
+        plan.in_start, plan.in_source, plan.out_start, plan.out_target, plan.out_edge,
+        plan.activation, plan.n_inputs, plan.output_slot, net.weight, s, z, output_error,
+        delta, weight_gradient, bias_gradient, bounds,
+    )  # fmt: skip
+    return z, delta, weight_gradient, bias_gradient
+
+
+@examples
+@given(data=st.data(), graph=graphs())
+def test_any_cut_of_the_batch_gives_the_same_state_and_gradients(
+    data: st.DataObject, graph: dagnet.Graph
+) -> None:
+    net = dagnet.Network(graph, seed=1)
+    x, y = data.draw(batches(graph, min_examples=2, max_examples=40))
+    x, y = unit_major(x, net.input_ids, "x"), unit_major(y, net.output_ids, "y")
+    batch = x.shape[1]
+    cuts = data.draw(st.sets(st.integers(1, batch - 1), max_size=4), label="cuts")
+    bounds = np.array([0, *sorted(cuts), batch], dtype=np.int64)
+    whole = _gradients(net, x, y, np.array([0, batch]))
+    for one, blocked in zip(whole, _gradients(net, x, y, bounds), strict=True):
+        assert_allclose(blocked, one, rtol=1e-12, atol=1e-14)
+
+
+def test_two_threads_give_the_gradients_of_one() -> None:
+    graph = dagnet.Graph.model_validate(dagnet.bench.shapes.random_dag(3000, seed=4))
+    net = dagnet.Network(graph)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, len(net.input_ids)))
+    y = rng.standard_normal((256, len(net.output_ids)))
+    previous = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = net.gradients(x, y)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = net.gradients(x, y)
+    finally:
+        numba.set_num_threads(previous)
+    assert_allclose(two.weights, one.weights, rtol=1e-12, atol=1e-14)
+    assert_allclose(two.biases, one.biases, rtol=1e-12, atol=1e-14)
+    assert two.loss == pytest.approx(one.loss, rel=1e-14)
+
+
+@examples
+@given(data=st.data(), graph=graphs(SMOOTH_ACTIVATIONS))
+def test_float32_follows_float64_to_single_precision(
+    data: st.DataObject, graph: dagnet.Graph
+) -> None:
+    x, y = data.draw(batches(graph))
+    double = dagnet.Network(graph, seed=3)
+    single = dagnet.Network(graph, seed=3, dtype=np.float32)
+    assert single.weight.dtype == single.bias.dtype == np.float32
+    assert_array_equal(single.weights, double.weights.astype(np.float32))
+    forward = single.forward(x)
+    assert forward.dtype == np.float64
+    assert_allclose(forward, double.forward(x), rtol=1e-4, atol=1e-4)
+    expected, got = double.gradients(x, y), single.gradients(x, y)
+    scale = max(1.0, float(np.abs(expected.weights).max(initial=0)))
+    assert_allclose(got.weights, expected.weights, rtol=1e-3, atol=1e-4 * scale)
+    assert_allclose(got.biases, expected.biases, rtol=1e-3, atol=1e-4 * scale)
+
+
+def test_float32_trains_the_example_like_float64() -> None:
+    graph = dagnet.load_graph(GRAPHS / "multiple_inputs.json")
+    data = dagnet.load_data(graph, base=GRAPHS)
+    losses = {}
+    for dtype in (np.float64, np.float32):
+        net = dagnet.Network(graph, dtype=dtype)
+        history = dagnet.fit(net, data.inputs, data.targets, epochs=200, learning_rate=0.1, seed=0)
+        losses[dtype] = history.final_loss
+    assert losses[np.float32] == pytest.approx(losses[np.float64], rel=1e-2, abs=1e-5)
+
+
+def test_an_unsupported_dtype_is_refused() -> None:
+    graph = dagnet.load_graph(GRAPHS / "one_path.json")
+    with pytest.raises(ValueError, match="float64 or float32"):
+        dagnet.Network(graph, dtype=np.float16)
