@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from dagnet.activations import CODES
@@ -77,6 +78,11 @@ class Plan:
         """Target position of each edge (edges are sorted by it)."""
         return np.repeat(np.arange(self.n_units), np.diff(self.in_start))
 
+    def levels(self) -> IntArray:
+        """Topological level of each position: 0 for the inputs, else 1 + the highest level
+        among its sources (units with no in-edge are on level 0 too). The depth is the max."""
+        return _levels(self.in_start, self.in_source)
+
 
 def compile_plan(graph: Graph) -> Plan:
     """Order the units of ``graph`` and build its Plan.
@@ -137,6 +143,15 @@ def compile_plan(graph: Graph) -> Plan:
             array.setflags(write=False)
     _check_invariants(plan)
     return plan
+
+
+@njit(cache=True)
+def _levels(in_start: IntArray, in_source: IntArray) -> IntArray:  # one pass in execution order
+    level = np.zeros(len(in_start) - 1, dtype=np.int64)
+    for j in range(len(level)):
+        for p in range(in_start[j], in_start[j + 1]):
+            level[j] = max(level[j], level[in_source[p]] + 1)
+    return level
 
 
 def _row_starts(sorted_rows: IntArray, n_rows: int) -> IntArray:

@@ -1,0 +1,59 @@
+"""Interleaved timing: every engine takes one step in turn, round after round, so that a noisy
+neighbour on a shared machine slows them all alike; each engine reports its median step.
+
+An engine that is slow (the per-unit reference at a large batch can take a minute a step) stops
+being timed once it has spent its time budget, after at least one timed step; how many steps each
+median rests on is reported beside it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from statistics import median
+
+Step = Callable[[], object]
+
+
+@dataclass
+class Engine:
+    """One way of taking the training step, and the times it took."""
+
+    name: str
+    step: Step
+    warmup: int = 2
+    """Untimed steps first: numba loads its cache and torch sizes its buffers on the first."""
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return median(self.seconds)
+
+
+def measure(
+    engines: list[Engine],
+    *,
+    repeat: int,
+    budget: float = 20.0,
+    progress: Callable[[str], None] | None = None,
+) -> list[Engine]:
+    """Time up to ``repeat`` steps of every engine, interleaved, after its warm-up steps.
+
+    An engine is left out of later rounds once its timed steps add up to ``budget`` seconds.
+    """
+    for engine in engines:
+        if progress is not None and engine.warmup:
+            progress(f"warming up {engine.name}")
+        for _ in range(engine.warmup):
+            engine.step()
+    for round_ in range(repeat):
+        if progress is not None:
+            progress(f"round {round_ + 1}/{repeat}")
+        for engine in engines:
+            if sum(engine.seconds) >= budget:
+                continue
+            started = time.perf_counter()
+            engine.step()
+            engine.seconds.append(time.perf_counter() - started)
+    return engines
