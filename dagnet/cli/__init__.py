@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from dagnet import __version__
-from dagnet.cli import predict, schema, train, validate
+from dagnet.cli import explain, predict, schema, train, validate
 from dagnet.cli.common import EXIT_INTERRUPTED, count
 from dagnet.errors import DagnetError, GraphFileError
 
@@ -56,7 +56,13 @@ def main() -> None:
 
 
 # The modules, not their commands, are imported so that dagnet.cli.train stays the module.
-for _command in (validate.validate, train.train, predict.predict, schema.schema):
+for _command in (
+    validate.validate,
+    train.train,
+    predict.predict,
+    schema.schema,
+    explain.explain,
+):
     main.add_command(_command)
 
 __all__ = ["main"]
