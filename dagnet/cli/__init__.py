@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from dagnet import __version__
-from dagnet.cli import explain, gradcheck, predict, schema, train, validate
+from dagnet.cli import explain, gradcheck, info, predict, schema, train, validate
 from dagnet.cli.common import EXIT_INTERRUPTED, count
 from dagnet.errors import DagnetError, GraphFileError
 
@@ -63,6 +63,7 @@ for _command in (
     schema.schema,
     explain.explain,
     gradcheck.check_gradients,
+    info.info,
 ):
     main.add_command(_command)
 
