@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from dagnet import __version__
-from dagnet.cli import explain, gradcheck, info, predict, schema, train, validate
+from dagnet.cli import draw, explain, gradcheck, info, predict, schema, train, validate
 from dagnet.cli.common import EXIT_INTERRUPTED, count
 from dagnet.errors import DagnetError, GraphFileError
 
@@ -64,6 +64,7 @@ for _command in (
     explain.explain,
     gradcheck.check_gradients,
     info.info,
+    draw.draw,
 ):
     main.add_command(_command)
 
