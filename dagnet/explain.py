@@ -150,8 +150,11 @@ def equations(net: Network, notation: Notation = UNICODE) -> list[str]:
     --------
     >>> import dagnet
     >>> net = dagnet.Network(dagnet.load_graph("graphs/multi_output.json"))
-    >>> [line for line in equations(net) if line.startswith("  δ_i")]
-    ['  δ_i = σ\\'(s_i) · (δ_j · w_{i→j} + δ_k · w_{i→k})']
+    >>> print(*[line for line in equations(net) if line.startswith("  δ_")], sep="\\n")
+      δ_o = ŷ_o − y_o
+      δ_k = σ'(s_k) · δ_o · w_{k→o}
+      δ_j = σ'(s_j) · δ_o · w_{j→o}
+      δ_i = σ'(s_i) · (δ_j · w_{i→j} + δ_k · w_{i→k})
     """
     plan, symbols = net.plan, _Symbols(net.plan, notation)
     lines = ["Forward pass, in topological order:"]
@@ -193,9 +196,9 @@ def step(net: Network, inputs: ArrayLike, targets: ArrayLike, learning_rate: flo
     >>> graph = dagnet.Graph.model_validate({"format_version": 1,
     ...     "units": [{"id": "x", "role": "input"}, {"id": "y", "role": "output"}],
     ...     "edges": [{"source": "x", "target": "y", "weight": 2.0}]})
-    >>> result = step(dagnet.Network(graph), [1.0], [0.5], learning_rate=0.1)
+    >>> result = step(dagnet.Network(graph), [1.0], [0.5], learning_rate=0.5)
     >>> result.delta["y"], result.weight_change["x", "y"]
-    (1.5, -0.15)
+    (1.5, -0.75)
     """
     plan = net.plan
     x = np.asarray(inputs, dtype=np.float64).reshape(plan.n_inputs)
