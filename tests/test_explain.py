@@ -206,3 +206,13 @@ def test_bad_examples_are_refused_with_a_message(
     assert result.exit_code == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_readme_shows_the_real_output(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (GRAPHS.parent / "README.md").read_text(encoding="utf-8")
+    command = "$ dagnet explain graphs/multi_output.json\n"
+    shown = readme.split(command, 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(GRAPHS.parent)
+    assert run(runner, "explain", "graphs/multi_output.json").stdout == shown

@@ -50,6 +50,8 @@ def main() -> None:
       dagnet validate graphs/*.json          check graph files, every problem at once
       dagnet train graphs/multi_output.json  train; writes graphs/multi_output.trained.json
       dagnet predict graphs/multi_output.trained.json --data graphs/multi_output.csv
+      dagnet explain graphs/multi_output.json  the backpropagation equations, worked out
+      dagnet info graphs/xor.json              the network's shape in numbers
 
     Exit codes: 0 success, 1 bad input or a failed run, 2 a usage error.
     """

@@ -32,8 +32,9 @@ def _suffix(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
 )
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
 def draw(file: Path, output: Path, force: bool) -> None:
-    """Draw the network in FILE, laid out by level: inputs on the left, outputs on the right.
+    """Draw the network in FILE as DOT text or an SVG/PNG picture.
 
+    Laid out by level: inputs on the left, outputs on the right.
     Each unit is labelled with its id and activation; an edge is blue for a positive weight and
     red for a negative one, wider for a larger weight, and grey and dashed without a weight.
     A .dot file is Graphviz text (render it with dot -Tpdf); .svg and .png are drawn with

@@ -47,7 +47,9 @@ from dagnet.schema import Training
 def check_gradients(
     file: Path, data: Path | None, tolerance: float, epsilon: float, seed: int | None
 ) -> None:
-    """Check the gradients of every weight and bias of FILE by finite differences.
+    """Check the engine's gradients against finite differences.
+
+    Every weight and bias of the network in FILE is checked.
 
     The mean loss over the data is evaluated at θ + h and θ − h for every parameter θ, and
     (E(θ + h) − E(θ − h)) / 2h is compared with the engine's ∂E/∂θ. The table on stdout shows,

@@ -18,8 +18,10 @@ from dagnet.info import Info, describe
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the facts as one JSON document.")
 def info(file: Path, as_json: bool) -> None:
-    """Describe the network in FILE: units by role and activation, edges, depth, widest
-    level, largest fan-in and fan-out, parameter count, and the validation warnings.
+    """Describe the shape of the network in FILE in numbers.
+
+    Units by role and activation, edges, depth, the widest level, the largest fan-in and
+    fan-out, the parameter count, and the validation warnings.
 
     A unit's level is the length of the longest path to it from a unit without in-edges, so
     the inputs are at level 0 and the depth is the number of levels.
