@@ -117,7 +117,14 @@ def require_matplotlib(what: str) -> ModuleType:
 
 
 def picture(graph: Graph, fmt: str) -> bytes:
-    """The network drawn by matplotlib, as the bytes of an ``svg`` or ``png`` file."""
+    """The network drawn by matplotlib, as the bytes of an ``svg`` or ``png`` file.
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> picture(dagnet.load_graph("graphs/xor.json"), "png")[:4]
+    b'\\x89PNG'
+    """
     matplotlib = require_matplotlib(f"drawing a .{fmt} picture")
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle, FancyArrowPatch
@@ -165,7 +172,13 @@ def _bend(start: np.ndarray, end: np.ndarray) -> float:
 
 
 def loss_curve(epoch_loss: list[float], output_loss: dict[str, list[float]], fmt: str) -> bytes:
-    """The mean loss of each epoch, overall and per output unit, on a log scale."""
+    """The mean loss of each epoch, overall and per output unit, on a log scale.
+
+    Examples
+    --------
+    >>> loss_curve([0.5, 0.2, 0.1], {"y": [0.5, 0.2, 0.1]}, "svg")[:5]
+    b'<?xml'
+    """
     matplotlib = require_matplotlib(f"drawing a .{fmt} loss curve")
     from matplotlib.figure import Figure
 

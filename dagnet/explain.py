@@ -125,7 +125,14 @@ class Step:
 
 
 def header(net: Network, notation: Notation = UNICODE) -> list[str]:
-    """What the network is, and what its symbols mean."""
+    """What the network is, and what its symbols mean.
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> print(header(dagnet.Network(dagnet.load_graph("graphs/xor.json")), ASCII)[0])
+    xor: 5 units (2 input, 2 hidden, 1 output), 9 edges; E = 1/2 sum_o (yhat_o - y_o)^2 per example.
+    """
     roles = [unit.role for unit in net.graph.units]
     counts = ", ".join(f"{roles.count(role)} {role}" for role in ("input", "hidden", "output"))
     name = net.graph.name or "network"
@@ -245,6 +252,16 @@ def step_lines(net: Network, result: Step, notation: Notation = UNICODE) -> list
     """The equations of :func:`equations` again, each followed by its numbers from ``result``.
 
     Groups (forward pass with the loss, error signals, updates) are separated by blank lines.
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> graph = dagnet.Graph.model_validate({"format_version": 1,
+    ...     "units": [{"id": "x", "role": "input"}, {"id": "y", "role": "output"}],
+    ...     "edges": [{"source": "x", "target": "y", "weight": 2.0}]})
+    >>> net = dagnet.Network(graph)
+    >>> step_lines(net, step(net, [1.0], [0.5], learning_rate=0.5))[-2]
+    '  Δw_{x→y} = −η · δ_y · z_x = −0.5 · 1.5 · 1 = -0.75'
     """
     plan = net.plan
     symbols, numbers = _Symbols(plan, notation), _Numbers(plan, notation, result)

@@ -66,6 +66,16 @@ def finite_differences(
     """Central differences of the mean loss for every weight and bias (Plan order).
 
     ``net`` is left as it was found. Input units have no bias; their entries are 0.
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> graph = dagnet.Graph.model_validate({"format_version": 1,
+    ...     "units": [{"id": "x", "role": "input"}, {"id": "y", "role": "output"}],
+    ...     "edges": [{"source": "x", "target": "y", "weight": 2.0}]})
+    >>> weight, bias = finite_differences(dagnet.Network(graph), [[1.0]], [[0.5]])
+    >>> weight.round(8).tolist(), bias.round(8).tolist()  # δ_y z_x = (2 − 0.5) · 1
+    ([1.5], [0.0, 1.5])
     """
     x = unit_major(inputs, net.input_ids, "inputs")
     y = unit_major(targets, net.output_ids, "targets")

@@ -216,3 +216,15 @@ def test_the_readme_shows_the_real_output(
     shown = readme.split(command, 1)[1].split("```", 1)[0]
     monkeypatch.chdir(GRAPHS.parent)
     assert run(runner, "explain", "graphs/multi_output.json").stdout == shown
+
+
+def test_data_from_another_file(runner: CliRunner, tmp_path: Path) -> None:
+    data = tmp_path / "points.csv"
+    data.write_text("o,x\n0.25,0.5\n1,-2\n")
+    first = run(runner, "explain", GRAPHS / "multi_output.json", "--data", data)
+    assert first.exit_code == 0, first.stderr
+    assert f"One training step on example 1 of {data}" in first.stdout
+    assert "  z_x = 0.5" in first.stdout
+    second = run(runner, "explain", GRAPHS / "multi_output.json", "--data", data, "--example", "2")
+    assert "  E = ½ (ŷ_o − y_o)² = ½ (" in second.stdout and " − 1)² = " in second.stdout
+    assert "  z_x = -2" in second.stdout

@@ -18,7 +18,7 @@ from dagnet.schema import Training
 @click.option(
     "--data",
     type=click.Path(path_type=Path),
-    help="A .csv or .npz file to take the example from, instead of the file's own data.",
+    help="A .csv or .npz file to take the example from (example 1 unless --example).",
 )
 @click.option(
     "--example",
