@@ -17,7 +17,12 @@ Array = NDArray[np.floating]
 
 def squared_error(y_hat: Array, y: Array) -> Array:
     """E = ½ Σ_outputs (ŷ − y)², one value per example."""
-    return 0.5 * np.sum((y_hat - y) ** 2, axis=0)
+    return np.sum(squared_error_terms(y_hat, y), axis=0)
+
+
+def squared_error_terms(y_hat: Array, y: Array) -> Array:
+    """½ (ŷ − y)², one value per output unit and example: the terms E sums over the outputs."""
+    return 0.5 * (y_hat - y) ** 2
 
 
 def squared_error_gradient(y_hat: Array, y: Array) -> Array:
@@ -29,3 +34,8 @@ LOSSES: dict[str, tuple[Callable[[Array, Array], Array], Callable[[Array, Array]
     "squared_error": (squared_error, squared_error_gradient),
 }
 """name → (E, ∂E/∂ŷ)."""
+
+LOSS_TERMS: dict[str, Callable[[Array, Array], Array]] = {
+    "squared_error": squared_error_terms,
+}
+"""name → the loss of each output unit separately, (outputs, N); summed over axis 0 it is E."""

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dagnet.errors import TrainingError
+from dagnet.losses import LOSS_TERMS
 from dagnet.network import Network, unit_major
 from dagnet.optimizers import OPTIMIZERS
 
@@ -31,10 +32,14 @@ class History:
 
     ``epoch_loss[e]`` averages the minibatch losses of epoch e+1 as they were met, weights
     changing along the way; ``final_loss`` is one clean pass over all the data at the end.
+    ``output_loss[e]`` and ``final_output_loss`` split those into the share of each output
+    unit (file order), so that they sum to ``epoch_loss[e]`` and ``final_loss``.
     """
 
     epoch_loss: list[float] = field(default_factory=list)
     final_loss: float = float("nan")
+    output_loss: list[list[float]] = field(default_factory=list)
+    final_output_loss: list[float] = field(default_factory=list)
 
 
 def fit(
@@ -107,21 +112,31 @@ def fit(
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n_examples) if shuffle else slice(None)
         total = 0.0
+        output_total = np.zeros(len(net.output_ids))
         for x_batch, y_batch in _minibatches(x[:, order], y[:, order], batch_size):
             s, z = net.evaluate(x_batch)
             loss, weight_gradient, bias_gradient = net.backpropagate(s, z, y_batch)
             if not np.isfinite(loss):
                 raise TrainingError(_blow_up_message(net, z, epoch, learning_rate))
+            output_total += _output_losses(net, z, y_batch).sum(axis=1)
             optimizer_step((net.weight, net.bias), (weight_gradient, bias_gradient))
             total += loss * x_batch.shape[1]
         history.epoch_loss.append(total / n_examples)
+        history.output_loss.append((output_total / n_examples).tolist())
         if progress is not None:
             progress(epoch, history.epoch_loss[-1])
     z = net.evaluate(x)[1]
     history.final_loss = net.mean_loss(z, y)
+    history.final_output_loss = _output_losses(net, z, y).mean(axis=1).tolist()
     if not np.isfinite(history.final_loss):
         raise TrainingError(_blow_up_message(net, z, epochs, learning_rate))
     return history
+
+
+def _output_losses(net: Network, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The loss of each output unit for each example, (outputs, N)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return LOSS_TERMS[net.loss_name](z[net.plan.output_positions], y)
 
 
 def _minibatches(

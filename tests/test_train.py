@@ -108,3 +108,38 @@ def test_data_too_large_to_compute_with_is_named_as_data() -> None:
     inputs = np.array([[0.0, 1e300], [1.0, 0.0]])
     with pytest.raises(dagnet.TrainingError, match=r"input unit 'x2' .* scale the data down"):
         dagnet.fit(dagnet.Network(graph), inputs, [[1.0], [1.0]], epochs=1, learning_rate=0.1)
+
+
+def two_outputs() -> dagnet.Graph:
+    """x -> h -> (y1, y2), y1 also fed straight from x: two outputs whose losses differ."""
+    return dagnet.Graph.model_validate(
+        {
+            "format_version": 1,
+            "units": [
+                {"id": "x", "role": "input"},
+                {"id": "h", "activation": "tanh"},
+                {"id": "y1", "role": "output"},
+                {"id": "y2", "role": "output", "activation": "sigmoid"},
+            ],
+            "edges": [
+                {"source": "x", "target": "h"},
+                {"source": "h", "target": "y1"},
+                {"source": "h", "target": "y2"},
+                {"source": "x", "target": "y1"},
+            ],
+        }
+    )
+
+
+def test_history_splits_the_loss_by_output_unit() -> None:
+    net = dagnet.Network(two_outputs(), seed=0)
+    x = np.linspace(-1, 1, 10)[:, None]
+    y = np.hstack([np.sin(x), 0.5 + 0.4 * x])
+    history = dagnet.fit(net, x, y, epochs=5, learning_rate=0.2, batch_size=3, seed=0)
+    assert np.array(history.output_loss).shape == (5, 2)
+    assert np.sum(history.output_loss, axis=1) == pytest.approx(history.epoch_loss, rel=1e-12)
+    # The last share is one clean pass, each output's own ½ (ŷ − y)² averaged over examples.
+    y_hat = net.forward(x)
+    own = (0.5 * (y_hat - y) ** 2).mean(axis=0)
+    assert history.final_output_loss == pytest.approx(own.tolist(), rel=1e-12)
+    assert sum(history.final_output_loss) == pytest.approx(history.final_loss, rel=1e-12)

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from dagnet import __version__
-from dagnet.cli import predict, schema, train, validate
+from dagnet.cli import draw, explain, gradcheck, info, predict, schema, train, validate
 from dagnet.cli.common import EXIT_INTERRUPTED, count
 from dagnet.errors import DagnetError, GraphFileError
 
@@ -50,13 +50,24 @@ def main() -> None:
       dagnet validate graphs/*.json          check graph files, every problem at once
       dagnet train graphs/multi_output.json  train; writes graphs/multi_output.trained.json
       dagnet predict graphs/multi_output.trained.json --data graphs/multi_output.csv
+      dagnet explain graphs/multi_output.json  the backpropagation equations, worked out
+      dagnet info graphs/xor.json              the network's shape in numbers
 
     Exit codes: 0 success, 1 bad input or a failed run, 2 a usage error.
     """
 
 
 # The modules, not their commands, are imported so that dagnet.cli.train stays the module.
-for _command in (validate.validate, train.train, predict.predict, schema.schema):
+for _command in (
+    validate.validate,
+    train.train,
+    predict.predict,
+    schema.schema,
+    explain.explain,
+    gradcheck.check_gradients,
+    info.info,
+    draw.draw,
+):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -6,6 +6,7 @@ import json
 import math
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,29 @@ from dagnet.cli.common import (
     write,
 )
 from dagnet.data import Dataset, load_data
-from dagnet.files import graph_to_text, rebase_paths
+from dagnet.draw import PICTURE_FORMATS, loss_curve, require_matplotlib
+from dagnet.files import atomic_write, graph_to_text, rebase_paths
 from dagnet.network import Network
 from dagnet.schema import Graph, Trained, Training
 from dagnet.train import History, Progress, fit
+
+HISTORY_FORMATS = ("csv", "jsonl")
+
+
+def _format(path: Path) -> str:
+    return path.suffix.lower().lstrip(".")
+
+
+def _suffix_check(formats: tuple[str, ...]) -> Callable[..., Path | None]:
+    """A click callback refusing a file name whose suffix is not one of ``formats``."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+        if value is not None and _format(value) not in formats:
+            allowed = " or ".join(f".{fmt}" for fmt in formats)
+            raise click.BadParameter(f"the file name must end in {allowed}; got {value.name!r}")
+        return value
+
+    return check
 
 
 @click.command()
@@ -60,6 +80,19 @@ from dagnet.train import History, Progress, fit
 @dtype_option
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
 @click.option("--in-place", is_flag=True, help="Write the trained graph over FILE itself.")
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(path_type=Path),
+    callback=_suffix_check(HISTORY_FORMATS),
+    help="Record the loss of every epoch, overall and per output unit (.csv or .jsonl).",
+)
+@click.option(
+    "--plot",
+    type=click.Path(path_type=Path),
+    callback=_suffix_check(PICTURE_FORMATS),
+    help="Draw the loss curve (.png or .svg; needs matplotlib: pip install 'dagnet[plot]').",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress, only errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary of the run on stdout.")
 def train(
@@ -74,6 +107,8 @@ def train(
     dtype: str | None,
     force: bool,
     in_place: bool,
+    history_file: Path | None,
+    plot: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -87,12 +122,18 @@ def train(
     to overwrite FILE.
 
     \b
+    --history and --plot report the run: the loss of every epoch, overall and per output unit,
+    as a table (.csv, or .jsonl with one JSON object per epoch) and as a picture.
+
+    \b
     Example:
       dagnet train graphs/xor.json --epochs 5000 --learning-rate 0.5
+      dagnet train graphs/multi_output.json --history loss.csv --plot loss.png
     """
     graph = load(file)
     destination = _destination(file, output, force=force, in_place=in_place)
     refuse_data_files(destination, graph, file, data)
+    _check_reports(history_file, plot, file, graph, data, destination, force=force)
     settings = _settings(
         graph,
         epochs=epochs,
@@ -119,10 +160,77 @@ def train(
     write(destination, graph_to_text(rebase_paths(trained, file, destination)))
     say(quiet, f"final loss {history.final_loss:.6g} after {count(settings.epochs, 'epoch')}")
     say(quiet, f"wrote {destination}{' (replaced the previous one)' if existed else ''}")
+    per_output = dict(zip(net.output_ids, history.final_output_loss, strict=True))
+    if len(per_output) > 1:
+        say(
+            quiet,
+            "final loss per output: " + ", ".join(f"{u} {v:.6g}" for u, v in per_output.items()),
+        )
+    if history_file is not None:
+        write(history_file, _history_text(history, net.output_ids, _format(history_file)))
+        say(quiet, f"wrote {history_file} ({count(settings.epochs, 'epoch')})")
+    if plot is not None:
+        columns = zip(*history.output_loss, strict=True)
+        by_output = {u: list(v) for u, v in zip(net.output_ids, columns, strict=True)}
+        _write_bytes(plot, loss_curve(history.epoch_loss, by_output, _format(plot)))
+        say(quiet, f"wrote {plot}")
     if as_json:
         summary = {"file": str(file), "output": str(destination), "data": dataset.source}
         summary |= settings.model_dump(exclude={"loss", "optimizer"}) | result.model_dump()
-        click.echo(json.dumps(summary | {"epoch_loss": history.epoch_loss}))
+        summary |= {"final_output_loss": per_output, "epoch_loss": history.epoch_loss}
+        click.echo(json.dumps(summary))
+
+
+def _check_reports(
+    history: Path | None,
+    plot: Path | None,
+    file: Path,
+    graph: Graph,
+    data: Path | None,
+    destination: Path,
+    *,
+    force: bool,
+) -> None:
+    """Before any training: the report files can be written and land on nothing of the user's."""
+    # (--history and --plot cannot name one file: their suffixes differ.)
+    for path in (report for report in (history, plot) if report is not None):
+        refuse_same_file(path, file, "the input graph")
+        refuse_same_file(path, destination, "where the trained graph goes")
+        refuse_data_files(path, graph, file, data)
+        check_writable(path, force=force)
+    if plot is not None:
+        require_matplotlib(f"--plot {plot}")
+
+
+def _history_text(history: History, output_ids: tuple[str, ...], fmt: str) -> str:
+    """One row per epoch: its number, mean loss, and the share of each output unit."""
+    rows = zip(history.epoch_loss, history.output_loss, strict=True)
+    if fmt == "jsonl":
+        return "".join(
+            json.dumps(
+                {
+                    "epoch": epoch,
+                    "loss": loss,
+                    "output_loss": dict(zip(output_ids, parts, strict=True)),
+                }
+            )
+            + "\n"
+            for epoch, (loss, parts) in enumerate(rows, start=1)
+        )
+    header = ",".join(["epoch", "loss", *(f"loss_{unit}" for unit in output_ids)])
+    lines = [header] + [
+        ",".join([str(epoch), repr(loss), *map(repr, parts)])
+        for epoch, (loss, parts) in enumerate(rows, start=1)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _write_bytes(path: Path, content: bytes) -> None:
+    try:
+        atomic_write(path, content)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise click.ClickException(f"cannot write {path}: {reason}; nothing was changed") from None
 
 
 def _settings(graph: Graph, **overrides: Any) -> Training:

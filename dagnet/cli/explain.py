@@ -1,0 +1,82 @@
+"""``dagnet explain``: the derivation's equations for one network, and one step with numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dagnet.cli.common import count, load
+from dagnet.data import load_data
+from dagnet.explain import ASCII, UNICODE, equations, header, step, step_lines
+from dagnet.network import Network
+from dagnet.schema import Training
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    help="A .csv or .npz file to take the example from (example 1 unless --example).",
+)
+@click.option(
+    "--example",
+    type=click.IntRange(min=1),
+    metavar="K",
+    help="Show one training step with numbers for the K-th example (counting from 1).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Seed for missing weights, as in dagnet train; default: the file's.",
+)
+@click.option("--ascii", "plain", is_flag=True, help="Plain ASCII: d_o, w[k->o], sigma', eta.")
+def explain(
+    file: Path, data: Path | None, example: int | None, seed: int | None, plain: bool
+) -> None:
+    """Print the backpropagation equations of the network in FILE.
+
+    One line per unit: the forward pass in topological order, then the error signals δ_j in
+    reverse topological order, each with its unit's own activation derivative, then the
+    minibatch updates of every weight and bias. With --example K (and optionally --data PATH)
+    it also carries the K-th example through one training step and prints every s_j, z_j, δ_j,
+    Δw and Δb with the numbers put in. They use the file's weights; weights missing from the
+    file are drawn from the seed exactly as dagnet train would draw them.
+
+    \b
+    Example:
+      dagnet explain graphs/multi_output.json --example 3
+    """
+    graph = load(file)
+    notation = ASCII if plain else UNICODE
+    training = graph.training or Training()
+    net = Network(graph, seed=seed if seed is not None else training.seed, loss=training.loss)
+    lines = [*header(net, notation), "", *equations(net, notation)]
+    if example is not None or data is not None:
+        lines += ["", *_numbers(net, file, data, example or 1, training.learning_rate, plain)]
+    click.echo("\n".join(lines))
+
+
+def _numbers(
+    net: Network, file: Path, data: Path | None, example: int, learning_rate: float, plain: bool
+) -> list[str]:
+    dataset = load_data(net.graph, data, base=file.parent)
+    assert dataset.targets is not None
+    if example > dataset.n_examples:
+        raise click.ClickException(
+            f"example {example} is out of range: {dataset.source} has "
+            f"{count(dataset.n_examples, 'example')}, numbered 1 to {dataset.n_examples}"
+        )
+    notation = ASCII if plain else UNICODE
+    eta = f"{notation.eta} = {learning_rate:g}"
+    lines = [f"One training step on example {example} of {dataset.source} (N = 1, {eta}):"]
+    missing = sum(edge.weight is None for edge in net.graph.edges)
+    if missing:
+        lines.append(
+            f"  ({count(missing, 'weight')} missing from the file, drawn from seed {net.seed} "
+            "as dagnet train draws them)"
+        )
+    result = step(net, dataset.inputs[example - 1], dataset.targets[example - 1], learning_rate)
+    return lines + step_lines(net, result, notation)

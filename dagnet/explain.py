@@ -1,0 +1,474 @@
+"""The derivation written out for one network: its equations, and one step with numbers.
+
+Everything is read off the compiled :class:`~dagnet.plan.Plan`, the same arrays the kernels run
+over: units in execution order for the forward pass, the same order reversed for the error
+signals, CSR in-edges for s_j and CSR out-edges for δ_j. Each equation is rendered by one
+function that asks a *valuation* for the text of every symbol, so the symbolic line and the line
+with numbers cannot disagree in shape: :class:`_Symbols` answers ``δ_k``, :class:`_Numbers`
+answers ``0.0123``.
+
+The numbers of :func:`step` are computed by walking the same equations in plain Python, one
+example at a time; the tests hold them to the compiled engine and to :mod:`dagnet.reference`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from dagnet.activations import ACTIVATIONS
+from dagnet.network import Network
+from dagnet.plan import Plan
+
+ACTIVATION_BY_CODE = tuple(ACTIVATIONS)
+"""Activation names by their code in a Plan."""
+
+
+@dataclass(frozen=True)
+class Notation:
+    """How symbols are written: the derivation's Unicode, or plain ASCII for any terminal."""
+
+    ascii: bool = False
+
+    @property
+    def times(self) -> str:
+        return " * " if self.ascii else " · "
+
+    @property
+    def minus(self) -> str:
+        return " - " if self.ascii else " − "
+
+    @property
+    def negative(self) -> str:
+        return "-" if self.ascii else "−"
+
+    @property
+    def eta(self) -> str:
+        return "eta" if self.ascii else "η"
+
+    @property
+    def half(self) -> str:
+        return "1/2 " if self.ascii else "½ "
+
+    @property
+    def squared(self) -> str:
+        return "^2" if self.ascii else "²"
+
+    def sub(self, base: str, unit: str) -> str:
+        """``base`` with the unit id as subscript: s_k, s_{h1} (ASCII: s_k, s_h1)."""
+        if self.ascii or len(unit) == 1:
+            return f"{base}_{unit}"
+        return f"{base}_{{{unit}}}"
+
+    def delta(self, unit: str) -> str:
+        return self.sub("d" if self.ascii else "δ", unit)
+
+    def y_hat(self, unit: str) -> str:
+        return self.sub("yhat" if self.ascii else "ŷ", unit)
+
+    def weight(self, source: str, target: str, change: bool = False) -> str:
+        if self.ascii:
+            return f"{'D' if change else ''}w[{source}->{target}]"
+        return f"{'Δ' if change else ''}w_{{{source}→{target}}}"
+
+    def bias(self, unit: str, change: bool = False) -> str:
+        return self.sub(("D" if self.ascii else "Δ") + "b" if change else "b", unit)
+
+    def function(self, activation: str) -> str:
+        return (
+            "sigma"
+            if self.ascii and activation == "sigmoid"
+            else {"sigmoid": "σ"}.get(activation, activation)
+        )
+
+    def derivative(self, activation: str) -> str:
+        """The derivative's definition, for the legend under the error signals."""
+        f = self.function(activation)
+        rules = {
+            "sigmoid": f"{f}(s)(1 - {f}(s))" if self.ascii else f"{f}(s)(1 − {f}(s))",
+            "tanh": "1 - tanh(s)^2" if self.ascii else "1 − tanh²(s)",
+            "relu": "1 if s > 0, else 0",
+            "leaky_relu": "1 if s > 0, else 0.01",
+            "elu": "1 if s > 0, else e^s",
+            "softplus": self.function("sigmoid") + "(s)",
+            "gaussian": "-2s e^(-s^2)" if self.ascii else "−2s·e^(−s²)",
+            "sin": "cos(s)",
+        }
+        return f"{f}'(s) = {rules[activation]}"
+
+
+UNICODE = Notation()
+ASCII = Notation(ascii=True)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One example through the derivation: every s_j, z_j, δ_j, and the step it asks for.
+
+    Values are keyed by unit id and by edge ``(source, target)``; the changes are those of one
+    gradient step on this example alone (N = 1): Δw_{i→j} = −η δ_j z_i and Δb_j = −η δ_j.
+    ``weight``, ``bias`` and ``y`` are the parameters and targets the step started from.
+    """
+
+    weight: dict[tuple[str, str], float]
+    bias: dict[str, float]
+    y: dict[str, float]
+    s: dict[str, float]
+    z: dict[str, float]
+    delta: dict[str, float]
+    weight_change: dict[tuple[str, str], float]
+    bias_change: dict[str, float]
+    loss: float
+    learning_rate: float
+
+
+def header(net: Network, notation: Notation = UNICODE) -> list[str]:
+    """What the network is, and what its symbols mean.
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> print(header(dagnet.Network(dagnet.load_graph("graphs/xor.json")), ASCII)[0])
+    xor: 5 units (2 input, 2 hidden, 1 output), 9 edges; E = 1/2 sum_o (yhat_o - y_o)^2 per example.
+    """
+    roles = [unit.role for unit in net.graph.units]
+    counts = ", ".join(f"{roles.count(role)} {role}" for role in ("input", "hidden", "output"))
+    name = net.graph.name or "network"
+    edges = f"{len(net.edges)} edge{'' if len(net.edges) == 1 else 's'}"
+    if notation.ascii:
+        loss = "E = 1/2 sum_o (yhat_o - y_o)^2"
+        delta, eta = "d_j = dE/ds_j", "eta"
+    else:
+        loss = "E = ½ Σ_o (ŷ_o − y_o)²"
+        delta, eta = "δ_j = ∂E/∂s_j", "η"
+    return [
+        f"{name}: {len(roles)} units ({counts}), {edges}; {loss} per example.",
+        f"s_j is the net input of unit j, z_j = f_j(s_j) its output, {delta} its error signal;",
+        f"{eta} is the learning rate, N the minibatch size.",
+    ]
+
+
+def equations(net: Network, notation: Notation = UNICODE) -> list[str]:
+    """The forward pass, error signals and updates of ``net`` in the derivation's notation.
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> net = dagnet.Network(dagnet.load_graph("graphs/multi_output.json"))
+    >>> print(*[line for line in equations(net) if line.startswith("  δ_")], sep="\\n")
+      δ_o = ŷ_o − y_o
+      δ_k = σ'(s_k) · δ_o · w_{k→o}
+      δ_j = σ'(s_j) · δ_o · w_{j→o}
+      δ_i = σ'(s_i) · (δ_j · w_{i→j} + δ_k · w_{i→k})
+    """
+    plan, symbols = net.plan, _Symbols(net.plan, notation)
+    lines = ["Forward pass, in topological order:"]
+    lines += [f"  {_forward_line(plan, j, symbols)}" for j in range(plan.n_inputs, plan.n_units)]
+    lines += ["", "Error signals, in reverse topological order:"]
+    lines += [
+        f"  {notation.delta(plan.unit_ids[j])} = {_delta_rhs(plan, j, symbols)}"
+        for j in _non_inputs_reversed(plan)
+    ]
+    lines += _legend(plan, notation)
+    lines += ["", "Updates, for a minibatch of N examples:"]
+    scale = f"{notation.negative}({notation.eta}/N) {'sum_n' if notation.ascii else 'Σ_n'} "
+    for source, target in net.edges:
+        change = notation.weight(source, target, change=True)
+        product = f"{notation.delta(target)} {notation.sub('z', source)}"
+        lines.append(f"  {change} = {scale}{product}")
+    for unit in net.graph.units:
+        if unit.role != "input":
+            change = notation.bias(unit.id, change=True)
+            lines.append(f"  {change} = {scale}{notation.delta(unit.id)}")
+    return lines
+
+
+def step(net: Network, inputs: ArrayLike, targets: ArrayLike, learning_rate: float) -> Step:
+    """Carry one example through the equations of :func:`equations`, in plain Python.
+
+    Parameters
+    ----------
+    net : Network
+    inputs : array_like, shape (input units,)
+        One example, one value per input unit in file order.
+    targets : array_like, shape (output units,)
+    learning_rate : float
+        η of the step.
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> graph = dagnet.Graph.model_validate({"format_version": 1,
+    ...     "units": [{"id": "x", "role": "input"}, {"id": "y", "role": "output"}],
+    ...     "edges": [{"source": "x", "target": "y", "weight": 2.0}]})
+    >>> result = step(dagnet.Network(graph), [1.0], [0.5], learning_rate=0.5)
+    >>> result.delta["y"], result.weight_change["x", "y"]
+    (1.5, -0.75)
+    """
+    plan = net.plan
+    x = np.asarray(inputs, dtype=np.float64).reshape(plan.n_inputs)
+    y = np.asarray(targets, dtype=np.float64).reshape(len(plan.output_positions))
+    s, z = np.zeros(plan.n_units), np.zeros(plan.n_units)
+    s[: plan.n_inputs] = z[: plan.n_inputs] = x[np.argsort(plan.unit_file_index[: plan.n_inputs])]
+    for j in range(plan.n_inputs, plan.n_units):
+        edges = range(plan.in_start[j], plan.in_start[j + 1])
+        s[j] = net.bias[j] + sum(net.weight[p] * z[plan.in_source[p]] for p in edges)
+        z[j] = _f(plan, j)(s[j])
+    delta = np.zeros(plan.n_units)
+    for j in _non_inputs_reversed(plan):
+        slot = plan.output_slot[j]
+        error = z[j] - y[slot] if slot >= 0 else 0.0
+        outs = range(plan.out_start[j], plan.out_start[j + 1])
+        error += sum(delta[plan.out_target[q]] * net.weight[plan.out_edge[q]] for q in outs)
+        delta[j] = _f_prime(plan, j)(s[j]) * error
+    ids, target = plan.unit_ids, plan.edge_target
+    return Step(
+        weight={
+            (ids[plan.in_source[p]], ids[target[p]]): float(net.weight[p])
+            for p in range(plan.n_edges)
+        },
+        bias={ids[j]: float(net.bias[j]) for j in range(plan.n_inputs, plan.n_units)},
+        y={ids[j]: float(y[plan.output_slot[j]]) for j in plan.output_positions},
+        s=dict(zip(ids, s.tolist(), strict=True)),
+        z=dict(zip(ids, z.tolist(), strict=True)),
+        delta={ids[j]: float(delta[j]) for j in range(plan.n_inputs, plan.n_units)},
+        weight_change={
+            (ids[plan.in_source[p]], ids[target[p]]): float(
+                -learning_rate * delta[target[p]] * z[plan.in_source[p]]
+            )
+            for p in range(plan.n_edges)
+        },
+        bias_change={
+            ids[j]: float(-learning_rate * delta[j]) for j in range(plan.n_inputs, plan.n_units)
+        },
+        loss=float(0.5 * np.sum((z[plan.output_positions] - y) ** 2)),
+        learning_rate=learning_rate,
+    )
+
+
+def step_lines(net: Network, result: Step, notation: Notation = UNICODE) -> list[str]:
+    """The equations of :func:`equations` again, each followed by its numbers from ``result``.
+
+    Groups (forward pass with the loss, error signals, updates) are separated by blank lines.
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> graph = dagnet.Graph.model_validate({"format_version": 1,
+    ...     "units": [{"id": "x", "role": "input"}, {"id": "y", "role": "output"}],
+    ...     "edges": [{"source": "x", "target": "y", "weight": 2.0}]})
+    >>> net = dagnet.Network(graph)
+    >>> step_lines(net, step(net, [1.0], [0.5], learning_rate=0.5))[-2]
+    '  Δw_{x→y} = −η · δ_y · z_x = −0.5 · 1.5 · 1 = -0.75'
+    """
+    plan = net.plan
+    symbols, numbers = _Symbols(plan, notation), _Numbers(plan, notation, result)
+    position = {unit: p for p, unit in enumerate(plan.unit_ids)}
+    ids = plan.unit_ids
+    lines = [
+        f"  {notation.sub('z', ids[j])} = {_plain(result.z[ids[j]])}" for j in range(plan.n_inputs)
+    ]
+    for j in range(plan.n_inputs, plan.n_units):
+        s_parts = [_s_rhs(plan, j, symbols), _s_rhs(plan, j, numbers), _plain(result.s[ids[j]])]
+        lines.append("  " + _chain(notation.sub("s", ids[j]), *s_parts))
+        z_parts = [*_z_parts(plan, j, symbols), numbers.f(j), _plain(result.z[ids[j]])]
+        lines.append("  " + _chain(*z_parts))
+    squares = [
+        [f"({v.y_hat(j)}{notation.minus}{v.y(j)}){notation.squared}" for j in plan.output_positions]
+        for v in (symbols, numbers)
+    ]
+    loss = [notation.half + " + ".join(terms) for terms in squares]
+    lines.append("  " + _chain("E", *loss, _plain(result.loss)))
+    lines.append("")
+    for j in _non_inputs_reversed(plan):
+        rhs = (_delta_rhs(plan, j, symbols), _delta_rhs(plan, j, numbers))
+        lines.append("  " + _chain(notation.delta(ids[j]), *rhs, _plain(result.delta[ids[j]])))
+    lines.append("")
+    eta = (
+        f"{notation.negative}{notation.eta}",
+        f"{notation.negative}{_plain(result.learning_rate)}",
+    )
+    times = notation.times
+    for source, target in net.edges:
+        i, j = position[source], position[target]
+        products = [
+            f"{scale}{times}{v.delta(j)}{times}{v.z(i)}"
+            for scale, v in zip(eta, (symbols, numbers), strict=True)
+        ]
+        change = notation.weight(source, target, change=True)
+        lines.append("  " + _chain(change, *products, _plain(result.weight_change[source, target])))
+    for unit in net.graph.units:
+        if unit.role == "input":
+            continue
+        j = position[unit.id]
+        products = [
+            f"{scale}{times}{v.delta(j)}" for scale, v in zip(eta, (symbols, numbers), strict=True)
+        ]
+        change = notation.bias(unit.id, change=True)
+        lines.append("  " + _chain(change, *products, _plain(result.bias_change[unit.id])))
+    return lines
+
+
+# One renderer per kind of equation; ``v`` is a valuation, symbolic or numeric.
+
+
+def _forward_line(plan: Plan, j: int, v: _Symbols) -> str:
+    return f"{v.s(j)} = {_s_rhs(plan, j, v)},  {_chain(*_z_parts(plan, j, v))}"
+
+
+def _s_rhs(plan: Plan, j: int, v: _Symbols) -> str:
+    terms = [v.b(j)]
+    terms += [
+        f"{v.w(p)}{v.notation.times}{v.z(plan.in_source[p])}"
+        for p in range(plan.in_start[j], plan.in_start[j + 1])
+    ]
+    return " + ".join(terms)
+
+
+def _z_parts(plan: Plan, j: int, v: _Symbols) -> list[str]:
+    """``z_j = σ(s_j)``, written ``ŷ_o = z_o = ...`` for an output unit."""
+    parts = [v.notation.y_hat(plan.unit_ids[j])] if plan.output_slot[j] >= 0 else []
+    return [*parts, v.notation.sub("z", plan.unit_ids[j]), v.f(j)]
+
+
+def _delta_rhs(plan: Plan, j: int, v: _Symbols) -> str:
+    """f_j'(s_j) · (ŷ_j − y_j + Σ_{k∈outs(j)} δ_k · w_{j→k}), f' left out where it is 1."""
+    notation = v.notation
+    terms = []
+    if plan.output_slot[j] >= 0:
+        terms.append(f"{v.y_hat(j)}{notation.minus}{v.y(j)}")
+    for q in range(plan.out_start[j], plan.out_start[j + 1]):
+        terms.append(f"{v.delta(plan.out_target[q])}{notation.times}{v.w(plan.out_edge[q])}")
+    if not terms:
+        return "0"  # a unit that reaches no output cannot change the loss
+    inner = " + ".join(terms)
+    if ACTIVATION_BY_CODE[plan.activation[j]] == "identity":
+        return inner
+    grouped = len(terms) > 1 or plan.output_slot[j] >= 0
+    return f"{v.f_prime(j)}{notation.times}{f'({inner})' if grouped else inner}"
+
+
+def _legend(plan: Plan, notation: Notation) -> list[str]:
+    used = [ACTIVATION_BY_CODE[code] for code in plan.activation[plan.n_inputs :]]
+    names = [name for name in ACTIVATIONS if name in used and name != "identity"]
+    lines = [f"  where {notation.derivative(name)}" for name in names]
+    linear = [
+        plan.unit_ids[j]
+        for j in range(plan.n_inputs, plan.n_units)
+        if ACTIVATION_BY_CODE[plan.activation[j]] == "identity"
+    ]
+    if linear:
+        units = f"unit{'s' if len(linear) > 1 else ''} {', '.join(linear)}"
+        lines.append(f"  and f'(s) = 1 for the linear (identity) {units}")
+    return lines
+
+
+def _non_inputs_reversed(plan: Plan) -> range:
+    return range(plan.n_units - 1, plan.n_inputs - 1, -1)
+
+
+def _chain(*parts: str) -> str:
+    """``a = b = c``, a part equal to the one before it written once."""
+    kept = [part for index, part in enumerate(parts) if index == 0 or part != parts[index - 1]]
+    return " = ".join(kept)
+
+
+def _plain(value: float) -> str:
+    return f"{value + 0.0:.6g}"  # + 0.0 turns -0.0 into 0.0
+
+
+def _f(plan: Plan, j: int):  # type: ignore[no-untyped-def]
+    return ACTIVATIONS[ACTIVATION_BY_CODE[plan.activation[j]]][0]
+
+
+def _f_prime(plan: Plan, j: int):  # type: ignore[no-untyped-def]
+    return ACTIVATIONS[ACTIVATION_BY_CODE[plan.activation[j]]][1]
+
+
+class _Symbols:
+    """Answers each symbol with its name: ``s_j``, ``w_{i→j}``, ``σ'(s_j)``."""
+
+    def __init__(self, plan: Plan, notation: Notation) -> None:
+        self.plan, self.notation = plan, notation
+
+    def _id(self, j: int) -> str:
+        return self.plan.unit_ids[j]
+
+    def _activation(self, j: int) -> str:
+        return ACTIVATION_BY_CODE[self.plan.activation[j]]
+
+    def s(self, j: int) -> str:
+        return self.notation.sub("s", self._id(j))
+
+    def z(self, j: int) -> str:
+        return self.notation.sub("z", self._id(j))
+
+    def b(self, j: int) -> str:
+        return self.notation.bias(self._id(j))
+
+    def w(self, p: int) -> str:
+        plan = self.plan
+        return self.notation.weight(self._id(plan.in_source[p]), self._id(plan.edge_target[p]))
+
+    def delta(self, j: int) -> str:
+        return self.notation.delta(self._id(j))
+
+    def y_hat(self, j: int) -> str:
+        return self.notation.y_hat(self._id(j))
+
+    def y(self, j: int) -> str:
+        return self.notation.sub("y", self._id(j))
+
+    def f(self, j: int) -> str:
+        if self._activation(j) == "identity":
+            return self.s(j)
+        return f"{self.notation.function(self._activation(j))}({self.s(j)})"
+
+    def f_prime(self, j: int) -> str:
+        return f"{self.notation.function(self._activation(j))}'({self.s(j)})"
+
+
+class _Numbers(_Symbols):
+    """Answers each symbol with its value in one :class:`Step`, negatives in parentheses."""
+
+    def __init__(self, plan: Plan, notation: Notation, result: Step) -> None:
+        super().__init__(plan, notation)
+        self.result = result
+
+    def _number(self, value: float) -> str:
+        text = _plain(value)
+        return f"({text})" if text.startswith("-") else text
+
+    def s(self, j: int) -> str:
+        return self._number(self.result.s[self._id(j)])
+
+    def z(self, j: int) -> str:
+        return self._number(self.result.z[self._id(j)])
+
+    def delta(self, j: int) -> str:
+        return self._number(self.result.delta[self._id(j)])
+
+    def b(self, j: int) -> str:
+        return self._number(self.result.bias[self._id(j)])
+
+    def w(self, p: int) -> str:
+        plan = self.plan
+        edge = (self._id(plan.in_source[p]), self._id(plan.edge_target[p]))
+        return self._number(self.result.weight[edge])
+
+    def y_hat(self, j: int) -> str:
+        return self.z(j)
+
+    def f(self, j: int) -> str:
+        s = _plain(self.result.s[self._id(j)])
+        if self._activation(j) == "identity":
+            return s
+        return f"{self.notation.function(self._activation(j))}({s})"
+
+    def y(self, j: int) -> str:
+        return self._number(self.result.y[self._id(j)])
+
+    def f_prime(self, j: int) -> str:
+        return self._number(_f_prime(self.plan, j)(self.result.s[self._id(j)]))

@@ -1,0 +1,230 @@
+"""dagnet explain: backprop.md's equations for a network, and one step with the engine's numbers."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+
+import dagnet
+from dagnet import reference
+from dagnet.cli import main
+from dagnet.explain import ASCII, equations, step
+from tests.conftest import EXAMPLES, GRAPHS, small_graph
+
+# backprop.md, case 3 (graphs/multi_output.json): δ_o = ŷ−y, δ_k = δ_o w_{k→o} σ'(s_k),
+# δ_j = δ_o w_{j→o} σ'(s_j), δ_i = σ'(s_i)(δ_j w_{i→j} + δ_k w_{i→k}), Δw = −(η/N) Σ_n δ_j z_i.
+MULTI_OUTPUT = """\
+multi_output: 5 units (1 input, 3 hidden, 1 output), 5 edges; E = ½ Σ_o (ŷ_o − y_o)² per example.
+s_j is the net input of unit j, z_j = f_j(s_j) its output, δ_j = ∂E/∂s_j its error signal;
+η is the learning rate, N the minibatch size.
+
+Forward pass, in topological order:
+  s_i = b_i + w_{x→i} · z_x,  z_i = σ(s_i)
+  s_j = b_j + w_{i→j} · z_i,  z_j = σ(s_j)
+  s_k = b_k + w_{i→k} · z_i,  z_k = σ(s_k)
+  s_o = b_o + w_{j→o} · z_j + w_{k→o} · z_k,  ŷ_o = z_o = s_o
+
+Error signals, in reverse topological order:
+  δ_o = ŷ_o − y_o
+  δ_k = σ'(s_k) · δ_o · w_{k→o}
+  δ_j = σ'(s_j) · δ_o · w_{j→o}
+  δ_i = σ'(s_i) · (δ_j · w_{i→j} + δ_k · w_{i→k})
+  where σ'(s) = σ(s)(1 − σ(s))
+  and f'(s) = 1 for the linear (identity) unit o
+
+Updates, for a minibatch of N examples:
+  Δw_{x→i} = −(η/N) Σ_n δ_i z_x
+  Δw_{i→j} = −(η/N) Σ_n δ_j z_i
+  Δw_{i→k} = −(η/N) Σ_n δ_k z_i
+  Δw_{j→o} = −(η/N) Σ_n δ_o z_j
+  Δw_{k→o} = −(η/N) Σ_n δ_o z_k
+  Δb_i = −(η/N) Σ_n δ_i
+  Δb_j = −(η/N) Σ_n δ_j
+  Δb_k = −(η/N) Σ_n δ_k
+  Δb_o = −(η/N) Σ_n δ_o
+"""
+
+
+def run(runner: CliRunner, *args: str | os.PathLike[str]) -> Result:
+    result = runner.invoke(main, [os.fspath(arg) for arg in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def test_multi_output_prints_the_equations_of_backprop_case_3(runner: CliRunner) -> None:
+    result = run(runner, "explain", GRAPHS / "multi_output.json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == MULTI_OUTPUT.splitlines()
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_ascii_output_is_pure_ascii(runner: CliRunner, name: str) -> None:
+    result = run(runner, "explain", GRAPHS / f"{name}.json", "--ascii", "--example", "2")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.isascii()
+    assert "d_" in result.stdout and "eta" in result.stdout and "Dw[" in result.stdout
+
+
+def test_ascii_renders_case_3_in_plain_symbols() -> None:
+    net = dagnet.Network(dagnet.load_graph(GRAPHS / "multi_output.json"))
+    lines = equations(net, ASCII)
+    assert "  d_i = sigma'(s_i) * (d_j * w[i->j] + d_k * w[i->k])" in lines
+    assert "  d_o = yhat_o - y_o" in lines
+    assert "  Dw[x->i] = -(eta/N) sum_n d_i z_x" in lines
+
+
+def test_each_unit_has_its_own_derivative_and_an_output_that_feeds_on_gets_both_terms(
+    tmp_path: Path,
+) -> None:
+    graph = dagnet.Graph.model_validate(
+        {
+            "format_version": 1,
+            "units": [
+                {"id": "x", "role": "input"},
+                {"id": "h1", "activation": "relu"},
+                {"id": "y", "role": "output", "activation": "tanh"},
+                {"id": "h2", "activation": "gaussian"},
+                {"id": "z", "role": "output"},
+                {"id": "dead", "activation": "sin"},
+            ],
+            "edges": [
+                {"source": "x", "target": "h1"},
+                {"source": "h1", "target": "y"},
+                {"source": "y", "target": "h2"},
+                {"source": "h2", "target": "z"},
+                {"source": "x", "target": "dead"},
+            ],
+        }
+    )
+    lines = equations(dagnet.Network(graph, seed=0))
+    assert "  δ_y = tanh'(s_y) · (ŷ_y − y_y + δ_{h2} · w_{y→h2})" in lines
+    assert "  δ_{h1} = relu'(s_{h1}) · δ_y · w_{h1→y}" in lines
+    assert "  δ_z = ŷ_z − y_z" in lines
+    assert "  δ_{dead} = 0" in lines
+    assert "  where relu'(s) = 1 if s > 0, else 0" in lines
+    assert "  where gaussian'(s) = −2s·e^(−s²)" in lines
+
+
+def _single(net: dagnet.Network, x: np.ndarray, y: np.ndarray) -> dagnet.Gradients:
+    return net.gradients(x[None, :], y[None, :])
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_step_agrees_with_the_engine_and_the_reference(name: str) -> None:
+    graph = dagnet.load_graph(GRAPHS / f"{name}.json")
+    net = dagnet.Network(graph, seed=3)
+    data = dagnet.load_data(graph, base=GRAPHS)
+    assert data.targets is not None
+    oracle = reference.ReferenceNetwork.from_graph(net.to_graph())
+    for k in (0, data.n_examples // 2, data.n_examples - 1):
+        x, y = data.inputs[k], data.targets[k]
+        result = step(net, x, y, learning_rate=0.25)
+        trace = net.trace(x[None, :])
+        for column, unit in enumerate(trace.unit_ids):
+            assert result.s[unit] == pytest.approx(trace.s[0, column], rel=1e-12, abs=1e-14)
+            assert result.z[unit] == pytest.approx(trace.z[0, column], rel=1e-12, abs=1e-14)
+        # For one example ∂E/∂b_j is δ_j itself, and ∂E/∂w_{i→j} = δ_j z_i.
+        grads = _single(net, x, y)
+        for index, unit in enumerate(net.unit_ids):
+            if unit in result.delta:
+                assert result.delta[unit] == pytest.approx(grads.biases[index], abs=1e-12)
+                assert result.bias_change[unit] == pytest.approx(-0.25 * grads.biases[index])
+        for index, edge in enumerate(net.edges):
+            assert result.weight_change[edge] == pytest.approx(
+                -0.25 * grads.weights[index], abs=1e-12
+            )
+        assert result.loss == pytest.approx(grads.loss, rel=1e-12)
+        s, z = reference.forward(oracle, x)
+        delta = reference.backward(oracle, s, z, y)
+        assert result.delta == pytest.approx(delta, abs=1e-12)
+
+
+def _value(stdout: str, symbol: str) -> float:
+    """The number the step's line for ``symbol`` ends with."""
+    numbers = stdout.split("One training step", 1)[1]
+    [line] = [line for line in numbers.splitlines() if line.startswith(f"  {symbol} = ")]
+    return float(line.rsplit(" = ", 1)[1])
+
+
+def test_the_printed_step_uses_the_weights_train_would_draw(runner: CliRunner) -> None:
+    result = run(runner, "explain", GRAPHS / "multi_output.json", "--example", "3")
+    assert result.exit_code == 0, result.stderr
+    assert "One training step on example 3 of" in result.stdout
+    assert "5 weights missing from the file, drawn from seed 0" in result.stdout
+    graph = dagnet.load_graph(GRAPHS / "multi_output.json")
+    net = dagnet.Network(graph, seed=0)  # what dagnet train does with the file's seed
+    data = dagnet.load_data(graph, base=GRAPHS)
+    assert data.targets is not None
+    grads = _single(net, data.inputs[2], data.targets[2])
+    for index, unit in enumerate(net.unit_ids):
+        if unit != "x":
+            assert _value(result.stdout, f"δ_{unit}") == pytest.approx(
+                grads.biases[index], rel=1e-5
+            )
+    for index, (source, target) in enumerate(net.edges):
+        change = _value(result.stdout, f"Δw_{{{source}→{target}}}")
+        assert change == pytest.approx(-0.5 * grads.weights[index], rel=1e-5)
+    assert _value(result.stdout, "E") == pytest.approx(grads.loss, rel=1e-5)
+
+
+def test_the_step_uses_the_files_weights_and_says_nothing_of_a_seed(
+    runner: CliRunner, write_json: Callable[..., Path]
+) -> None:
+    document = small_graph(data={"columns": {"x": [1.0, 2.0], "y": [0.0, 1.0]}})
+    path = write_json(document)
+    result = run(runner, "explain", path, "--example", "2")
+    assert result.exit_code == 0, result.stderr
+    assert "seed" not in result.stdout
+    # s_h = 0.1 + 0.5 · 2 = 1.1, written out with the file's weights.
+    assert "  s_h = b_h + w_{x→h} · z_x = 0.1 + 0.5 · 2 = 1.1" in result.stdout
+    assert re.search(r"^  z_h = tanh\(s_h\) = tanh\(1\.1\) = 0\.800499$", result.stdout, re.M)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--example", "42"], 1, "example 42 is out of range: graphs/multi_output.csv has 41"),
+        (["--example", "0"], 2, "0 is not in the range x>=1"),
+        (["--data", "missing.csv", "--example", "1"], 1, "missing.csv"),
+    ],
+)
+def test_bad_examples_are_refused_with_a_message(
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    code: int,
+    message: str,
+) -> None:
+    monkeypatch.chdir(GRAPHS.parent)
+    result = run(runner, "explain", "graphs/multi_output.json", *args)
+    assert result.exit_code == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_readme_shows_the_real_output(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (GRAPHS.parent / "README.md").read_text(encoding="utf-8")
+    command = "$ dagnet explain graphs/multi_output.json\n"
+    shown = readme.split(command, 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(GRAPHS.parent)
+    assert run(runner, "explain", "graphs/multi_output.json").stdout == shown
+
+
+def test_data_from_another_file(runner: CliRunner, tmp_path: Path) -> None:
+    data = tmp_path / "points.csv"
+    data.write_text("o,x\n0.25,0.5\n1,-2\n")
+    first = run(runner, "explain", GRAPHS / "multi_output.json", "--data", data)
+    assert first.exit_code == 0, first.stderr
+    assert f"One training step on example 1 of {data}" in first.stdout
+    assert "  z_x = 0.5" in first.stdout
+    second = run(runner, "explain", GRAPHS / "multi_output.json", "--data", data, "--example", "2")
+    assert "  E = ½ (ŷ_o − y_o)² = ½ (" in second.stdout and " − 1)² = " in second.stdout
+    assert "  z_x = -2" in second.stdout

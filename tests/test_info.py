@@ -1,0 +1,105 @@
+"""dagnet info: counts and measures of a network's shape, and its validation warnings."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import dagnet
+from dagnet.cli import main
+from dagnet.info import describe, levels
+from dagnet.plan import compile_plan
+from tests.conftest import GRAPHS, small_graph
+
+
+def run(runner: CliRunner, *args: str | os.PathLike[str]) -> Result:
+    result = runner.invoke(main, [os.fspath(arg) for arg in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+# name: (roles, activations, edges, levels, widest level and its units, fan-in, fan-out,
+#        parameters)
+EXPECTED = {
+    "one_path": ([1, 2, 1], {"sigmoid": 2, "identity": 1}, 3, 4, (0, ["i"]),
+                 (1, ["j", "k", "o"]), (1, ["i", "j", "k"]), 6),
+    "multiple_inputs": ([2, 1, 1], {"identity": 1, "sigmoid": 1}, 3, 3, (0, ["i", "j"]),
+                        (2, ["k"]), (1, ["i", "j", "k"]), 5),
+    "multi_output": ([1, 3, 1], {"sigmoid": 3, "identity": 1}, 5, 4, (2, ["j", "k"]),
+                     (2, ["o"]), (2, ["i"]), 9),
+    "xor": ([2, 2, 1], {"tanh": 2, "identity": 1}, 9, 4, (0, ["x1", "x2"]),
+            (4, ["y"]), (3, ["x1", "x2"]), 12),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_describe_measures_each_example(name: str) -> None:
+    roles, activations, edges, depth, widest, fan_in, fan_out, parameters = EXPECTED[name]
+    info = describe(dagnet.load_graph(GRAPHS / f"{name}.json"))
+    assert list(info.roles.values()) == roles
+    assert info.activations == activations
+    assert info.edges == edges
+    assert info.levels == depth
+    assert (info.widest_level, info.widest_units) == widest
+    assert (info.largest_fan_in, info.fan_in_units) == fan_in
+    assert (info.largest_fan_out, info.fan_out_units) == fan_out
+    assert info.parameters == parameters
+
+
+def test_levels_are_longest_paths_not_shortest() -> None:
+    # x -> h -> y and the skip x -> y: y is at level 2, not 1.
+    plan = compile_plan(dagnet.Graph.model_validate(small_graph()))
+    assert dict(zip(plan.unit_ids, levels(plan).tolist(), strict=True)) == {
+        "x": 0,
+        "h": 1,
+        "y": 2,
+    }
+
+
+def test_the_command_prints_the_facts_of_multi_output(runner: CliRunner) -> None:
+    result = run(runner, "info", GRAPHS / "multi_output.json")
+    assert result.exit_code == 0, result.stderr
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert lines[0] == f"multi_output ({GRAPHS / 'multi_output.json'})"
+    assert lines[1:] == [
+        "units 5: 1 input, 3 hidden, 1 output",
+        "activations 3 sigmoid, 1 identity",
+        "edges 5 (0 with a weight)",
+        "depth 4 levels (the longest path has 3 edges)",
+        "widest level level 2: 2 units (j, k)",
+        "largest fan-in 2 (o)",
+        "largest fan-out 2 (i)",
+        "parameters 9 (5 weights, 4 biases)",
+        "warnings none",
+    ]
+
+
+def test_json_and_warnings(runner: CliRunner, write_json: Callable[..., Path]) -> None:
+    document = small_graph()
+    document["units"].append({"id": "stray", "activation": "relu"})
+    document["edges"].append({"source": "x", "target": "stray", "weight": 1.0})
+    path = write_json(document)
+    result = run(runner, "info", path, "--json")
+    assert result.exit_code == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert facts["roles"] == {"input": 1, "hidden": 2, "output": 1}
+    assert facts["activations"] == {"tanh": 1, "relu": 1, "identity": 1}
+    assert (facts["edges"], facts["weighted_edges"], facts["parameters"]) == (4, 4, 7)
+    assert (facts["largest_fan_out"], facts["fan_out_units"]) == (3, ["x"])
+    [warning] = facts["warnings"]
+    assert "'stray'" in warning and "[DAG102]" in warning
+    text = run(runner, "info", path)
+    assert "warnings         1" in text.stdout
+    assert warning in text.stdout
+
+
+def test_an_invalid_file_is_refused(runner: CliRunner, write_json: Callable[..., Path]) -> None:
+    path = write_json(small_graph(edges=[{"source": "x", "target": "nowhere"}]))
+    result = run(runner, "info", path)
+    assert result.exit_code == 1
+    assert "unknown unit 'nowhere'" in result.stderr
