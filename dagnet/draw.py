@@ -1,7 +1,7 @@
 """Pictures of a network and of its training: Graphviz DOT text, and SVG or PNG with matplotlib.
 
-The layout puts each unit in the column of its level (:func:`dagnet.info.levels`), so inputs are
-on the left and every edge points right; an output unit that feeds nothing is moved to the last
+The layout puts each unit in the column of its level (:meth:`dagnet.plan.Plan.levels`), so inputs
+are on the left and every edge points right; an output unit that feeds nothing is moved to the last
 column, so the outputs end the picture. Each unit is labelled with its id and activation; an edge
 is blue for a positive weight and red for a negative one, as wide as its weight is large next to
 the largest, and grey and dashed while it has no weight yet.
@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from dagnet.errors import DagnetError
-from dagnet.info import levels
 from dagnet.plan import compile_plan
 from dagnet.schema import Graph
 
@@ -41,7 +40,7 @@ def layout(graph: Graph) -> dict[str, tuple[float, float]]:
     {'x': (0.0, 0.0), 'i': (1.0, 0.0), 'j': (2.0, 0.5), 'k': (2.0, -0.5), 'o': (3.0, 0.0)}
     """
     plan = compile_plan(graph)
-    level = levels(plan)
+    level = plan.levels()
     sinks = np.diff(plan.out_start) == 0
     level[plan.output_positions[sinks[plan.output_positions]]] = level.max()
     place: dict[str, tuple[float, float]] = {}

@@ -43,24 +43,6 @@ class Info:
         return self.weights + self.biases
 
 
-def levels(plan: Plan) -> NDArray[np.int64]:
-    """The level of each unit, by Plan position: 0 without in-edges, else 1 + its deepest source.
-
-    Examples
-    --------
-    >>> import dagnet
-    >>> plan = compile_plan(dagnet.load_graph("graphs/multi_output.json"))
-    >>> dict(zip(plan.unit_ids, levels(plan).tolist()))
-    {'x': 0, 'i': 1, 'j': 2, 'k': 2, 'o': 3}
-    """
-    level = np.zeros(plan.n_units, dtype=np.int64)
-    for j in range(plan.n_inputs, plan.n_units):  # execution order: every source comes first
-        sources = plan.in_source[plan.in_start[j] : plan.in_start[j + 1]]
-        if len(sources):
-            level[j] = level[sources].max() + 1
-    return level
-
-
 def describe(graph: Graph) -> Info:
     """Count the parts of ``graph`` and measure its shape.
 
@@ -75,7 +57,7 @@ def describe(graph: Graph) -> Info:
     roles = [unit.role for unit in graph.units]
     used = [unit.effective_activation for unit in graph.units if unit.role != "input"]
     activations = {name: used.count(name) for name in ACTIVATIONS if name in used}
-    level = levels(plan)
+    level = plan.levels()
     width = np.bincount(level)
     widest = int(np.argmax(width))
     fan_in, fan_out = np.diff(plan.in_start), np.diff(plan.out_start)

@@ -79,8 +79,17 @@ class Plan:
         return np.repeat(np.arange(self.n_units), np.diff(self.in_start))
 
     def levels(self) -> IntArray:
-        """Topological level of each position: 0 for the inputs, else 1 + the highest level
-        among its sources (units with no in-edge are on level 0 too). The depth is the max."""
+        """The level of each unit, by position: 0 without in-edges, else 1 + its deepest source.
+
+        Every edge runs from a lower level to a higher one; the depth is the highest level.
+
+        Examples
+        --------
+        >>> import dagnet
+        >>> plan = compile_plan(dagnet.load_graph("graphs/multi_output.json"))
+        >>> dict(zip(plan.unit_ids, plan.levels().tolist()))
+        {'x': 0, 'i': 1, 'j': 2, 'k': 2, 'o': 3}
+        """
         return _levels(self.in_start, self.in_source)
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 import dagnet
 from dagnet.cli import main
-from dagnet.info import describe, levels
+from dagnet.info import describe
 from dagnet.plan import compile_plan
 from tests.conftest import GRAPHS, small_graph
 
@@ -54,7 +54,7 @@ def test_describe_measures_each_example(name: str) -> None:
 def test_levels_are_longest_paths_not_shortest() -> None:
     # x -> h -> y and the skip x -> y: y is at level 2, not 1.
     plan = compile_plan(dagnet.Graph.model_validate(small_graph()))
-    assert dict(zip(plan.unit_ids, levels(plan).tolist(), strict=True)) == {
+    assert dict(zip(plan.unit_ids, plan.levels().tolist(), strict=True)) == {
         "x": 0,
         "h": 1,
         "y": 2,
