@@ -1,4 +1,4 @@
-"""The rules that relate the parts of a graph file to each other, checked with networkx.
+"""The rules that relate the parts of a graph file to each other, checked on arrays.
 
 :func:`check` takes a structurally valid :class:`~dagnet.schema.Graph` and returns every problem
 it finds, not only the first: duplicate unit ids, unknown activations, edges that name unknown
@@ -11,27 +11,44 @@ no output: legal, but rarely what was meant.
 from __future__ import annotations
 
 import difflib
-from collections import deque
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import networkx as nx
+import numpy as np
+from numpy.typing import NDArray
 
+from dagnet import topology
 from dagnet.errors import Problem
 from dagnet.jsontext import pointer
 from dagnet.schema import ACTIVATION_NAMES, Graph
 
+IntArray = NDArray[np.int64]
+
 
 @dataclass(frozen=True)
 class Inspection:
-    """What checking a graph found, and the directed graph it was checked on.
+    """What checking a graph found, and the graph as arrays for whoever compiles it next.
 
-    ``digraph`` has one node per distinct unit id, in file order, and one edge per distinct
-    edge between known units; it is acyclic exactly when no problem has code ``DAG029``.
+    Units are numbered by file position; an edge end naming a unit id used twice refers to the
+    first unit with that id, and one naming no unit is -1.
+
+    Attributes
+    ----------
+    problems : list of Problem
+    source, target : int arrays (edges,)
+        The unit number at each end of each edge, in file order.
+    order : int array or None
+        The units in topological order, the earliest in the file first among those ready;
+        None unless the graph is free of errors.
     """
 
     problems: list[Problem]
-    digraph: nx.DiGraph
+    source: IntArray
+    target: IntArray
+    order: IntArray | None
 
     @property
     def has_errors(self) -> bool:
@@ -55,18 +72,42 @@ def check(graph: Graph) -> list[Problem]:
     >>> [p.message for p in check(g)]
     ["unknown unit 'z'; known units are x, y"]
     """
-    return inspect(graph).problems
+    return list(inspect(graph).problems)
 
 
 def inspect(graph: Graph) -> Inspection:
-    """Like :func:`check`, also returning the networkx graph the rules were checked on."""
-    problems = _unit_problems(graph) + _edge_problems(graph)
-    digraph = _digraph(graph)
-    cycles = _cycle_problems(graph, digraph)
-    problems += cycles
-    if not any(p.is_error for p in problems):
-        problems += _reachability_warnings(graph, digraph)
-    return Inspection(problems, digraph)
+    """Like :func:`check`, also returning the graph as arrays and, when valid, its order.
+
+    The result is remembered for the graph (which cannot change), so loading a file and then
+    compiling it checks it once.
+    """
+    global _latest
+    if _latest is not None and _latest[0]() is graph:
+        return _latest[1]
+    number = {}
+    for index, unit in enumerate(graph.units):
+        number.setdefault(unit.id, index)
+    source, target = (
+        np.fromiter(map(number.get, ends, repeat(-1)), dtype=np.int64, count=len(ends))
+        for ends in (graph.edges.sources, graph.edges.targets)
+    )
+    problems = _unit_problems(graph) + _edge_problems(graph, number, source, target)
+    linked = (source >= 0) & (target >= 0) & (source != target)
+    order = topology.lexicographic_order(len(graph.units), source[linked], target[linked])
+    if len(order) < len(graph.units):
+        problems += _cycle_problems(graph, order, source[linked], target[linked])
+    result = Inspection(problems, source, target, None)
+    if not result.has_errors:
+        problems += _reachability_warnings(graph, source, target)
+        result = Inspection(problems, source, target, order)
+    for array in (source, target, order):
+        array.setflags(write=False)
+    _latest = (weakref.ref(graph), result)
+    return result
+
+
+# The last graph inspected (held weakly) and what was found: a graph is loaded, then compiled.
+_latest: tuple[weakref.ref[Graph], Inspection] | None = None
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
@@ -113,34 +154,63 @@ def _unit_problems(graph: Graph) -> list[Problem]:
     return problems
 
 
-def _edge_problems(graph: Graph) -> list[Problem]:
+def _edge_problems(
+    graph: Graph, number: dict[str, int], source: IntArray, target: IntArray
+) -> list[Problem]:
+    """Unknown units, self-loops, repeated edges and edges into inputs, in file order.
+
+    The rules are tested on the arrays; only the edges that break one are looked at one by one.
+    """
+    edges, n_units = graph.edges, len(graph.units)
+    known = (source >= 0) & (target >= 0)
+    pair = np.where(known & (source != target), source * n_units + target, -1)
+    first = _first_index(pair)
+    is_input = np.array([unit.role == "input" for unit in graph.units], dtype=bool)
+    into_input = (target >= 0) & is_input[np.maximum(target, 0)]
+    repeated = (pair >= 0) & (first != np.arange(len(pair)))
+    suspects = np.flatnonzero(~known | (source == target) | repeated | into_input)
     problems: list[Problem] = []
-    role = {}
-    for unit in graph.units:
-        role.setdefault(unit.id, unit.role)
-    known = list(role)
-    first_index: dict[tuple[str, str], int] = {}
-    for index, edge in enumerate(graph.edges):
+    names = list(number)
+    first_unknown: dict[tuple[str, str], int] = {}
+    for index in suspects.tolist():
         here = pointer("edges", index)
+        edge = edges[index]
         for end in ("source", "target"):
             name = getattr(edge, end)
-            if name not in role:
-                problems.append(Problem("DAG022", _unknown_unit(name, known), f"{here}/{end}"))
+            if name not in number:
+                problems.append(Problem("DAG022", _unknown_unit(name, names), f"{here}/{end}"))
         if edge.source == edge.target:
             message = f"edge from unit '{edge.source}' to itself; a unit cannot feed itself"
             problems.append(Problem("DAG024", message, here))
-        elif (edge.source, edge.target) in first_index:
-            first = pointer("edges", first_index[edge.source, edge.target])
-            message = f"edge {edge.source} -> {edge.target} appears again; it is already at {first}"
-            problems.append(Problem("DAG023", message, here))
         else:
-            first_index[edge.source, edge.target] = index
-        if role.get(edge.target) == "input":
+            earlier = (
+                first[index]
+                if known[index]
+                else first_unknown.setdefault((edge.source, edge.target), index)
+            )
+            if earlier != index:
+                message = (
+                    f"edge {edge.source} -> {edge.target} appears again; "
+                    f"it is already at {pointer('edges', earlier)}"
+                )
+                problems.append(Problem("DAG023", message, here))
+        if into_input[index]:
             message = (
                 f"edge into input unit '{edge.target}'; inputs take their values from the data"
             )
             problems.append(Problem("DAG025", message, f"{here}/target"))
     return problems
+
+
+def _first_index(keys: IntArray) -> IntArray:
+    """For each position, the first position holding the same key."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    run_start = np.ones(len(keys), dtype=bool)
+    run_start[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    first = np.empty_like(keys)
+    first[order] = order[run_start][np.cumsum(run_start) - 1]
+    return first
 
 
 def _unknown_unit(name: str, known: Sequence[str]) -> str:
@@ -150,25 +220,29 @@ def _unknown_unit(name: str, known: Sequence[str]) -> str:
     return message
 
 
-def _digraph(graph: Graph) -> nx.DiGraph:
+def _cycle_problems(
+    graph: Graph, order: IntArray, source: IntArray, target: IntArray
+) -> list[Problem]:
+    """One problem per strongly connected component: each needs at least one edge removed.
+
+    Only the units the topological order could not place are handed to networkx, with the
+    edges among them in file order: every cycle lies among them.
+    """
+    stuck = np.ones(len(graph.units), dtype=bool)
+    stuck[order] = False
+    among = stuck[source] & stuck[target]
+    ids = [unit.id for unit in graph.units]
     digraph = nx.DiGraph()
-    digraph.add_nodes_from(unit.id for unit in graph.units)
+    digraph.add_nodes_from(ids[u] for u in np.flatnonzero(stuck).tolist())
     digraph.add_edges_from(
-        (edge.source, edge.target)
-        for edge in graph.edges
-        if edge.source != edge.target and edge.source in digraph and edge.target in digraph
+        (ids[s], ids[t])
+        for s, t in zip(source[among].tolist(), target[among].tolist(), strict=True)
     )
-    return digraph
-
-
-def _cycle_problems(graph: Graph, digraph: nx.DiGraph) -> list[Problem]:
-    """One problem per strongly connected component: each needs at least one edge removed."""
-    if nx.is_directed_acyclic_graph(digraph):
-        return []
     file_order = {unit.id: index for index, unit in reversed(list(enumerate(graph.units)))}
     edge_index = {}
-    for index, edge in reversed(list(enumerate(graph.edges))):
-        edge_index[edge.source, edge.target] = index
+    edges = graph.edges
+    for index in reversed(range(len(edges))):
+        edge_index[edges.sources[index], edges.targets[index]] = index
     cycles = []
     for component in nx.strongly_connected_components(digraph):
         if len(component) < 2:
@@ -189,29 +263,20 @@ def _cycle_problems(graph: Graph, digraph: nx.DiGraph) -> list[Problem]:
     ]
 
 
-def _reachable(neighbours: dict[str, dict], starts: Iterable[str]) -> set[str]:
-    seen = set(starts)
-    queue = deque(seen)
-    while queue:
-        for nxt in neighbours[queue.popleft()]:
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return seen
-
-
-def _reachability_warnings(graph: Graph, digraph: nx.DiGraph) -> list[Problem]:
-    inputs = [u.id for u in graph.units if u.role == "input"]
-    outputs = [u.id for u in graph.units if u.role == "output"]
-    fed = _reachable(digraph.succ, inputs)
-    useful = _reachable(digraph.pred, outputs)
+def _reachability_warnings(graph: Graph, source: IntArray, target: IntArray) -> list[Problem]:
+    n_units = len(graph.units)
+    roles = [unit.role for unit in graph.units]
+    inputs = np.array([r == "input" for r in roles]).nonzero()[0]
+    outputs = np.array([r == "output" for r in roles]).nonzero()[0]
+    fed = topology.reachable(n_units, source, target, inputs)
+    useful = topology.reachable(n_units, target, source, outputs)
     problems = []
-    for index, unit in enumerate(graph.units):
-        here = pointer("units", index)
-        if unit.id not in fed:
+    for index in np.flatnonzero(~fed | ~useful).tolist():
+        unit, here = graph.units[index], pointer("units", index)
+        if not fed[index]:
             message = f"no input reaches unit '{unit.id}'; its value is a constant"
             problems.append(Problem("DAG101", message, here, severity="warning"))
-        if unit.id not in useful:
+        if not useful[index]:
             message = f"unit '{unit.id}' reaches no output; it cannot affect the loss"
             problems.append(Problem("DAG102", message, here, severity="warning"))
     return problems

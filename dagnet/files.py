@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from dagnet.checks import check, closest
 from dagnet.errors import GraphFileError, Problem
 from dagnet.jsontext import JSONTextError, Positions, parse, pointer
-from dagnet.schema import FORMAT_VERSION, Data, Edge, Graph, Trained, Training, Unit
+from dagnet.schema import FORMAT_VERSION, Data, Edge, Edges, Graph, Trained, Training, Unit
 
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 """``UPGRADES[v]`` turns a version-``v`` document into a version ``v + 1`` one (dict → dict).
@@ -310,18 +310,44 @@ def _describe(value: Any) -> str:
 
 def graph_to_text(graph: Graph) -> str:
     """The file text of a graph: two-space indent, one unit or edge per line."""
-    document = graph.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
+    document = graph.model_dump(
+        by_alias=True, exclude_unset=True, exclude_none=True, exclude={"edges"}
+    )
+    document = {key: document[key] if key != "edges" else graph.edges for key in _ordered(graph)}
     lines = ["{"]
     items = list(document.items())
     for position, (key, value) in enumerate(items):
         comma = "," if position < len(items) - 1 else ""
-        if key in ("units", "edges") and value:
+        if key == "edges" and value:
+            lines.append(f'  "edges": [\n{_edge_rows(value)}\n  ]{comma}')
+        elif key == "units" and value:
             rows = ",\n".join(f"    {_compact(item)}" for item in value)
             lines.append(f"  {json.dumps(key)}: [\n{rows}\n  ]{comma}")
         else:
             lines.append(f"  {json.dumps(key)}: {_compact(value)}{comma}")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _ordered(graph: Graph) -> list[str]:
+    """The keys of ``graph`` that were set, in the model's order, by their names in the file."""
+    fields = Graph.model_fields
+    return [
+        fields[name].alias or name
+        for name in fields
+        if name in graph.model_fields_set and getattr(graph, name) is not None
+    ]
+
+
+def _edge_rows(edges: Edges) -> str:
+    # Unit ids match UNIT_ID_PATTERN, so they need no escaping, and repr() of a finite float is
+    # its shortest JSON form: one f-string per edge writes a million edges in a second.
+    return ",\n".join(
+        f'    {{"source": "{s}", "target": "{t}"}}'
+        if w is None
+        else f'    {{"source": "{s}", "target": "{t}", "weight": {float(w)!r}}}'
+        for s, t, w in zip(edges.sources, edges.targets, edges.weights, strict=True)
+    )
 
 
 def _compact(value: Any) -> str:

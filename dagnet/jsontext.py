@@ -15,6 +15,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
+from dagnet import jsonscan
 from dagnet.errors import Problem
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -53,6 +54,22 @@ def parse(text: str) -> ParsedText:
     JSONTextError
         When the text is not JSON, or is nested too deeply for the decoder.
     """
+    if not text.strip():
+        raise JSONTextError(Problem("DAG003", "the file is empty; expected a JSON object"))
+    if len(text) < LARGE_TEXT:
+        return _decode(text, note_repeats=True)
+    parsed = _decode(text, note_repeats=False)
+    if jsonscan.may_repeat_a_key(text):
+        parsed.has_duplicate_keys = _decode(text, note_repeats=True).has_duplicate_keys
+    return parsed
+
+
+LARGE_TEXT = 1_000_000
+"""From this many characters on, repeated keys are looked for by a compiled scan of the text
+rather than by the decoder calling back into Python for every object."""
+
+
+def _decode(text: str, *, note_repeats: bool) -> ParsedText:
     duplicates = False
 
     def object_from_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -61,10 +78,9 @@ def parse(text: str) -> ParsedText:
         duplicates = duplicates or len(obj) != len(pairs)
         return obj
 
-    if not text.strip():
-        raise JSONTextError(Problem("DAG003", "the file is empty; expected a JSON object"))
+    hook = object_from_pairs if note_repeats else None
     try:
-        value = json.loads(text, object_pairs_hook=object_from_pairs, parse_int=_integer)
+        value = json.loads(text, object_pairs_hook=hook, parse_int=_integer)
     except json.JSONDecodeError as exc:
         problem = Problem("DAG003", _syntax_message(exc), line=exc.lineno, column=exc.colno)
         raise JSONTextError(problem) from None

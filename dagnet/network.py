@@ -24,7 +24,7 @@ from dagnet import kernels
 from dagnet.errors import DataError
 from dagnet.losses import LOSSES
 from dagnet.plan import Plan, compile_plan
-from dagnet.schema import Graph
+from dagnet.schema import Edges, Graph
 
 Array = NDArray[np.float64]
 
@@ -111,7 +111,7 @@ class Network:
                 f"unknown loss {self.loss_name!r}; known losses are {', '.join(LOSSES)}"
             )
         self.seed = seed if seed is not None else (training.seed if training else None)
-        if self.seed is None and any(edge.weight is None for edge in graph.edges):
+        if self.seed is None and None in graph.edges.weights:
             self.seed = secrets.randbelow(2**31)
         self.weight, self.bias = self._initial_parameters()
 
@@ -138,7 +138,8 @@ class Network:
 
     @cached_property
     def edges(self) -> tuple[tuple[str, str], ...]:
-        return tuple((edge.source, edge.target) for edge in self.graph.edges)
+        edges = self.graph.edges
+        return tuple(zip(edges.sources, edges.targets, strict=True))
 
     @property
     def weights(self) -> Array:
@@ -297,10 +298,7 @@ class Network:
             )
             for index, unit in enumerate(self.graph.units)
         ]
-        edges = [
-            edge.model_copy(update={"weight": weights[index]})
-            for index, edge in enumerate(self.graph.edges)
-        ]
+        edges = Edges(self.graph.edges.sources, self.graph.edges.targets, weights)
         return self.graph.model_copy(update={"units": units, "edges": edges})
 
     # Helpers
@@ -313,9 +311,9 @@ class Network:
 
     def _initial_parameters(self) -> tuple[Array, Array]:
         plan, graph = self.plan, self.graph
-        file_weights = np.array(
-            [np.nan if e.weight is None else e.weight for e in graph.edges], dtype=np.float64
-        )
+        file_weights = np.array(graph.edges.weights, dtype=object)
+        file_weights[file_weights == None] = np.nan  # noqa: E711 (elementwise, not identity)
+        file_weights = file_weights.astype(np.float64)
         missing = np.isnan(file_weights)
         if missing.any():
             target = plan.edge_target

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
@@ -113,38 +112,38 @@ def compile_plan(graph: Graph) -> Plan:
     inspection = inspect(graph)
     if inspection.has_errors:
         raise GraphFileError(None, inspection.problems)
-    file_index = {unit.id: index for index, unit in enumerate(graph.units)}
-    inputs = [unit.id for unit in graph.units if unit.role == "input"]
-    others = nx.lexicographical_topological_sort(inspection.digraph, key=file_index.__getitem__)
-    order = inputs + [u for u in others if graph.units[file_index[u]].role != "input"]
-    position = {unit_id: p for p, unit_id in enumerate(order)}
-
-    units = [graph.units[file_index[u]] for u in order]
-    activation = np.array([CODES[u.effective_activation or "identity"] for u in units], np.int8)
-    output_positions = np.array(
-        [position[u.id] for u in graph.units if u.role == "output"], dtype=np.int64
+    assert inspection.order is not None
+    roles = np.array([unit.role for unit in graph.units])
+    is_input = roles == "input"
+    # Inputs first in file order, then the rest in the checked topological order.
+    unit_file_index = np.concatenate(
+        [np.flatnonzero(is_input), inspection.order[~is_input[inspection.order]]]
     )
-    output_slot = np.full(len(order), -1, dtype=np.int64)
+    position = np.empty_like(unit_file_index)
+    position[unit_file_index] = np.arange(len(unit_file_index))
+    names = [unit.effective_activation or "identity" for unit in graph.units]
+    activation = np.array([CODES[name] for name in names], np.int8)[unit_file_index]
+    output_positions = position[np.flatnonzero(roles == "output")]
+    output_slot = np.full(len(position), -1, dtype=np.int64)
     output_slot[output_positions] = np.arange(len(output_positions))
 
-    source = np.array([position[e.source] for e in graph.edges], dtype=np.int64)
-    target = np.array([position[e.target] for e in graph.edges], dtype=np.int64)
+    source, target = position[inspection.source], position[inspection.target]
     edge_file_index = np.lexsort((source, target))
     in_source, in_target = source[edge_file_index], target[edge_file_index]
     out_edge = np.lexsort((in_target, in_source))
 
     plan = Plan(
-        unit_ids=tuple(order),
-        n_inputs=len(inputs),
+        unit_ids=tuple(graph.units[index].id for index in unit_file_index.tolist()),
+        n_inputs=int(is_input.sum()),
         output_positions=output_positions,
         output_slot=output_slot,
         activation=activation,
-        in_start=_row_starts(in_target, len(order)),
+        in_start=_row_starts(in_target, len(position)),
         in_source=in_source,
-        out_start=_row_starts(in_source[out_edge], len(order)),
+        out_start=_row_starts(in_source[out_edge], len(position)),
         out_target=in_target[out_edge],
         out_edge=out_edge,
-        unit_file_index=np.array([file_index[u] for u in order], dtype=np.int64),
+        unit_file_index=unit_file_index,
         edge_file_index=edge_file_index,
     )
     for array in vars(plan).values():

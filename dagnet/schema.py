@@ -12,9 +12,23 @@ This module is the single source of the format's names: :data:`ACTIVATION_NAMES`
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+import math
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import compress, repeat
+from operator import itemgetter, methodcaller
+from typing import Annotated, Any, Literal, overload
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import core_schema
 
 FORMAT_VERSION = 1
 """The newest ``format_version`` this dagnet reads and the one it writes."""
@@ -86,6 +100,133 @@ class Edge(_Model):
     )
 
 
+class Edges(Sequence[Edge]):
+    """A graph's edges, stored as three columns; indexing or iterating gives :class:`Edge`\\ s.
+
+    A file may hold millions of edges, and one Python object per edge would cost more time than
+    everything else in loading together. The columns are what the rest of dagnet reads.
+
+    Attributes
+    ----------
+    sources, targets : tuple of str
+        The unit ids at each end of each edge, in file order.
+    weights : tuple of float or None
+        Each edge's weight, None where the file gives none.
+    """
+
+    __slots__ = ("sources", "targets", "weights")
+
+    def __init__(
+        self,
+        sources: Sequence[str] = (),
+        targets: Sequence[str] = (),
+        weights: Sequence[float | None] | None = None,
+    ) -> None:
+        self.sources = tuple(sources)
+        self.targets = tuple(targets)
+        self.weights = tuple(weights) if weights is not None else (None,) * len(self.sources)
+        assert len(self.sources) == len(self.targets) == len(self.weights)
+
+    @classmethod
+    def of(cls, edges: Iterable[Edge]) -> Edges:
+        """The columns of any iterable of :class:`Edge` (an ``Edges`` is returned as it is)."""
+        if isinstance(edges, Edges):
+            return edges
+        edges = list(edges)
+        return cls([e.source for e in edges], [e.target for e in edges], [e.weight for e in edges])
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    @overload
+    def __getitem__(self, index: int) -> Edge: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Edge]: ...
+    def __getitem__(self, index: int | slice) -> Edge | list[Edge]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return Edge.model_construct(
+            source=self.sources[index], target=self.targets[index], weight=self.weights[index]
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Edges):
+            return (self.sources, self.targets, self.weights) == (
+                other.sources,
+                other.targets,
+                other.weights,
+            )
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(map(repr, self[:3]))
+        return f"Edges([{shown}{', ...' if len(self) > 3 else ''}], {len(self)} edges)"
+
+    def dump(self) -> list[dict[str, Any]]:
+        """The edges as the file writes them (no ``weight`` key where there is none)."""
+        return [
+            {"source": s, "target": t} if w is None else {"source": s, "target": t, "weight": w}
+            for s, t, w in zip(self.sources, self.targets, self.weights, strict=True)
+        ]
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        # Pydantic's own list[Edge] validation is the slow path that words the errors; the JSON
+        # Schema is that of list[Edge] too.
+        return core_schema.no_info_wrap_validator_function(
+            cls._validate,
+            handler.generate_schema(list[Edge]),
+            serialization=core_schema.plain_serializer_function_ser_schema(cls.dump),
+        )
+
+    @classmethod
+    def _validate(cls, value: Any, validate_list: Callable[[Any], list[Edge]]) -> Edges:
+        if isinstance(value, Edges):
+            return value
+        columns = _edge_columns(value) if type(value) is list else None
+        return cls(*columns) if columns is not None else cls.of(validate_list(value))
+
+
+_EDGE_KEYS = {"source", "target", "weight"}
+_UNIT_ID = re.compile(UNIT_ID_PATTERN)
+
+
+def _edge_columns(items: list[Any]) -> tuple[list[str], list[str], list[Any]] | None:
+    """The columns of a list of JSON edge objects that break no rule of :class:`Edge`, checked
+    with loops that run in C; None when anything is off (Pydantic then finds and words it)."""
+    if not set(map(type, items)) <= {dict}:
+        return None
+    try:
+        sources = list(map(itemgetter("source"), items))
+        targets = list(map(itemgetter("target"), items))
+    except KeyError:
+        return None
+    weights = list(map(methodcaller("get", "weight"), items))
+    with_weight = sum(map(operator.contains, items, repeat("weight")))
+    if sum(map(len, items)) != 2 * len(items) + with_weight:
+        return None  # a key that is none of source, target, weight
+    ids = set(sources) | set(targets)
+    if not set(map(type, ids)) <= {str} or not all(map(_UNIT_ID.match, ids)):
+        return None
+    if not set(map(type, weights)) <= {float, int, type(None)}:
+        return None
+    present = list(compress(weights, map(operator.is_not, weights, repeat(None))))
+    try:
+        if not all(map(math.isfinite, present)):
+            return None
+    except OverflowError:  # an integer beyond float range
+        return None
+    if int in set(map(type, present)):
+        weights = [w if type(w) is not int else float(w) for w in weights]
+    return sources, targets, weights
+
+
 class Training(_Model):
     """Defaults for ``dagnet train``; command-line options override them."""
 
@@ -143,10 +284,17 @@ class Graph(_Model):
     name: str | None = None
     description: str | None = None
     units: list[Unit]
-    edges: list[Edge]
+    edges: Edges
     training: Training | None = None
     data: Data | None = None
     trained: Trained | None = None
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Graph:
+        """A copy with ``update`` applied; new edges, given as any iterable of Edge, are stored
+        as :class:`Edges` like validated ones."""
+        if update is not None and "edges" in update:
+            update = {**update, "edges": Edges.of(update["edges"])}
+        return super().model_copy(update=update, deep=deep)
 
 
 def json_schema() -> dict[str, Any]:

@@ -7,12 +7,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dagnet
 from dagnet import files
 from dagnet.files import graph_to_text, load_graph, parse_graph_text, read_graph, save_graph
 from dagnet.jsontext import Positions, pointer
 from tests.conftest import EXAMPLES, GRAPHS, small_graph
+from tests.strategies import graph_documents
 
 
 def test_pointer_escapes_slash_and_tilde() -> None:
@@ -173,3 +176,18 @@ def test_an_integer_too_long_for_python_is_a_number_out_of_range() -> None:
     _, [problem] = parse_graph_text(document)
     assert (problem.code, problem.pointer) == ("DAG013", "/edges/0/weight")
     assert problem.message == f"expected a finite number, found {'1' * 40}…"
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(document=graph_documents(), weights=st.lists(st.floats(-1e6, 1e6), min_size=80))
+def test_written_text_reads_back_as_the_same_graph_one_edge_per_line(
+    document: dict, weights: list[float]
+) -> None:
+    for edge, weight in zip(document["edges"], weights, strict=False):
+        edge["weight"] = weight if weight > 0 else None
+    graph = dagnet.Graph.model_validate(document)
+    text = graph_to_text(graph)
+    assert parse_graph_text(text)[0] == graph
+    for edge in graph.edges.dump():
+        line = json.dumps(edge, separators=(", ", ": "))
+        assert f"\n    {line}," in text or f"\n    {line}\n" in text

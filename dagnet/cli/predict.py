@@ -44,7 +44,7 @@ def predict(
       dagnet predict graphs/one_path.trained.json --data graphs/one_path.csv -o predictions.csv
     """
     graph = load(file)
-    untrained = sum(edge.weight is None for edge in graph.edges)
+    untrained = graph.edges.weights.count(None)
     if untrained:
         raise click.ClickException(
             f"{file}: {count(untrained, 'edge')} ha{'s' if untrained == 1 else 've'} no weight, "
