@@ -49,17 +49,21 @@ def random_dag(edges: int, seed: int = 0) -> Document:
         ]
     )
     n_units = len(level)
-    level_start = np.searchsorted(level, np.arange(depth + 1))
+    level_start = np.searchsorted(level, np.arange(depth + 2))  # and n_units at the end
     units = np.arange(N_INPUTS, n_units)
-    below = level_start[level[units] - 1]
-    chain = below + (rng.random(len(units)) * (level_start[level[units]] - below)).astype(np.int64)
-    key = np.unique(units * n_units + chain)
+    # Each unit is fed by one of the level below and feeds one of the level above, so every
+    # unit lies on a path from an input to an output: no dead units, no warnings.
+    feeder = _pick(rng, level_start[level[units] - 1], level_start[level[units]])
+    lower = np.arange(n_units - N_OUTPUTS)
+    fed = _pick(rng, level_start[level[lower] + 1], level_start[level[lower] + 2])
+    chain = np.union1d(units * n_units + feeder, fed * n_units + lower)
+    key = chain
     while len(key) < edges:
         target = rng.choice(units, size=edges - len(key) + edges // 20)
         source = (rng.random(len(target)) * level_start[level[target]]).astype(np.int64)
         key = np.union1d(key, target * n_units + source)
     # Drop the surplus at random, never a chain edge.
-    surplus = np.setdiff1d(key, units * n_units + chain, assume_unique=True)
+    surplus = np.setdiff1d(key, chain, assume_unique=True)
     drop = rng.choice(surplus, size=min(len(surplus), max(0, len(key) - edges)), replace=False)
     key = np.setdiff1d(key, drop, assume_unique=True)
     return _document("random", n_units, N_OUTPUTS, key % n_units, key // n_units, "tanh")
@@ -123,6 +127,11 @@ SHAPES: dict[str, Callable[[int, int], Document]] = {
     "mlp": mlp,
 }
 """shape name → generator(edges, seed)."""
+
+
+def _pick(rng: np.random.Generator, low: IntArray, high: IntArray) -> IntArray:
+    """One random integer from each range low .. high-1."""
+    return low + (rng.random(len(low)) * (high - low)).astype(np.int64)
 
 
 def _distinct(source: IntArray, target: IntArray, n_units: int) -> tuple[IntArray, IntArray]:
