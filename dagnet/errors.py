@@ -29,6 +29,7 @@ CODES: dict[str, str] = {
     "DAG003": "the text is not JSON",
     "DAG004": "a key appears twice in one JSON object",
     "DAG005": "format_version is missing, not supported, or newer than this dagnet",
+    "DAG006": "the document is too large or nested too deeply to read",
     # the structure of the document
     "DAG010": "a value has the wrong type",
     "DAG011": "an unknown key",

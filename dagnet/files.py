@@ -34,6 +34,10 @@ Version 1 is the first, so the chain is empty; a future format adds its step her
 
 OLDEST_FORMAT_VERSION = FORMAT_VERSION - len(UPGRADES)
 
+MAX_FILE_BYTES = 1 << 30
+"""Graph files larger than this (1 GiB) are refused before reading: a network described in more
+text than that would not fit in memory once parsed anyway."""
+
 
 @dataclass
 class Report:
@@ -101,10 +105,15 @@ def read_graph(path: str | os.PathLike[str]) -> Report:
     """
     name = os.fspath(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as stream:
+            # Read one byte past the limit, so that a device that never ends cannot exhaust memory.
+            data = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         reason = "it is a folder" if Path(path).is_dir() else (exc.strerror or str(exc)).lower()
         return Report(name, None, [Problem("DAG001", f"cannot read the file: {reason}")])
+    if len(data) > MAX_FILE_BYTES:
+        message = f"the file is larger than {_size(MAX_FILE_BYTES)}, the most dagnet reads"
+        return Report(name, None, [Problem("DAG006", message)])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -114,6 +123,10 @@ def read_graph(path: str | os.PathLike[str]) -> Report:
         return Report(name, None, [Problem("DAG002", message, line=line, column=column)])
     graph, problems = parse_graph_text(text)
     return Report(name, graph, problems)
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:g} GiB" if n_bytes >= 2**30 else f"{n_bytes:,} bytes"
 
 
 def parse_graph_text(text: str) -> tuple[Graph | None, list[Problem]]:
@@ -233,6 +246,8 @@ def structure_problems(
 def _structure_problem(error: Any, loc: tuple[Any, ...], ptr: str, literal: str | None) -> Problem:
     kind, value = error["type"], error.get("input")
     key = str(loc[-1]) if loc else ""
+    # An array element has no key to name: "/units/0: this element must be an object".
+    subject = f"'{key}'" if loc and isinstance(loc[-1], str) else "this element"
     found = _describe(value)
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc)
@@ -257,14 +272,14 @@ def _structure_problem(error: Any, loc: tuple[Any, ...], ptr: str, literal: str 
         guess = closest(str(value), choices) if isinstance(value, str) else None
         hint = f" (did you mean '{guess}'?)" if guess else ""
         options = ", ".join(choices)
-        return Problem("DAG015", f"'{key}' must be one of {options}; found {found}{hint}", ptr)
+        return Problem("DAG015", f"{subject} must be one of {options}; found {found}{hint}", ptr)
     if kind in ("greater_than", "greater_than_equal", "too_short"):
-        return Problem("DAG015", f"'{key}' {_range_rule(kind, error)}, found {found}", ptr)
+        return Problem("DAG015", f"{subject} {_range_rule(kind, error)}, found {found}", ptr)
     if kind == "value_error":
         return Problem("DAG010", str(error["ctx"]["error"]), ptr)
     expected = _EXPECTED.get(kind)
     if expected:
-        return Problem("DAG010", f"'{key}' must be {expected}, found {found}", ptr)
+        return Problem("DAG010", f"{subject} must be {expected}, found {found}", ptr)
     return Problem("DAG010", f"{error['msg'].lower()}, found {found}", ptr)
 
 

@@ -274,6 +274,9 @@ RULES = [
     # the é of "hé" written in Latin-1: line 9 is `      "id": "h\xe9",`
     ("not-utf8", _text(lambda t: t.replace('"h",', '"h\u00e9",', 1)).encode("latin-1"),
      "DAG002", None, 9, 15, "the file is not UTF-8 text: byte 0xe9"),
+    # three levels ({, "units": [, {) before the brackets: the 98th of them opens level 101
+    ("deep-nesting", _text(lambda t: t.replace('"tanh"', "[" * 101 + "]" * 101)),
+     "DAG006", None, 10, 21 + 97, "the JSON is nested 104 levels deep; dagnet reads at most 100"),
     ("missing-data-file", _mutate(_set("data", {"path": "nowhere.csv"})),
      "DAG040", "/data/path", 36, 5, "nowhere.csv: cannot read the data file: no such file"),
 ]  # fmt: skip
