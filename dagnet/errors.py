@@ -11,6 +11,9 @@ The exception tree::
      ├─ DataError               a data file or array that does not fit the graph
      └─ TrainingError           a run that cannot go on (for example, a loss that is not finite)
 
+    KeyboardInterrupt
+     └─ TrainingInterrupted     Ctrl-C during fit(), which stopped between two steps
+
 This module imports nothing else from dagnet.
 """
 
@@ -159,4 +162,45 @@ class DataError(DagnetError):
 
 
 class TrainingError(DagnetError):
-    """A training run that cannot go on, such as one whose loss stopped being finite."""
+    """A training run that cannot go on, such as one whose loss stopped being finite.
+
+    Parameters
+    ----------
+    message : str
+    epoch : int, optional
+        The epoch (from 1) in which the run stopped.
+    epochs_done : int, default 0
+        How many whole epochs the parameters left in the network had completed.
+    """
+
+    def __init__(self, message: str, *, epoch: int | None = None, epochs_done: int = 0) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.epochs_done = epochs_done
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training: the run stopped cleanly between two steps.
+
+    A ``KeyboardInterrupt``, so that code which stops on Ctrl-C still does; the network keeps
+    the parameters of the last complete step.
+
+    Parameters
+    ----------
+    epoch : int
+        The epoch (from 1) that was under way.
+    steps : int
+        The minibatch steps completed in that epoch.
+    epoch_loss : list of float
+        The mean loss of each completed epoch.
+    """
+
+    def __init__(self, epoch: int, steps: int, epoch_loss: list[float]) -> None:
+        super().__init__(f"training interrupted in epoch {epoch} after {steps} steps")
+        self.epoch = epoch
+        self.steps = steps
+        self.epoch_loss = epoch_loss
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.epoch_loss)

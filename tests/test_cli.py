@@ -838,7 +838,8 @@ def test_train_a_diverging_run_fails_cleanly(runner: CliRunner, bump: Path) -> N
     assert result.exit_code == 1
     message = result.stderr.splitlines()[-1]
     assert re.fullmatch(
-        r"Error: training diverged in epoch \d+: .*try a smaller learning rate than 1e\+06",
+        r"Error: training diverged in epoch \d+: .*unit '\w+' was the first whose values blew up; "
+        r"try a smaller learning rate than 1e\+06; nothing was written \(--save-on-failure .*\)",
         message,
     ), message
     assert "Warning" not in result.stderr  # no numpy noise around the one clear message
