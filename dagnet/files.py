@@ -262,8 +262,9 @@ def _structure_problem(error: Any, loc: tuple[Any, ...], ptr: str, literal: str 
         literal = literal if literal is None or len(literal) <= 40 else f"{literal[:40]}…"
         return Problem("DAG013", f"expected a finite number, found {literal or found}", ptr)
     if kind == "string_pattern_mismatch":
+        shown = value if value.isprintable() else ascii(value)[1:-1]  # a control char, visibly
         message = (
-            f"'{value}' is not a valid unit id; use letters, digits, '_', '-' and '.', "
+            f"'{shown}' is not a valid unit id; use letters, digits, '_', '-' and '.', "
             "starting with a letter or '_'"
         )
         return Problem("DAG014", message, ptr)
@@ -273,7 +274,7 @@ def _structure_problem(error: Any, loc: tuple[Any, ...], ptr: str, literal: str 
         hint = f" (did you mean '{guess}'?)" if guess else ""
         options = ", ".join(choices)
         return Problem("DAG015", f"{subject} must be one of {options}; found {found}{hint}", ptr)
-    if kind in ("greater_than", "greater_than_equal", "too_short"):
+    if kind in ("greater_than", "greater_than_equal", "too_short", "string_too_short"):
         return Problem("DAG015", f"{subject} {_range_rule(kind, error)}, found {found}", ptr)
     if kind == "value_error":
         return Problem("DAG010", str(error["ctx"]["error"]), ptr)

@@ -174,7 +174,8 @@ def _syntax_message(exc: json.JSONDecodeError) -> str:
         )
     token = re.match(r"[A-Za-z0-9_.+\-]{1,20}|.", after, re.DOTALL)
     assert token is not None
-    return f"invalid JSON: {exc.msg[0].lower()}{exc.msg[1:]}, found '{token.group()}'"
+    found = token.group() if token.group().isprintable() else ascii(token.group())[1:-1]
+    return f"invalid JSON: {exc.msg[0].lower()}{exc.msg[1:]}, found '{found}'"
 
 
 class Positions:
