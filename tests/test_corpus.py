@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from dagnet.checks import check
 from dagnet.cli import main
-from dagnet.errors import CODES
-from tests.conftest import ROOT
+from dagnet.data import load_data, read_data_file
+from dagnet.errors import CODES, DataError
+from dagnet.files import load_graph, read_graph
+from dagnet.schema import Graph
+from tests.conftest import ROOT, small_graph
 
 CORPUS = ROOT / "tests" / "corpus"
 CASES: list[dict[str, Any]] = json.loads((CORPUS / "cases.json").read_text("utf-8"))["cases"]
@@ -150,3 +155,37 @@ def test_a_data_file_mistake(runner: CliRunner, workspace: Path, case: dict[str,
     if not case["predict_fails"]:  # targets are optional to predict
         assert invoke(runner, *commands[1]).exit_code == 0
     assert files_in(workspace) == before
+
+
+def corpus_messages() -> list[tuple[str, str]]:
+    """Every message the corpus draws from the library, and the three codes it cannot reach."""
+    messages = []
+    for case in GRAPH_CASES:
+        report = read_graph(CORPUS / case["file"])
+        messages += [(problem.code, problem.message) for problem in report.problems]
+        if report.valid:
+            assert report.graph is not None
+            with pytest.raises(DataError) as caught:
+                load_data(report.graph, base=CORPUS / "graphs")
+            messages.append((caught.value.code, str(caught.value)))
+    graph = load_graph(CORPUS / "data" / "graph.json")
+    for case in DATA_CASES:
+        with pytest.raises(DataError) as caught:
+            read_data_file(graph, CORPUS / case["file"])
+        messages.append((caught.value.code, str(caught.value)))
+    with pytest.raises(DataError) as caught:
+        load_data(graph)  # no data section, no --data: DAG046
+    messages.append((caught.value.code, str(caught.value)))
+    loose = small_graph()
+    loose["units"] += [{"id": "z"}]  # fed by nothing and feeding nothing: DAG101 and DAG102
+    messages += [(problem.code, problem.message) for problem in check(Graph.model_validate(loose))]
+    return messages
+
+
+def test_the_readme_gives_a_real_example_message_for_every_code() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (DAG\d{3}) \| .+ \| `(.+)` \|$", readme, re.MULTILINE)
+    assert [code for code, _ in rows] == list(CODES)
+    messages = corpus_messages()
+    for code, example in rows:
+        assert any(example in message for c, message in messages if c == code), (code, example)
