@@ -373,10 +373,13 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, overwrite: bool =
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or "."
     )
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
+        try:
+            remaining = memoryview(data)
+            while remaining:
+                remaining = remaining[os.write(handle, remaining) :]
+            os.fsync(handle)  # on disk before the rename makes it the file
+        finally:
+            os.close(handle)
         if target.exists():
             os.chmod(temporary, target.stat().st_mode & 0o7777)
         else:

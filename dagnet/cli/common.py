@@ -38,11 +38,14 @@ def load(file: Path) -> Graph:
 
 
 def write(path: Path, text: str) -> None:
+    """Write atomically; on failure say so, and that any existing file is as it was."""
+    existed = path.exists()
     try:
         atomic_write(path, text.encode("utf-8"))
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise click.ClickException(f"cannot write {path}: {reason}; nothing was changed") from None
+        kept = "the existing file is unchanged" if existed else "nothing was written"
+        raise click.ClickException(f"cannot write {path}: {reason}; {kept}") from None
 
 
 def say(quiet: bool, message: str) -> None:
