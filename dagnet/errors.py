@@ -108,10 +108,23 @@ class Problem:
         head = ":".join(place)
         parts = [head] if head else []
         if self.pointer is not None:
-            parts.append(self.pointer or "/")
+            parts.append(visible(self.pointer) or "/")
         kind = "warning: " if self.severity == "warning" else ""
-        parts.append(f"{kind}{self.message} [{self.code}]")
+        parts.append(f"{kind}{visible(self.message)} [{self.code}]")
         return ": ".join(parts)
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``), so that a message stays on one line.
+
+    Examples
+    --------
+    >>> print(visible("unknown key 'a\\nb'"))
+    unknown key 'a\\nb'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
 
 
 class DagnetError(Exception):
@@ -156,7 +169,7 @@ class DataError(DagnetError):
 
     def __init__(self, code: str, message: str, column: str | None = None) -> None:
         assert code in CODES, code
-        super().__init__(message)
+        super().__init__(visible(message))
         self.code = code
         self.column = column
 
