@@ -1018,7 +1018,7 @@ def test_python_dash_m_dagnet(tmp_path: Path) -> None:
     ("command", "options"),
     [
         ([], ["--version", "--help", "validate", "train", "predict", "schema"]),
-        (["validate"], ["FILES", "--help"]),
+        (["validate"], ["FILES", "--json", "--data", "JSON Lines", "--help"]),
         (
             ["train"],
             [
@@ -1034,6 +1034,8 @@ def test_python_dash_m_dagnet(tmp_path: Path) -> None:
                 "--in-place",
                 "-q, --quiet",
                 "--json",
+                "--save-on-failure",
+                "a million times the first epoch's",
             ],
         ),
         (["predict"], ["--data", "-o, --output", "--force"]),
