@@ -14,7 +14,14 @@ True
 """
 
 from dagnet.data import Dataset, load_data
-from dagnet.errors import DagnetError, DataError, GraphFileError, Problem, TrainingError
+from dagnet.errors import (
+    DagnetError,
+    DataError,
+    GraphFileError,
+    Problem,
+    TrainingError,
+    TrainingInterrupted,
+)
 from dagnet.files import Report, load_graph, read_graph, save_graph
 from dagnet.interop import from_networkx, to_networkx
 from dagnet.network import Gradients, Network, Trace
@@ -37,6 +44,7 @@ __all__ = [
     "Report",
     "Trace",
     "TrainingError",
+    "TrainingInterrupted",
     "Unit",
     "__version__",
     "fit",

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from dagnet.checks import closest
 from dagnet.errors import DataError
 from dagnet.schema import Graph
 
@@ -107,10 +108,12 @@ def read_csv(path: str | os.PathLike[str]) -> dict[str, Array]:
     """Columns of a CSV file with a header row of names; every value a finite number."""
     name = os.fspath(path)
     try:
+        _check_utf8(name, Path(path).read_bytes())
         with open(path, newline="", encoding="utf-8-sig") as stream:
             header = next(csv.reader(stream), None)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError("DAG040", f"{name}: cannot read the data file: {exc}") from None
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise DataError("DAG040", f"{name}: cannot read the data file: {reason}") from None
     if header is None:
         raise DataError("DAG045", f"{name}: the file is empty; expected a header row of unit ids")
     header = [column.strip() for column in header]
@@ -136,6 +139,18 @@ def read_csv(path: str | os.PathLike[str]) -> dict[str, Array]:
     if len(values) == 0:
         raise DataError("DAG045", f"{name}: the file has a header but no rows of data")
     return {column: values[:, index] for index, column in enumerate(header)}
+
+
+def _check_utf8(name: str, raw: bytes) -> None:
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataError(
+            "DAG040",
+            f"{name}:{line}: the file is not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be "
+            "decoded; save it as UTF-8",
+        ) from None
 
 
 def _check_header(name: str, header: list[str]) -> None:
@@ -237,9 +252,11 @@ def dataset_from_columns(
     outputs = [unit.id for unit in graph.units if unit.role == "output"]
     for column in columns:
         if column not in role:
+            guess = closest(column, inputs + outputs)
+            hint = f" (did you mean '{guess}'?)" if guess else ""
             raise DataError(
                 "DAG042",
-                f"{source}: column '{column}' names no unit; columns name the input units "
+                f"{source}: column '{column}' names no unit{hint}; columns name the input units "
                 f"({', '.join(inputs)}) and output units ({', '.join(outputs)})",
                 column,
             )

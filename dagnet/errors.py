@@ -11,6 +11,9 @@ The exception tree::
      ├─ DataError               a data file or array that does not fit the graph
      └─ TrainingError           a run that cannot go on (for example, a loss that is not finite)
 
+    KeyboardInterrupt
+     └─ TrainingInterrupted     Ctrl-C during fit(), which stopped between two steps
+
 This module imports nothing else from dagnet.
 """
 
@@ -29,6 +32,7 @@ CODES: dict[str, str] = {
     "DAG003": "the text is not JSON",
     "DAG004": "a key appears twice in one JSON object",
     "DAG005": "format_version is missing, not supported, or newer than this dagnet",
+    "DAG006": "the document is too large or nested too deeply to read",
     # the structure of the document
     "DAG010": "a value has the wrong type",
     "DAG011": "an unknown key",
@@ -104,10 +108,23 @@ class Problem:
         head = ":".join(place)
         parts = [head] if head else []
         if self.pointer is not None:
-            parts.append(self.pointer or "/")
+            parts.append(visible(self.pointer) or "/")
         kind = "warning: " if self.severity == "warning" else ""
-        parts.append(f"{kind}{self.message} [{self.code}]")
+        parts.append(f"{kind}{visible(self.message)} [{self.code}]")
         return ": ".join(parts)
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``), so that a message stays on one line.
+
+    Examples
+    --------
+    >>> print(visible("unknown key 'a\\nb'"))
+    unknown key 'a\\nb'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
 
 
 class DagnetError(Exception):
@@ -152,10 +169,51 @@ class DataError(DagnetError):
 
     def __init__(self, code: str, message: str, column: str | None = None) -> None:
         assert code in CODES, code
-        super().__init__(message)
+        super().__init__(visible(message))
         self.code = code
         self.column = column
 
 
 class TrainingError(DagnetError):
-    """A training run that cannot go on, such as one whose loss stopped being finite."""
+    """A training run that cannot go on, such as one whose loss stopped being finite.
+
+    Parameters
+    ----------
+    message : str
+    epoch : int, optional
+        The epoch (from 1) in which the run stopped.
+    epochs_done : int, default 0
+        How many whole epochs the parameters left in the network had completed.
+    """
+
+    def __init__(self, message: str, *, epoch: int | None = None, epochs_done: int = 0) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.epochs_done = epochs_done
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training: the run stopped cleanly between two steps.
+
+    A ``KeyboardInterrupt``, so that code which stops on Ctrl-C still does; the network keeps
+    the parameters of the last complete step.
+
+    Parameters
+    ----------
+    epoch : int
+        The epoch (from 1) that was under way.
+    steps : int
+        The minibatch steps completed in that epoch.
+    epoch_loss : list of float
+        The mean loss of each completed epoch.
+    """
+
+    def __init__(self, epoch: int, steps: int, epoch_loss: list[float]) -> None:
+        super().__init__(f"training interrupted in epoch {epoch} after {steps} steps")
+        self.epoch = epoch
+        self.steps = steps
+        self.epoch_loss = epoch_loss
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.epoch_loss)

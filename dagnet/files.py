@@ -34,6 +34,10 @@ Version 1 is the first, so the chain is empty; a future format adds its step her
 
 OLDEST_FORMAT_VERSION = FORMAT_VERSION - len(UPGRADES)
 
+MAX_FILE_BYTES = 1 << 30
+"""Graph files larger than this (1 GiB) are refused before reading: a network described in more
+text than that would not fit in memory once parsed anyway."""
+
 
 @dataclass
 class Report:
@@ -101,10 +105,15 @@ def read_graph(path: str | os.PathLike[str]) -> Report:
     """
     name = os.fspath(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as stream:
+            # Read one byte past the limit, so that a device that never ends cannot exhaust memory.
+            data = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         reason = "it is a folder" if Path(path).is_dir() else (exc.strerror or str(exc)).lower()
         return Report(name, None, [Problem("DAG001", f"cannot read the file: {reason}")])
+    if len(data) > MAX_FILE_BYTES:
+        message = f"the file is larger than {_size(MAX_FILE_BYTES)}, the most dagnet reads"
+        return Report(name, None, [Problem("DAG006", message)])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -114,6 +123,10 @@ def read_graph(path: str | os.PathLike[str]) -> Report:
         return Report(name, None, [Problem("DAG002", message, line=line, column=column)])
     graph, problems = parse_graph_text(text)
     return Report(name, graph, problems)
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:g} GiB" if n_bytes >= 2**30 else f"{n_bytes:,} bytes"
 
 
 def parse_graph_text(text: str) -> tuple[Graph | None, list[Problem]]:
@@ -233,6 +246,8 @@ def structure_problems(
 def _structure_problem(error: Any, loc: tuple[Any, ...], ptr: str, literal: str | None) -> Problem:
     kind, value = error["type"], error.get("input")
     key = str(loc[-1]) if loc else ""
+    # An array element has no key to name: "/units/0: this element must be an object".
+    subject = f"'{key}'" if loc and isinstance(loc[-1], str) else "this element"
     found = _describe(value)
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc)
@@ -247,8 +262,9 @@ def _structure_problem(error: Any, loc: tuple[Any, ...], ptr: str, literal: str 
         literal = literal if literal is None or len(literal) <= 40 else f"{literal[:40]}…"
         return Problem("DAG013", f"expected a finite number, found {literal or found}", ptr)
     if kind == "string_pattern_mismatch":
+        shown = value if value.isprintable() else ascii(value)[1:-1]  # a control char, visibly
         message = (
-            f"'{value}' is not a valid unit id; use letters, digits, '_', '-' and '.', "
+            f"'{shown}' is not a valid unit id; use letters, digits, '_', '-' and '.', "
             "starting with a letter or '_'"
         )
         return Problem("DAG014", message, ptr)
@@ -257,14 +273,14 @@ def _structure_problem(error: Any, loc: tuple[Any, ...], ptr: str, literal: str 
         guess = closest(str(value), choices) if isinstance(value, str) else None
         hint = f" (did you mean '{guess}'?)" if guess else ""
         options = ", ".join(choices)
-        return Problem("DAG015", f"'{key}' must be one of {options}; found {found}{hint}", ptr)
-    if kind in ("greater_than", "greater_than_equal", "too_short"):
-        return Problem("DAG015", f"'{key}' {_range_rule(kind, error)}, found {found}", ptr)
+        return Problem("DAG015", f"{subject} must be one of {options}; found {found}{hint}", ptr)
+    if kind in ("greater_than", "greater_than_equal", "too_short", "string_too_short"):
+        return Problem("DAG015", f"{subject} {_range_rule(kind, error)}, found {found}", ptr)
     if kind == "value_error":
         return Problem("DAG010", str(error["ctx"]["error"]), ptr)
     expected = _EXPECTED.get(kind)
     if expected:
-        return Problem("DAG010", f"'{key}' must be {expected}, found {found}", ptr)
+        return Problem("DAG010", f"{subject} must be {expected}, found {found}", ptr)
     return Problem("DAG010", f"{error['msg'].lower()}, found {found}", ptr)
 
 
@@ -383,10 +399,13 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, overwrite: bool =
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or "."
     )
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
+        try:
+            remaining = memoryview(data)
+            while remaining:
+                remaining = remaining[os.write(handle, remaining) :]
+            os.fsync(handle)  # on disk before the rename makes it the file
+        finally:
+            os.close(handle)
         if target.exists():
             os.chmod(temporary, target.stat().st_mode & 0o7777)
         else:

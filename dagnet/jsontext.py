@@ -15,6 +15,8 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from dagnet import jsonscan
 from dagnet.errors import Problem
 
@@ -43,6 +45,10 @@ class JSONTextError(ValueError):
         self.problem = problem
 
 
+MAX_DEPTH = 100
+"""Objects and arrays nested deeper than this are refused (a graph file needs five levels)."""
+
+
 def parse(text: str) -> ParsedText:
     """Parse JSON text, noting duplicate keys.
 
@@ -52,14 +58,25 @@ def parse(text: str) -> ParsedText:
     Raises
     ------
     JSONTextError
-        When the text is not JSON, or is nested too deeply for the decoder.
+        When the text is not JSON (``DAG003``), or is nested deeper than :data:`MAX_DEPTH`
+        (``DAG006``).
+
+    Examples
+    --------
+    >>> parse('{"units": []}').value
+    {'units': []}
+    >>> parse("[" * 101 + "]" * 101)
+    Traceback (most recent call last):
+    ...
+    dagnet.jsontext.JSONTextError: the JSON is nested 101 levels deep; dagnet reads at most 100
     """
     if not text.strip():
         raise JSONTextError(Problem("DAG003", "the file is empty; expected a JSON object"))
-    if len(text) < LARGE_TEXT:
-        return _decode(text, note_repeats=True)
-    parsed = _decode(text, note_repeats=False)
-    if jsonscan.may_repeat_a_key(text):
+    large = len(text) >= LARGE_TEXT
+    parsed = _decode(text, note_repeats=not large)
+    _refuse_deep_nesting(text)
+    _refuse_lone_surrogates(text)
+    if large and jsonscan.may_repeat_a_key(text):
         parsed.has_duplicate_keys = _decode(text, note_repeats=True).has_duplicate_keys
     return parsed
 
@@ -85,8 +102,8 @@ def _decode(text: str, *, note_repeats: bool) -> ParsedText:
         problem = Problem("DAG003", _syntax_message(exc), line=exc.lineno, column=exc.colno)
         raise JSONTextError(problem) from None
     except RecursionError:
-        problem = Problem("DAG003", "the JSON is nested too deeply to read", line=1, column=1)
-        raise JSONTextError(problem) from None
+        _refuse_deep_nesting(text)  # deeper than the decoder's stack, so deeper than MAX_DEPTH
+        raise JSONTextError(Problem("DAG006", "the JSON is nested too deeply to read")) from None
     return ParsedText(value, duplicates)
 
 
@@ -96,11 +113,84 @@ def _integer(literal: str) -> int | float:
     return int(literal) if len(literal) <= 4000 else float(literal)
 
 
+def _refuse_deep_nesting(text: str) -> None:
+    """Raise DAG006 at the first bracket that opens level MAX_DEPTH + 1."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return  # the common case for small files, decided without a scan
+    # Bracket depth outside strings, vectorised over the structural bytes ('"', brackets and
+    # braces are ASCII, so UTF-8 keeps them whole). Escapes are blanked first, keeping every
+    # offset, so that each remaining quote opens or closes a string.
+    plain = re.sub(r"\\\\.", "__", text, flags=re.DOTALL) if "\\\\" in text else text
+    raw = plain.encode("utf-8", "surrogatepass")
+    chars = np.frombuffer(raw, dtype=np.uint8)
+    folded = chars | 0x20  # '[' -> '{' and ']' -> '}'
+    where = np.flatnonzero((chars == ord('"')) | (folded == ord("{")) | (folded == ord("}")))
+    marks = chars[where]
+    outside = np.cumsum(marks == ord('"')) % 2 == 0
+    step = np.where(marks == ord('"'), 0, np.where(marks | 0x20 == ord("{"), 1, -1))
+    depth = np.cumsum(step * outside)
+    if len(depth) == 0 or depth.max() <= MAX_DEPTH:
+        return
+    offset = len(raw[: where[np.argmax(depth > MAX_DEPTH)]].decode("utf-8", "surrogatepass"))
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    message = f"the JSON is nested {int(depth.max())} levels deep; dagnet reads at most {MAX_DEPTH}"
+    raise JSONTextError(Problem("DAG006", message, line=line, column=column))
+
+
+_LONE_SURROGATE = re.compile(
+    r"(?<!\\)(?:\\\\)*\\u(?:d[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})"
+    r"|(?<!\\ud[89ab][0-9a-f]{2}\\u)d[c-f][0-9a-f]{2})",
+    re.IGNORECASE,
+)
+
+
+def _refuse_lone_surrogates(text: str) -> None:
+    """Raise DAG003 for an escape like ``\\ud800``: half a character, which no file can hold."""
+    match = _LONE_SURROGATE.search(text) if "\\u" in text else None
+    if match is None:
+        return
+    offset = match.end() - 6
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    message = (
+        f"invalid JSON: '{text[offset : offset + 6]}' is half of a surrogate pair, not a character"
+    )
+    raise JSONTextError(Problem("DAG003", message, line=line, column=column))
+
+
+_MESSAGES = {
+    "Extra data": "there is more text after the end of the JSON document",
+    "Unterminated string starting at": "a string is not closed; a '\"' is missing",
+    "Invalid control character at": (
+        "a string holds a raw control character (a tab or line break); write it as \\t or \\n"
+    ),
+    "Invalid \\escape": "an invalid escape in a string; a backslash is written \\\\",
+    "Invalid \\uXXXX escape": "an invalid \\u escape; it needs four hexadecimal digits",
+}
+
+
 def _syntax_message(exc: json.JSONDecodeError) -> str:
-    before = exc.doc[: exc.pos].rstrip()
-    if before.endswith(",") and exc.doc[exc.pos : exc.pos + 1] in ("}", "]"):
-        return f"invalid JSON: trailing comma before '{exc.doc[exc.pos]}'"
-    return f"invalid JSON: {exc.msg[0].lower()}{exc.msg[1:]}"
+    """What a person would say about a syntax error: the likely mistake, and what was found."""
+    doc, pos = exc.doc, exc.pos
+    before, after = doc[:pos].rstrip(), doc[pos:]
+    if before.endswith(",") and after[:1] in ("}", "]"):
+        return f"invalid JSON: trailing comma before '{after[0]}'"
+    if after.startswith(("//", "/*", "#")):
+        return "invalid JSON: JSON has no comments; remove the comment"
+    if after.startswith("'"):
+        return "invalid JSON: strings and keys need double quotes, not single quotes"
+    if exc.msg in _MESSAGES:
+        return f"invalid JSON: {_MESSAGES[exc.msg]}"
+    if not after.strip():
+        return (
+            "invalid JSON: the text ends before the document does "
+            "(a missing closing bracket or brace?)"
+        )
+    token = re.match(r"[A-Za-z0-9_.+\-]{1,20}|.", after, re.DOTALL)
+    assert token is not None
+    found = token.group() if token.group().isprintable() else ascii(token.group())[1:-1]
+    return f"invalid JSON: {exc.msg[0].lower()}{exc.msg[1:]}, found '{found}'"
 
 
 class Positions:

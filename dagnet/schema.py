@@ -211,8 +211,9 @@ def _edge_columns(items: list[Any]) -> tuple[list[str], list[str], list[Any]] | 
     with_weight = sum(map(operator.contains, items, repeat("weight")))
     if sum(map(len, items)) != 2 * len(items) + with_weight:
         return None  # a key that is none of source, target, weight
-    ids = set(sources) | set(targets)
-    if not set(map(type, ids)) <= {str} or not all(map(_UNIT_ID.match, ids)):
+    if not set(map(type, sources)) | set(map(type, targets)) <= {str}:
+        return None
+    if not all(map(_UNIT_ID.match, set(sources) | set(targets))):
         return None
     if not set(map(type, weights)) <= {float, int, type(None)}:
         return None

@@ -8,13 +8,16 @@ unit or per example happens in the compiled kernels.
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dagnet.errors import TrainingError
+from dagnet.errors import TrainingError, TrainingInterrupted
 from dagnet.losses import LOSS_TERMS
 from dagnet.network import Network, unit_major
 from dagnet.optimizers import OPTIMIZERS
@@ -84,7 +87,14 @@ def fit(
     Raises
     ------
     TrainingError
-        When the loss stops being a finite number.
+        When the run diverges: a minibatch loss that is not a finite number, or an epoch's mean
+        loss above :data:`DIVERGENCE_FACTOR` times the first epoch's (and above 1). The message
+        names the epoch and the first unit whose values blew up; ``net`` is left with the last
+        good parameters (those of the last finite step, or of the last epoch that had not
+        diverged), and ``error.epochs_done`` says how many epochs they completed.
+    TrainingInterrupted
+        On Ctrl-C (SIGINT), which stops the run after the step under way, never inside one; the
+        network keeps the parameters of that complete step. A second Ctrl-C stops at once.
 
     Examples
     --------
@@ -109,27 +119,47 @@ def fit(
     rng = np.random.default_rng(None if seed is None else [seed, SHUFFLE_STREAM])
     optimizer_step = OPTIMIZERS[optimizer](learning_rate).step
     history = History()
-    for epoch in range(1, epochs + 1):
-        order = rng.permutation(n_examples) if shuffle else slice(None)
-        total = 0.0
-        output_total = np.zeros(len(net.output_ids))
-        for x_batch, y_batch in _minibatches(x[:, order], y[:, order], batch_size):
-            s, z = net.evaluate(x_batch)
-            loss, weight_gradient, bias_gradient = net.backpropagate(s, z, y_batch)
-            if not np.isfinite(loss):
-                raise TrainingError(_blow_up_message(net, z, epoch, learning_rate))
-            output_total += _output_losses(net, z, y_batch).sum(axis=1)
-            optimizer_step((net.weight, net.bias), (weight_gradient, bias_gradient))
-            total += loss * x_batch.shape[1]
-        history.epoch_loss.append(total / n_examples)
-        history.output_loss.append((output_total / n_examples).tolist())
-        if progress is not None:
-            progress(epoch, history.epoch_loss[-1])
+    good = _Snapshot(net)  # the parameters of the last finite step, restored if one fails
+    epoch_good = _Snapshot(net)  # those at the end of the last epoch that had not diverged
+    scale = None  # each unit's largest |z| before training, to tell when values blow up
+    with _stop_on_ctrl_c() as stop_requested:
+        for epoch in range(1, epochs + 1):
+            order = rng.permutation(n_examples) if shuffle else slice(None)
+            total = 0.0
+            output_total = np.zeros(len(net.output_ids))
+            batches = _minibatches(x[:, order], y[:, order], batch_size)
+            for steps, (x_batch, y_batch) in enumerate(batches, start=1):
+                s, z = net.evaluate(x_batch)
+                loss, weight_gradient, bias_gradient = net.backpropagate(s, z, y_batch)
+                if scale is None:
+                    scale = _sizes(z)
+                if not np.isfinite(loss):
+                    good.restore()
+                    message = _blow_up_message(net, z, scale, epoch, learning_rate)
+                    raise TrainingError(message, epoch=epoch, epochs_done=len(history.epoch_loss))
+                good.take()
+                output_total += _output_losses(net, z, y_batch).sum(axis=1)
+                optimizer_step((net.weight, net.bias), (weight_gradient, bias_gradient))
+                total += loss * x_batch.shape[1]
+                if stop_requested():
+                    raise TrainingInterrupted(epoch, steps, list(history.epoch_loss))
+            history.epoch_loss.append(total / n_examples)
+            history.output_loss.append((output_total / n_examples).tolist())
+            if _diverged(history.epoch_loss):
+                epoch_good.restore()
+                z = net.evaluate(x)[1]
+                message = _divergence_message(net, z, scale, history.epoch_loss, learning_rate)
+                raise TrainingError(message, epoch=epoch, epochs_done=epoch - 1)
+            epoch_good.take()
+            if progress is not None:
+                progress(epoch, history.epoch_loss[-1])
     z = net.evaluate(x)[1]
     history.final_loss = net.mean_loss(z, y)
     history.final_output_loss = _output_losses(net, z, y).mean(axis=1).tolist()
     if not np.isfinite(history.final_loss):
-        raise TrainingError(_blow_up_message(net, z, epochs, learning_rate))
+        message = _blow_up_message(net, z, scale, epochs, learning_rate)
+        good.restore()
+        raise TrainingError(message, epoch=epochs, epochs_done=epochs - 1)
     return history
 
 
@@ -137,6 +167,52 @@ def _output_losses(net: Network, z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The loss of each output unit for each example, (outputs, N)."""
     with np.errstate(over="ignore", invalid="ignore"):
         return LOSS_TERMS[net.loss_name](z[net.plan.output_positions], y)
+
+
+class _Snapshot:
+    """A copy of a network's parameters, kept in buffers of its own so that taking one is cheap."""
+
+    def __init__(self, net: Network) -> None:
+        self.net = net
+        self.weight = net.weight.copy()
+        self.bias = net.bias.copy()
+
+    def take(self) -> None:
+        np.copyto(self.weight, self.net.weight)
+        np.copyto(self.bias, self.net.bias)
+
+    def restore(self) -> None:
+        np.copyto(self.net.weight, self.weight)
+        np.copyto(self.net.bias, self.bias)
+
+
+@contextmanager
+def _stop_on_ctrl_c() -> Iterator[Callable[[], bool]]:
+    """While training, Ctrl-C only asks to stop; the loop stops after the step under way.
+
+    Stopping inside a step would leave some weights updated and others not. A second Ctrl-C
+    raises at once. Outside the main thread, or when someone else handles SIGINT, nothing is
+    changed: signals are theirs.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield lambda: False
+        return
+    requested = False
+
+    def ask_to_stop(signum: int, frame: object) -> None:
+        nonlocal requested
+        if requested:
+            raise KeyboardInterrupt
+        requested = True
+
+    signal.signal(signal.SIGINT, ask_to_stop)
+    try:
+        yield lambda: requested
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _minibatches(
@@ -147,25 +223,73 @@ def _minibatches(
         yield x[:, start : start + batch_size], y[:, start : start + batch_size]
 
 
+DIVERGENCE_FACTOR = 1e6
+"""An epoch whose mean loss exceeds this many times the first epoch's, and 1, has diverged."""
+
 BLOWN_UP = 1e150
 """A value this large overflows when the loss squares it: the run has left arithmetic behind."""
 
+GROWTH = 1e3
+"""A unit whose largest |z| grew this many times beyond its size before training (or beyond 1,
+if that is larger) has blown up."""
 
-def _blow_up_message(net: Network, z: np.ndarray, epoch: int, learning_rate: float) -> str:
-    with np.errstate(invalid="ignore"):
-        broken = np.flatnonzero(~np.all(np.abs(z) < BLOWN_UP, axis=1))
-    if len(broken) and broken[0] < net.plan.n_inputs:
+
+def _diverged(epoch_loss: list[float]) -> bool:
+    first = epoch_loss[0]
+    return epoch_loss[-1] > DIVERGENCE_FACTOR * max(first, 1 / DIVERGENCE_FACTOR)
+
+
+def _sizes(z: np.ndarray) -> np.ndarray:
+    """Each unit's largest |z| over the examples; NaN where a value is NaN."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.abs(z).max(axis=1)
+
+
+def _first_blown_up(z: np.ndarray, scale: np.ndarray | None) -> int | None:
+    """The plan index of the first unit, in execution order, whose values blew up."""
+    sizes = _sizes(z)
+    with np.errstate(invalid="ignore", over="ignore"):
+        broken = ~(sizes < BLOWN_UP)
+        if scale is not None:
+            broken |= sizes > GROWTH * np.maximum(scale, 1.0)
+    index = np.flatnonzero(broken)
+    return int(index[0]) if len(index) else None
+
+
+def _blow_up_message(
+    net: Network, z: np.ndarray, scale: np.ndarray | None, epoch: int, learning_rate: float
+) -> str:
+    first = _first_blown_up(z, None)  # inputs are data: only their own size counts
+    if first is not None and first < net.plan.n_inputs:
         return (
-            f"input unit '{net.plan.unit_ids[broken[0]]}' has values too large to compute with "
-            f"(up to {np.abs(z[broken[0]]).max():.3g}); scale the data down"
+            f"input unit '{net.plan.unit_ids[first]}' has values too large to compute with "
+            f"(up to {np.abs(z[first]).max():.3g}); scale the data down"
         )
-    what = (
-        f"unit '{net.plan.unit_ids[broken[0]]}' was the first whose values left the range of "
-        "floating-point numbers"
-        if len(broken)
-        else "the loss is no longer a finite number"
+    first = _first_blown_up(z, scale)
+    which = (
+        f"; unit '{net.plan.unit_ids[first]}' was the first whose values blew up"
+        if first is not None
+        else ""
     )
     return (
-        f"training diverged in epoch {epoch}: {what}; try a smaller learning rate than "
-        f"{learning_rate:g}"
+        f"training diverged in epoch {epoch}: the loss is no longer a finite number{which}; "
+        f"try a smaller learning rate than {learning_rate:g}"
+    )
+
+
+def _divergence_message(
+    net: Network,
+    z: np.ndarray,
+    scale: np.ndarray | None,
+    epoch_loss: list[float],
+    learning_rate: float,
+) -> str:
+    first = _first_blown_up(z, scale)
+    if first is None:  # no single unit stands out: name the one that grew most
+        first = int(np.nanargmax(_sizes(z) / np.maximum(scale if scale is not None else 1, 1)))
+    return (
+        f"training diverged in epoch {len(epoch_loss)}: the mean loss grew from "
+        f"{epoch_loss[0]:.3g} in epoch 1 to {epoch_loss[-1]:.3g}, more than "
+        f"{DIVERGENCE_FACTOR:.0e} times; unit '{net.plan.unit_ids[first]}' was the first whose "
+        f"values blew up; try a smaller learning rate than {learning_rate:g}"
     )

@@ -8,7 +8,8 @@ import dagnet
 
 EXPECTED = {
     "DagnetError", "DataError", "Dataset", "Edge", "Gradients", "Graph", "GraphFileError",
-    "History", "Network", "Problem", "Report", "Trace", "TrainingError", "Unit", "__version__",
+    "History", "Network", "Problem", "Report", "Trace", "TrainingError", "TrainingInterrupted",
+    "Unit", "__version__",
     "fit", "from_networkx", "json_schema", "load_data", "load_graph", "read_graph", "save_graph",
     "to_networkx",
 }  # fmt: skip
@@ -33,6 +34,8 @@ def test_the_exception_tree() -> None:
     for error in (dagnet.GraphFileError, dagnet.DataError, dagnet.TrainingError):
         assert issubclass(error, dagnet.DagnetError)
     assert issubclass(dagnet.DagnetError, Exception)
+    # Ctrl-C stays a KeyboardInterrupt, so that `except Exception` never swallows it.
+    assert issubclass(dagnet.TrainingInterrupted, KeyboardInterrupt)
 
 
 def test_the_readme_lists_every_problem_code() -> None:

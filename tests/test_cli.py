@@ -274,6 +274,9 @@ RULES = [
     # the é of "hé" written in Latin-1: line 9 is `      "id": "h\xe9",`
     ("not-utf8", _text(lambda t: t.replace('"h",', '"h\u00e9",', 1)).encode("latin-1"),
      "DAG002", None, 9, 15, "the file is not UTF-8 text: byte 0xe9"),
+    # three levels ({, "units": [, {) before the brackets: the 98th of them opens level 101
+    ("deep-nesting", _text(lambda t: t.replace('"tanh"', "[" * 101 + "]" * 101)),
+     "DAG006", None, 10, 21 + 97, "the JSON is nested 104 levels deep; dagnet reads at most 100"),
     ("missing-data-file", _mutate(_set("data", {"path": "nowhere.csv"})),
      "DAG040", "/data/path", 36, 5, "nowhere.csv: cannot read the data file: no such file"),
 ]  # fmt: skip
@@ -836,7 +839,8 @@ def test_train_a_diverging_run_fails_cleanly(runner: CliRunner, bump: Path) -> N
     assert result.exit_code == 1
     message = result.stderr.splitlines()[-1]
     assert re.fullmatch(
-        r"Error: training diverged in epoch \d+: .*try a smaller learning rate than 1e\+06",
+        r"Error: training diverged in epoch \d+: .*unit '\w+' was the first whose values blew up; "
+        r"try a smaller learning rate than 1e\+06; nothing was written \(--save-on-failure .*\)",
         message,
     ), message
     assert "Warning" not in result.stderr  # no numpy noise around the one clear message
@@ -1036,7 +1040,7 @@ def test_python_dash_m_dagnet(tmp_path: Path) -> None:
     ("command", "options"),
     [
         ([], ["--version", "--help", "validate", "train", "predict", "schema"]),
-        (["validate"], ["FILES", "--help"]),
+        (["validate"], ["FILES", "--json", "--data", "JSON Lines", "--help"]),
         (
             ["train"],
             [
@@ -1052,6 +1056,8 @@ def test_python_dash_m_dagnet(tmp_path: Path) -> None:
                 "--in-place",
                 "-q, --quiet",
                 "--json",
+                "--save-on-failure",
+                "a million times the first epoch's",
             ],
         ),
         (["predict"], ["--data", "-o, --output", "--force"]),

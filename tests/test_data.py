@@ -218,7 +218,7 @@ def test_targets_are_needed_for_training_but_not_for_prediction(
 
     trained = run(runner, "train", graph_path, "--data", path, "--epochs", "1")
     assert trained.exit_code == 1
-    assert trained.stderr == f"Error: {caught.value}\n"
+    assert trained.stderr == f"Error: {caught.value} [{caught.value.code}]\n"
 
 
 # every way data can fail -------------------------------------------------------------------------
@@ -291,7 +291,7 @@ FAILURES = [
     ("header-only", _csv("a,b,y\n"), "DAG045", ["d.csv: the file has a header but no rows"]),
     ("empty-file", _csv(""), "DAG045", ["d.csv: the file is empty"]),
     ("csv-not-utf8", _bytes("d.csv", b"a,b,y\n1,2,\xe9\n"),
-     "DAG040", ["d.csv: cannot read the data file"]),
+     "DAG040", ["d.csv:2: the file is not UTF-8 text: byte 0xe9"]),
     ("npz-2d-array", _npz(a=np.zeros((3, 2)), b=_ABC, y=_ABC),
      "DAG044", ["d.npz: array 'a' has shape (3, 2)", "shape (N,)"]),
     ("npz-scalar", _npz(a=np.float64(1.0), b=_ABC, y=_ABC),
@@ -344,7 +344,7 @@ def test_data_that_does_not_fit(
     result = run(runner, "train", graph_path, "--data", path, "--epochs", "1")
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == f"Error: {message}\n"
+    assert result.stderr == f"Error: {message} [{caught.value.code}]\n"
     assert not Path("graph.trained.json").exists()
 
 
@@ -376,7 +376,7 @@ def test_unreadable_npz_says_what_is_wrong_in_the_users_terms(
 
     result = run(runner, "train", graph_path, "--data", path, "--epochs", "1")
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {message}\n"
+    assert result.stderr == f"Error: {message} [{caught.value.code}]\n"
 
 
 def test_data_option_naming_a_folder_without_a_suffix(runner: CliRunner, graph_path: Path) -> None:
@@ -389,7 +389,7 @@ def test_data_option_naming_a_folder_without_a_suffix(runner: CliRunner, graph_p
     assert str(caught.value) == "inputs: cannot read the data file: it is a folder"
     result = run(runner, "train", graph_path, "--data", "inputs", "--epochs", "1")
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {caught.value}\n"
+    assert result.stderr == f"Error: {caught.value} [{caught.value.code}]\n"
 
 
 @pytest.mark.parametrize(
@@ -458,7 +458,7 @@ def test_inline_columns_that_do_not_fit(
 
     result = run(runner, "train", "graph.json", "--epochs", "1")
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {caught.value}\n"
+    assert result.stderr == f"Error: {caught.value} [{caught.value.code}]\n"
 
     # validate reports it at the column it names, or at "columns" when that column is missing
     column = caught.value.column

@@ -89,6 +89,7 @@ _edge_values = st.one_of(
     st.none(),
     st.just([]),
     st.just({}),
+    st.just(["x"]),
 )
 _edge_items = st.one_of(
     st.fixed_dictionaries(

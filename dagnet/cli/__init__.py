@@ -15,7 +15,7 @@ import click
 from dagnet import __version__
 from dagnet.cli import draw, explain, gradcheck, info, predict, schema, train, validate
 from dagnet.cli.common import EXIT_INTERRUPTED, count
-from dagnet.errors import DagnetError, GraphFileError
+from dagnet.errors import DagnetError, DataError, GraphFileError
 
 
 class _Commands(click.Group):
@@ -33,6 +33,8 @@ class _Commands(click.Group):
             raise click.ClickException(
                 f"{what} is not a valid dagnet graph ({count(len(exc.errors), 'error')} above)"
             ) from None
+        except DataError as exc:
+            raise click.ClickException(f"{exc} [{exc.code}]") from None
         except DagnetError as exc:
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:

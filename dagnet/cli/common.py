@@ -43,12 +43,16 @@ def load(file: Path) -> Graph:
     return report.graph
 
 
-def write(path: Path, text: str) -> None:
+def write(path: Path, content: str | bytes) -> None:
+    """Write ``content`` (text as UTF-8) atomically; on failure say so, and that any existing
+    file is as it was."""
+    existed = path.exists()
     try:
-        atomic_write(path, text.encode("utf-8"))
+        atomic_write(path, content.encode("utf-8") if isinstance(content, str) else content)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise click.ClickException(f"cannot write {path}: {reason}; nothing was changed") from None
+        kept = "the existing file is unchanged" if existed else "nothing was written"
+        raise click.ClickException(f"cannot write {path}: {reason}; {kept}") from None
 
 
 def say(quiet: bool, message: str) -> None:

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import click
 
-from dagnet.cli.common import check_writable, load, refuse_data_files, refuse_same_file, say
+from dagnet.cli.common import (
+    check_writable,
+    load,
+    refuse_data_files,
+    refuse_same_file,
+    say,
+    write,
+)
 from dagnet.draw import PICTURE_FORMATS, picture, to_dot
-from dagnet.files import atomic_write
 
 FORMATS = ("dot", *PICTURE_FORMATS)
 
@@ -49,12 +55,5 @@ def draw(file: Path, output: Path, force: bool) -> None:
     refuse_data_files(output, graph, file, None)
     check_writable(output, force=force)
     fmt = output.suffix.lower().lstrip(".")
-    content = to_dot(graph).encode("utf-8") if fmt == "dot" else picture(graph, fmt)
-    try:
-        atomic_write(output, content)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise click.ClickException(
-            f"cannot write {output}: {reason}; nothing was changed"
-        ) from None
+    write(output, to_dot(graph) if fmt == "dot" else picture(graph, fmt))
     say(False, f"wrote {output}")

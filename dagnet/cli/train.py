@@ -7,6 +7,7 @@ import math
 import secrets
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import click
 
 from dagnet import __version__
 from dagnet.cli.common import (
+    EXIT_INTERRUPTED,
     check_writable,
     count,
     dtype_option,
@@ -26,7 +28,8 @@ from dagnet.cli.common import (
 )
 from dagnet.data import Dataset, load_data
 from dagnet.draw import PICTURE_FORMATS, loss_curve, require_matplotlib
-from dagnet.files import atomic_write, graph_to_text, rebase_paths
+from dagnet.errors import TrainingError, TrainingInterrupted
+from dagnet.files import graph_to_text, rebase_paths
 from dagnet.network import Network
 from dagnet.schema import Graph, Trained, Training
 from dagnet.train import History, Progress, fit
@@ -95,6 +98,12 @@ def _suffix_check(formats: tuple[str, ...]) -> Callable[..., Path | None]:
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress, only errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary of the run on stdout.")
+@click.option(
+    "--save-on-failure",
+    is_flag=True,
+    help="If the run diverges or is interrupted, still write the last good parameters to the "
+    "output.",
+)
 def train(
     file: Path,
     data: Path | None,
@@ -111,6 +120,7 @@ def train(
     plot: Path | None,
     quiet: bool,
     as_json: bool,
+    save_on_failure: bool,
 ) -> None:
     """Train the network in FILE by minibatch gradient descent and save it.
 
@@ -121,14 +131,22 @@ def train(
     unless --output names another file (which must not exist, or --force) or --in-place asks
     to overwrite FILE.
 
+    A run diverges when a loss stops being a finite number, or when an epoch's mean loss grows
+    beyond a million times the first epoch's (and beyond 1); it then stops, naming the epoch
+    and the first unit whose values blew up. Ctrl-C stops the run between two steps (exit code
+    130; a second Ctrl-C stops at once). Either way nothing is written, unless
+    --save-on-failure asks for the last good parameters: they go to the same output, with
+    "trained" recording the whole epochs they completed.
+
     \b
     --history and --plot report the run: the loss of every epoch, overall and per output unit,
     as a table (.csv, or .jsonl with one JSON object per epoch) and as a picture.
 
     \b
-    Example:
+    Examples:
       dagnet train graphs/xor.json --epochs 5000 --learning-rate 0.5
       dagnet train graphs/multi_output.json --history loss.csv --plot loss.png
+      dagnet train graphs/one_path.json --learning-rate 50 --save-on-failure
     """
     graph = load(file)
     destination = _destination(file, output, force=force, in_place=in_place)
@@ -148,16 +166,24 @@ def train(
         settings = settings.model_copy(update={"seed": secrets.randbelow(2**31)})
         say(quiet, f"seed {settings.seed} (drawn; recorded in the output)")
     net = Network(graph, seed=settings.seed, loss=settings.loss, dtype=settings.dtype)
-    history = _fit(net, dataset, settings, quiet=quiet)
+    keep = _Keeper(net, dataset, settings, file, destination) if save_on_failure else None
+    try:
+        history = _fit(net, dataset, settings, quiet=quiet)
+    except TrainingError as exc:
+        raise click.ClickException(f"{exc}; {_after_failure(keep, exc.epochs_done)}") from None
+    except TrainingInterrupted as exc:
+        done = _after_failure(keep, exc.epochs_done)
+        where = f"in epoch {exc.epoch} after {count(exc.steps, 'step')}"
+        click.echo(f"interrupted {where}; {done}", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
     result = Trained(
         final_loss=history.final_loss,
         epochs=settings.epochs,
         examples=dataset.n_examples,
         dagnet_version=__version__,
     )
-    trained = net.to_graph().model_copy(update={"training": settings, "trained": result})
     existed = destination.exists()
-    write(destination, graph_to_text(rebase_paths(trained, file, destination)))
+    _save(net, settings, result, file, destination)
     say(quiet, f"final loss {history.final_loss:.6g} after {count(settings.epochs, 'epoch')}")
     say(quiet, f"wrote {destination}{' (replaced the previous one)' if existed else ''}")
     per_output = dict(zip(net.output_ids, history.final_output_loss, strict=True))
@@ -172,7 +198,7 @@ def train(
     if plot is not None:
         columns = zip(*history.output_loss, strict=True)
         by_output = {u: list(v) for u, v in zip(net.output_ids, columns, strict=True)}
-        _write_bytes(plot, loss_curve(history.epoch_loss, by_output, _format(plot)))
+        write(plot, loss_curve(history.epoch_loss, by_output, _format(plot)))
         say(quiet, f"wrote {plot}")
     if as_json:
         summary = {"file": str(file), "output": str(destination), "data": dataset.source}
@@ -225,12 +251,46 @@ def _history_text(history: History, output_ids: tuple[str, ...], fmt: str) -> st
     return "\n".join(lines) + "\n"
 
 
-def _write_bytes(path: Path, content: bytes) -> None:
-    try:
-        atomic_write(path, content)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise click.ClickException(f"cannot write {path}: {reason}; nothing was changed") from None
+def _save(
+    net: Network, settings: Training, result: Trained | None, file: Path, destination: Path
+) -> None:
+    trained = net.to_graph().model_copy(update={"training": settings, "trained": result})
+    write(destination, graph_to_text(rebase_paths(trained, file, destination)))
+
+
+@dataclass
+class _Keeper:
+    """What --save-on-failure needs to write the last good parameters of a failed run."""
+
+    net: Network
+    dataset: Dataset
+    settings: Training
+    file: Path
+    destination: Path
+
+    def save(self, epochs_done: int) -> str:
+        assert self.dataset.targets is not None
+        loss = self.net.loss(self.dataset.inputs, self.dataset.targets)
+        result = None  # "trained" records only a finite loss after at least one whole epoch
+        if epochs_done >= 1 and math.isfinite(loss):
+            result = Trained(
+                final_loss=loss,
+                epochs=epochs_done,
+                examples=self.dataset.n_examples,
+                dagnet_version=__version__,
+            )
+        _save(self.net, self.settings, result, self.file, self.destination)
+        return (
+            f"wrote the last good parameters ({count(epochs_done, 'whole epoch')} done, "
+            f"loss {loss:.6g}) to {self.destination}"
+        )
+
+
+def _after_failure(keep: _Keeper | None, epochs_done: int) -> str:
+    """Write the last good parameters if asked to, and say what became of the output."""
+    if keep is None:
+        return "nothing was written (--save-on-failure keeps the last good parameters)"
+    return keep.save(epochs_done)
 
 
 def _settings(graph: Graph, **overrides: Any) -> Training:

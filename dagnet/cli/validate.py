@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from dagnet.cli.common import count
-from dagnet.data import load_data
+from dagnet.data import load_data, read_data_file
 from dagnet.errors import DataError, Problem
 from dagnet.files import read_graph
 from dagnet.jsontext import Positions, pointer
@@ -15,17 +17,43 @@ from dagnet.jsontext import Positions, pointer
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(files: tuple[Path, ...]) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object per file on stdout (JSON Lines) instead of lines of text.",
+)
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    help="Also check that this .csv or .npz file fits each graph (instead of the graph's data).",
+)
+def validate(files: tuple[Path, ...], as_json: bool, data: Path | None) -> None:
     """Check graph FILES and report every problem in each.
 
     Each problem is printed on stdout as FILE:LINE:COL: /json/pointer: message [CODE], in the
-    order of the text. Warnings (units no input reaches, units that reach no output) do not make
-    a file invalid. The exit code is 0 when every file is valid, 1 otherwise.
+    order of the text. The data a graph names is checked too, or the file given with --data
+    (its problems name that file and its line). Warnings (units no input reaches, units that
+    reach no output) do not make a file invalid. The exit code is 0 when every file is valid,
+    1 otherwise.
+
+    With --json, stdout has one line per file, each a JSON object (JSON Lines):
+    {"file": ..., "valid": true|false, "problems": [{"code", "severity", "pointer", "line",
+    "column", "message"}, ...]}; "pointer", "line" and "column" are null where they do not
+    apply (a file that cannot be read has no line).
+
+    \b
+    Examples:
+      dagnet validate graphs/*.json
+      dagnet validate mynet.json --data measurements.csv
+      dagnet validate --json mynet.json | jq -r '.problems[].code'
     """
     invalid = 0
     for file in files:
-        problems, summary = _validate_one(file)
-        for problem in problems:
+        problems, summary = _validate_one(file, data)
+        if as_json:
+            click.echo(json.dumps(_document(file, problems), ensure_ascii=False))
+        for problem in [] if as_json else problems:
             click.echo(problem.format(str(file)))
         errors = sum(p.is_error for p in problems)
         warnings = len(problems) - errors
@@ -38,13 +66,28 @@ def validate(files: tuple[Path, ...]) -> None:
         raise SystemExit(1)
 
 
-def _validate_one(file: Path) -> tuple[list[Problem], str]:
+def _document(file: Path, problems: list[Problem]) -> dict[str, Any]:
+    """The --json report on one file."""
+    fields = ("code", "severity", "pointer", "line", "column", "message")
+    return {
+        "file": str(file),
+        "valid": not any(p.is_error for p in problems),
+        "problems": [{name: getattr(p, name) for name in fields} for p in problems],
+    }
+
+
+def _validate_one(file: Path, data: Path | None) -> tuple[list[Problem], str]:
     report = read_graph(file)
     graph = report.graph
     if graph is None or not report.valid:
         return report.problems, ""
     problems = list(report.problems)
-    if graph.data is not None:
+    if data is not None:
+        try:
+            read_data_file(graph, data)
+        except DataError as exc:
+            problems.append(Problem(exc.code, str(exc)))
+    elif graph.data is not None:
         try:
             load_data(graph, base=file.parent)
         except DataError as exc:
