@@ -606,8 +606,9 @@ def dense_layers(net: Network) -> list[tuple[IntArray, str]]:
     outputs = plan.output_positions
     if len(outputs) != width[depth] or np.any(level[outputs] != depth):
         raise ValueError(
-            f"not a dense layered network: the output units are not exactly the units of the "
-            f"last level ({', '.join(ids[p] for p in layout.order[layout.start[depth] :])})"
+            f"not a dense layered network: the output units "
+            f"({', '.join(ids[p] for p in outputs)}) are not exactly the units of the last "
+            f"level ({', '.join(ids[p] for p in layout.order[layout.start[depth] :])})"
         )
     layers = []
     for number in range(1, depth + 1):
