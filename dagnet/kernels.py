@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from dagnet.activations import activate, derivative
+from dagnet.activations import activate_row, scale_by_derivative
 
 
 @njit(cache=True, parallel=True)
@@ -39,21 +39,26 @@ def forward(in_start, in_source, activation, n_inputs, weight, bias, s, z, bound
         )
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"contract"})
 def forward_block(in_start, in_source, activation, n_inputs, weight, bias, s, z, lo, hi):
     n_units = z.shape[0]
     for j in range(n_inputs, n_units):
         s_j = s[j, lo:hi]
         s_j[:] = bias[j]
-        for p in range(in_start[j], in_start[j + 1]):
-            w = weight[p]
-            z_i = z[in_source[p], lo:hi]
+        p, end = in_start[j], in_start[j + 1]
+        # Four in-edges per sweep over the row: s_j is loaded and stored a quarter as often.
+        while p + 4 <= end:
+            w0, w1, w2, w3 = weight[p], weight[p + 1], weight[p + 2], weight[p + 3]
+            z0, z1 = z[in_source[p], lo:hi], z[in_source[p + 1], lo:hi]
+            z2, z3 = z[in_source[p + 2], lo:hi], z[in_source[p + 3], lo:hi]
+            for n in range(hi - lo):
+                s_j[n] += (w0 * z0[n] + w1 * z1[n]) + (w2 * z2[n] + w3 * z3[n])
+            p += 4
+        for last in range(p, end):
+            w, z_i = weight[last], z[in_source[last], lo:hi]
             for n in range(hi - lo):
                 s_j[n] += w * z_i[n]
-        code = activation[j]
-        z_j = z[j, lo:hi]
-        for n in range(hi - lo):
-            z_j[n] = activate(code, s_j[n])
+        activate_row(activation[j], s_j, z[j, lo:hi])
 
 
 @njit(cache=True, parallel=True)
@@ -133,20 +138,29 @@ def backward_block(
             delta_j[:] = output_error[slot, lo:hi]
         else:
             delta_j[:] = 0.0
-        for q in range(out_start[j], out_start[j + 1]):
-            w = weight[out_edge[q]]
-            delta_k = delta[out_target[q], lo:hi]
+        q, end = out_start[j], out_start[j + 1]
+        while q + 4 <= end:  # four out-edges per sweep, as in the forward pass
+            w0, w1 = weight[out_edge[q]], weight[out_edge[q + 1]]
+            w2, w3 = weight[out_edge[q + 2]], weight[out_edge[q + 3]]
+            d0, d1 = delta[out_target[q], lo:hi], delta[out_target[q + 1], lo:hi]
+            d2, d3 = delta[out_target[q + 2], lo:hi], delta[out_target[q + 3], lo:hi]
+            for n in range(hi - lo):
+                delta_j[n] += (w0 * d0[n] + w1 * d1[n]) + (w2 * d2[n] + w3 * d3[n])
+            q += 4
+        for last in range(q, end):
+            w, delta_k = weight[out_edge[last]], delta[out_target[last], lo:hi]
             for n in range(hi - lo):
                 delta_j[n] += w * delta_k[n]
-        code = activation[j]
-        s_j, z_j = s[j, lo:hi], z[j, lo:hi]
-        total = 0.0
-        for n in range(hi - lo):
-            delta_j[n] *= derivative(code, s_j[n], z_j[n])
-            total += delta_j[n]
-        bias_sum[j] = total
-        for p in range(in_start[j], in_start[j + 1]):
-            weight_sum[p] = dot(delta_j, z[in_source[p], lo:hi])
+        scale_by_derivative(activation[j], s[j, lo:hi], z[j, lo:hi], delta_j)
+        bias_sum[j] = total(delta_j)
+        p, end = in_start[j], in_start[j + 1]
+        while p + 4 <= end:
+            z0, z1 = z[in_source[p], lo:hi], z[in_source[p + 1], lo:hi]
+            z2, z3 = z[in_source[p + 2], lo:hi], z[in_source[p + 3], lo:hi]
+            dots(delta_j, z0, z1, z2, z3, weight_sum[p : p + 4])
+            p += 4
+        for last in range(p, end):
+            weight_sum[last] = dot(delta_j, z[in_source[last], lo:hi])
     bias_sum[:n_inputs] = 0.0
     delta[:n_inputs, lo:hi] = 0.0
 
@@ -161,13 +175,38 @@ def _mean_of_sums(sums, batch, mean):
         mean[p] = total * scale
 
 
+# Reassociating these sums lets the compiler use SIMD lanes (3x faster here); the order of a
+# sum of N products is no part of the derivation.
+
+
 @njit(cache=True, fastmath={"reassoc", "contract"})
 def dot(a, b):
-    """Σ_n a[n] b[n]; reassociation lets the compiler use SIMD lanes (3x faster here)."""
-    total = 0.0
+    """Σ_n a[n] b[n]."""
+    result = 0.0
     for n in range(a.shape[0]):
-        total += a[n] * b[n]
-    return total
+        result += a[n] * b[n]
+    return result
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def dots(a, b0, b1, b2, b3, out):
+    """out[k] = Σ_n a[n] b_k[n] for four rows b_k, reading ``a`` once."""
+    t0 = t1 = t2 = t3 = 0.0
+    for n in range(a.shape[0]):
+        t0 += a[n] * b0[n]
+        t1 += a[n] * b1[n]
+        t2 += a[n] * b2[n]
+        t3 += a[n] * b3[n]
+    out[0], out[1], out[2], out[3] = t0, t1, t2, t3
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def total(a):
+    """Σ_n a[n]."""
+    result = 0.0
+    for n in range(a.shape[0]):
+        result += a[n]
+    return result
 
 
 BLOCK_ALIGNMENT = 16

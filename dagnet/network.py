@@ -53,6 +53,20 @@ class Gradients:
     biases: Array
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """The arrays of one forward and backward pass over N examples (see Network.workspace)."""
+
+    s: Array
+    z: Array
+    delta: Array
+    weight_gradient: Array
+    bias_gradient: Array
+    blocks: NDArray[np.int64]
+    """Column blocks of the minibatch, one per thread (numba.set_num_threads) and no narrower
+    than :func:`dagnet.kernels.column_blocks` allows."""
+
+
 class Network:
     """A graph compiled for computation, with its weights and biases as arrays.
 
@@ -250,18 +264,42 @@ class Network:
 
     # The engine's view: unit-major arrays in Plan order, no copies beyond the state
 
-    def evaluate(self, x: Array) -> tuple[Array, Array]:
-        """Forward pass for unit-major inputs ``x`` (input units, N): s and z as (units, N)."""
+    def evaluate(self, x: Array, workspace: Workspace | None = None) -> tuple[Array, Array]:
+        """Forward pass for unit-major inputs ``x`` (input units, N): s and z as (units, N).
+
+        With a ``workspace`` for this N, s and z are its arrays, overwritten (see
+        :meth:`workspace`); otherwise they are new.
+        """
         plan = self.plan
-        s = np.empty((plan.n_units, x.shape[1]), dtype=self.dtype)
-        z = np.empty_like(s)
+        if workspace is None:
+            workspace = self.workspace(x.shape[1])
+        s, z = workspace.s, workspace.z
         z[: plan.n_inputs] = x
         s[: plan.n_inputs] = x
         kernels.forward(
             plan.in_start, plan.in_source, plan.activation, plan.n_inputs,
-            self.weight, self.bias, s, z, _blocks(x.shape[1]),
+            self.weight, self.bias, s, z, workspace.blocks,
         )  # fmt: skip
         return s, z
+
+    def workspace(self, batch: int, threads: int | None = None) -> Workspace:
+        """Arrays for steps on minibatches of ``batch`` examples, to be reused step after step.
+
+        New arrays for every step cost more than the step itself on a deep narrow network
+        (fresh memory is faulted in page by page, and starts out of cache), so a training loop
+        keeps one workspace per minibatch size and passes it to :meth:`evaluate` and
+        :meth:`backpropagate`. The minibatch is split between ``threads`` threads (default:
+        as many as numba may use, see ``numba.set_num_threads``).
+        """
+        shape = (self.plan.n_units, batch)
+        return Workspace(
+            s=np.empty(shape, self.dtype),
+            z=np.empty(shape, self.dtype),
+            delta=np.empty(shape, self.dtype),
+            weight_gradient=np.empty_like(self.weight),
+            bias_gradient=np.empty_like(self.bias),
+            blocks=kernels.column_blocks(batch, threads or numba.get_num_threads()),
+        )
 
     def mean_loss(self, z: Array, y: Array) -> float:
         """The mean loss E of the outputs in state ``z`` against unit-major targets ``y``."""
@@ -269,23 +307,27 @@ class Network:
         with np.errstate(over="ignore", invalid="ignore"):
             return float(LOSSES[self.loss_name][0](z[self.plan.output_positions], y).mean())
 
-    def backpropagate(self, s: Array, z: Array, y: Array) -> tuple[float, Array, Array]:
-        """Mean loss, ∂E/∂w (Plan edge order) and ∂E/∂b (Plan unit order) for targets ``y``."""
+    def backpropagate(
+        self, s: Array, z: Array, y: Array, workspace: Workspace | None = None
+    ) -> tuple[float, Array, Array]:
+        """Mean loss, ∂E/∂w (Plan edge order) and ∂E/∂b (Plan unit order) for targets ``y``.
+
+        With a ``workspace``, δ and the gradients are its arrays, overwritten.
+        """
         plan = self.plan
+        if workspace is None:
+            workspace = self.workspace(s.shape[1])
         with np.errstate(over="ignore", invalid="ignore"):
             output_error = np.ascontiguousarray(
                 LOSSES[self.loss_name][1](z[plan.output_positions], y)
             )
-        delta = np.empty_like(s)
-        weight_gradient = np.empty_like(self.weight)
-        bias_gradient = np.empty_like(self.bias)
         kernels.backward(
             plan.in_start, plan.in_source, plan.out_start, plan.out_target, plan.out_edge,
             plan.activation, plan.n_inputs, plan.output_slot,
-            self.weight, s, z, output_error, delta, weight_gradient, bias_gradient,
-            _blocks(s.shape[1]),
+            self.weight, s, z, output_error, workspace.delta,
+            workspace.weight_gradient, workspace.bias_gradient, workspace.blocks,
         )  # fmt: skip
-        return self.mean_loss(z, y), weight_gradient, bias_gradient
+        return self.mean_loss(z, y), workspace.weight_gradient, workspace.bias_gradient
 
     def to_graph(self) -> Graph:
         """The graph file model with every weight, bias and activation written out."""
@@ -334,11 +376,6 @@ class Network:
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{name} must be finite")
         return array
-
-
-def _blocks(batch: int) -> NDArray[np.int64]:
-    """Column blocks for the kernels, one per thread numba may use (``numba.set_num_threads``)."""
-    return kernels.column_blocks(batch, numba.get_num_threads())
 
 
 def _in_file_order(values: Array, file_index: NDArray[np.int64]) -> Array:

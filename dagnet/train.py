@@ -8,6 +8,7 @@ unit or per example happens in the compiled kernels.
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from numpy.typing import ArrayLike
 
 from dagnet.errors import TrainingError, TrainingInterrupted
 from dagnet.losses import LOSS_TERMS
-from dagnet.network import Network, unit_major
+from dagnet.network import Network, Workspace, unit_major
 from dagnet.optimizers import OPTIMIZERS
 
 SHUFFLE_STREAM = 1
@@ -87,11 +88,11 @@ def fit(
     Raises
     ------
     TrainingError
-        When the run diverges: a minibatch loss that is not a finite number, or an epoch's mean
-        loss above :data:`DIVERGENCE_FACTOR` times the first epoch's (and above 1). The message
-        names the epoch and the first unit whose values blew up; ``net`` is left with the last
-        good parameters (those of the last finite step, or of the last epoch that had not
-        diverged), and ``error.epochs_done`` says how many epochs they completed.
+        When the run diverges: a minibatch loss that is not a finite number, or, after the
+        first epoch, above :data:`DIVERGENCE_FACTOR` times that epoch's mean (and above 1). The
+        message names the epoch and the first unit whose values blew up; ``net`` is left with
+        the last good parameters (those whose minibatch loss last passed), and
+        ``error.epochs_done`` says how many whole epochs came before them.
     TrainingInterrupted
         On Ctrl-C (SIGINT), which stops the run after the step under way, never inside one; the
         network keeps the parameters of that complete step. A second Ctrl-C stops at once.
@@ -119,8 +120,9 @@ def fit(
     rng = np.random.default_rng(None if seed is None else [seed, SHUFFLE_STREAM])
     optimizer_step = OPTIMIZERS[optimizer](learning_rate).step
     history = History()
-    good = _Snapshot(net)  # the parameters of the last finite step, restored if one fails
-    epoch_good = _Snapshot(net)  # those at the end of the last epoch that had not diverged
+    workspaces: dict[int, Workspace] = {}  # by minibatch size: at most two
+    good = _Snapshot(net)  # the parameters of the last step whose loss passed, restored on failure
+    limit = math.inf  # the divergence line, known once the first epoch has set the scale
     scale = None  # each unit's largest |z| before training, to tell when values blow up
     with _stop_on_ctrl_c() as stop_requested:
         for epoch in range(1, epochs + 1):
@@ -129,14 +131,24 @@ def fit(
             output_total = np.zeros(len(net.output_ids))
             batches = _minibatches(x[:, order], y[:, order], batch_size)
             for steps, (x_batch, y_batch) in enumerate(batches, start=1):
-                s, z = net.evaluate(x_batch)
-                loss, weight_gradient, bias_gradient = net.backpropagate(s, z, y_batch)
+                n = x_batch.shape[1]
+                workspace = workspaces.get(n) or workspaces.setdefault(n, net.workspace(n))
+                s, z = net.evaluate(x_batch, workspace)
+                loss, weight_gradient, bias_gradient = net.backpropagate(s, z, y_batch, workspace)
                 if scale is None:
                     scale = _sizes(z)
                 if not np.isfinite(loss):
                     good.restore()
                     message = _blow_up_message(net, z, scale, epoch, learning_rate)
                     raise TrainingError(message, epoch=epoch, epochs_done=len(history.epoch_loss))
+                if loss > limit:
+                    message = _divergence_message(net, z, scale, history.epoch_loss[0], loss, epoch)
+                    good.restore()
+                    raise TrainingError(
+                        f"{message}; try a smaller learning rate than {learning_rate:g}",
+                        epoch=epoch,
+                        epochs_done=len(history.epoch_loss),
+                    )
                 good.take()
                 output_total += _output_losses(net, z, y_batch).sum(axis=1)
                 optimizer_step((net.weight, net.bias), (weight_gradient, bias_gradient))
@@ -145,12 +157,7 @@ def fit(
                     raise TrainingInterrupted(epoch, steps, list(history.epoch_loss))
             history.epoch_loss.append(total / n_examples)
             history.output_loss.append((output_total / n_examples).tolist())
-            if _diverged(history.epoch_loss):
-                epoch_good.restore()
-                z = net.evaluate(x)[1]
-                message = _divergence_message(net, z, scale, history.epoch_loss, learning_rate)
-                raise TrainingError(message, epoch=epoch, epochs_done=epoch - 1)
-            epoch_good.take()
+            limit = DIVERGENCE_FACTOR * max(history.epoch_loss[0], 1 / DIVERGENCE_FACTOR)
             if progress is not None:
                 progress(epoch, history.epoch_loss[-1])
     z = net.evaluate(x)[1]
@@ -224,7 +231,7 @@ def _minibatches(
 
 
 DIVERGENCE_FACTOR = 1e6
-"""An epoch whose mean loss exceeds this many times the first epoch's, and 1, has diverged."""
+"""A minibatch whose loss exceeds this many times the first epoch's mean, and 1, has diverged."""
 
 BLOWN_UP = 1e150
 """A value this large overflows when the loss squares it: the run has left arithmetic behind."""
@@ -232,11 +239,6 @@ BLOWN_UP = 1e150
 GROWTH = 1e3
 """A unit whose largest |z| grew this many times beyond its size before training (or beyond 1,
 if that is larger) has blown up."""
-
-
-def _diverged(epoch_loss: list[float]) -> bool:
-    first = epoch_loss[0]
-    return epoch_loss[-1] > DIVERGENCE_FACTOR * max(first, 1 / DIVERGENCE_FACTOR)
 
 
 def _sizes(z: np.ndarray) -> np.ndarray:
@@ -278,18 +280,13 @@ def _blow_up_message(
 
 
 def _divergence_message(
-    net: Network,
-    z: np.ndarray,
-    scale: np.ndarray | None,
-    epoch_loss: list[float],
-    learning_rate: float,
+    net: Network, z: np.ndarray, scale: np.ndarray | None, first: float, loss: float, epoch: int
 ) -> str:
-    first = _first_blown_up(z, scale)
-    if first is None:  # no single unit stands out: name the one that grew most
-        first = int(np.nanargmax(_sizes(z) / np.maximum(scale if scale is not None else 1, 1)))
+    broken = _first_blown_up(z, scale)
+    if broken is None:  # no single unit stands out: name the one that grew most
+        broken = int(np.nanargmax(_sizes(z) / np.maximum(scale if scale is not None else 1, 1)))
     return (
-        f"training diverged in epoch {len(epoch_loss)}: the mean loss grew from "
-        f"{epoch_loss[0]:.3g} in epoch 1 to {epoch_loss[-1]:.3g}, more than "
-        f"{DIVERGENCE_FACTOR:.0e} times; unit '{net.plan.unit_ids[first]}' was the first whose "
-        f"values blew up; try a smaller learning rate than {learning_rate:g}"
+        f"training diverged in epoch {epoch}: the loss grew from {first:.3g} (the mean of epoch "
+        f"1) to {loss:.3g} in a minibatch, more than {DIVERGENCE_FACTOR:.0e} times; unit "
+        f"'{net.plan.unit_ids[broken]}' was the first whose values blew up"
     )

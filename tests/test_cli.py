@@ -1057,7 +1057,7 @@ def test_python_dash_m_dagnet(tmp_path: Path) -> None:
                 "-q, --quiet",
                 "--json",
                 "--save-on-failure",
-                "a million times the first epoch's",
+                "a million times that epoch's mean",
             ],
         ),
         (["predict"], ["--data", "-o, --output", "--force"]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 from pathlib import Path
@@ -68,8 +69,11 @@ def test_a_loss_that_grows_a_millionfold_is_divergence_even_while_finite() -> No
         )  # fmt: skip
     error = caught.value
     message = str(error)
-    assert message.startswith(f"training diverged in epoch {error.epoch}: the mean loss grew")
-    assert "more than 1e+06 times; unit 'y' was the first whose values blew up" in message
+    assert message.startswith(f"training diverged in epoch {error.epoch}: the loss grew")
+    # h and y both grow; which crosses the line first depends on the last bits of the arithmetic
+    assert re.search(
+        r"more than 1e\+06 times; unit '[hy]' was the first whose values blew up", message
+    )
     assert message.endswith("try a smaller learning rate than 3")
     # the epochs before it stayed under the rule, and the network is left as the last of them was
     assert error.epochs_done == error.epoch - 1 == len(epochs)
@@ -118,7 +122,7 @@ def test_a_diverging_run_writes_nothing_without_the_flag(runner: CliRunner, one_
     result = invoke(runner, "train", one_path, "--learning-rate", "50", "-q")
     assert result.exit_code == 1
     [message] = result.stderr.splitlines()
-    assert message.startswith("Error: training diverged in epoch 2: the mean loss grew")
+    assert message.startswith("Error: training diverged in epoch 2: the loss grew")
     assert "was the first whose values blew up; try a smaller learning rate than 50" in message
     assert message.endswith(
         "nothing was written (--save-on-failure keeps the last good parameters)"

@@ -131,8 +131,8 @@ def train(
     unless --output names another file (which must not exist, or --force) or --in-place asks
     to overwrite FILE.
 
-    A run diverges when a loss stops being a finite number, or when an epoch's mean loss grows
-    beyond a million times the first epoch's (and beyond 1); it then stops, naming the epoch
+    A run diverges when a minibatch's loss stops being a finite number or, after the first
+    epoch, grows beyond a million times that epoch's mean (and beyond 1); it then stops, naming the epoch
     and the first unit whose values blew up. Ctrl-C stops the run between two steps (exit code
     130; a second Ctrl-C stops at once). Either way nothing is written, unless
     --save-on-failure asks for the last good parameters: they go to the same output, with
