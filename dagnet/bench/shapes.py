@@ -92,14 +92,16 @@ def layered(edges: int, seed: int = 0) -> Document:
 
 
 def deep(edges: int, seed: int = 0) -> Document:
-    """Levels of ``DEEP_WIDTH`` units, each fed by ``DEEP_FAN_IN`` units of the level before."""
+    """Levels of ``DEEP_WIDTH`` units, each fed by ``DEEP_FAN_IN`` units of the level before;
+    every unit feeds as many of the level after (a shuffled circulant wiring), so none is dead."""
     rng = np.random.default_rng(seed)
     levels = max(2, round(edges / (DEEP_WIDTH * DEEP_FAN_IN)))
     n_units = DEEP_WIDTH * (levels + 1)
     target = np.repeat(np.arange(DEEP_WIDTH, n_units), DEEP_FAN_IN)
     level_start = (target // DEEP_WIDTH - 1) * DEEP_WIDTH
-    pick = np.argsort(rng.random((len(target) // DEEP_FAN_IN, DEEP_WIDTH)), axis=1)
-    source = level_start + pick[:, :DEEP_FAN_IN].ravel()
+    shuffled = np.argsort(rng.random((levels, DEEP_WIDTH)), axis=1)  # a new order per level
+    k = (target % DEEP_WIDTH) + np.tile(np.arange(DEEP_FAN_IN), len(target) // DEEP_FAN_IN)
+    source = level_start + shuffled[target // DEEP_WIDTH - 1, k % DEEP_WIDTH]
     return _document("deep", n_units, DEEP_WIDTH, source, target, "tanh", n_inputs=DEEP_WIDTH)
 
 

@@ -1,6 +1,12 @@
 """Interleaved timing: every engine takes one step in turn, round after round, so that a noisy
 neighbour on a shared machine slows them all alike; each engine reports its median step.
 
+Each timed step comes right after an untimed step of the same engine, as it would in a training
+loop: otherwise each engine would be timed with the caches full of the previous engine's data,
+which penalises whoever happens to come next. An engine whose thread pool keeps spinning after
+it returns (OpenBLAS spins for about 0.1 s, and halves the speed of the next engine's threads
+meanwhile) is given a pause after its steps.
+
 An engine that is slow (the per-unit reference at a large batch can take a minute a step) stops
 being timed once it has spent its time budget, after at least one timed step; how many steps each
 median rests on is reported beside it.
@@ -24,6 +30,11 @@ class Engine:
     step: Step
     warmup: int = 2
     """Untimed steps first: numba loads its cache and torch sizes its buffers on the first."""
+    settle: bool = True
+    """Take an untimed step before each timed one (not for an engine whose step takes seconds
+    and gains nothing from a warm cache)."""
+    cooldown: float = 0.0
+    """Seconds to wait after this engine's steps, for its worker threads to go to sleep."""
     seconds: list[float] = field(default_factory=list)
 
     @property
@@ -47,13 +58,17 @@ def measure(
             progress(f"warming up {engine.name}")
         for _ in range(engine.warmup):
             engine.step()
+        time.sleep(engine.cooldown)
     for round_ in range(repeat):
         if progress is not None:
             progress(f"round {round_ + 1}/{repeat}")
         for engine in engines:
             if sum(engine.seconds) >= budget:
                 continue
+            if engine.settle:
+                engine.step()
             started = time.perf_counter()
             engine.step()
             engine.seconds.append(time.perf_counter() - started)
+            time.sleep(engine.cooldown)
     return engines

@@ -25,6 +25,9 @@ LEARNING_RATE = 1e-3
 
 CORES = numba.config.NUMBA_NUM_THREADS
 
+POOL_COOLDOWN = 0.25
+"""Seconds for PyTorch's and OpenBLAS's worker threads to stop spinning after a step."""
+
 
 @click.command()
 @click.argument("file", required=False, type=click.Path(path_type=Path))
@@ -144,9 +147,9 @@ def _engines(
         return engines
     if threads > 1:
         engines.append(Engine("dagnet, 1 thread", _dagnet_step(net, x, y, 1)))
-    # Pure Python compiles nothing, and one step can take a minute: no warm-up.
+    # Pure Python compiles nothing and caches little, and one step can take a minute.
     reference = competitors.reference_step(net, x, y, LEARNING_RATE)
-    engines.append(Engine("reference (per unit, Python)", reference, warmup=0))
+    engines.append(Engine("reference (per unit, Python)", reference, warmup=0, settle=False))
     if competitors.torch_available():
         import torch
 
@@ -155,13 +158,14 @@ def _engines(
             ("torch, index_add per level", competitors.torch_index_step),
             ("torch, masked matmul per level", competitors.torch_masked_step),
         ]:
-            engines.append(Engine(name, make(net, x, y, LEARNING_RATE, net.dtype)))
+            step = make(net, x, y, LEARNING_RATE, net.dtype)
+            engines.append(Engine(name, step, cooldown=POOL_COOLDOWN))
     try:
         mlp = competitors.numpy_mlp_step(net, x, y, LEARNING_RATE, net.dtype)
     except ValueError:  # not a dense layered MLP: no matmul formulation to compare with
         pass
     else:
-        engines.append(Engine("numpy matmul (MLP)", mlp))
+        engines.append(Engine("numpy matmul (MLP)", mlp, cooldown=POOL_COOLDOWN))
     return engines
 
 

@@ -132,9 +132,9 @@ def train(
     to overwrite FILE.
 
     A run diverges when a minibatch's loss stops being a finite number or, after the first
-    epoch, grows beyond a million times that epoch's mean (and beyond 1); it then stops, naming the epoch
-    and the first unit whose values blew up. Ctrl-C stops the run between two steps (exit code
-    130; a second Ctrl-C stops at once). Either way nothing is written, unless
+    epoch, grows beyond a million times that epoch's mean (and beyond 1); it then stops, naming
+    the epoch and the first unit whose values blew up. Ctrl-C stops the run between two steps
+    (exit code 130; a second Ctrl-C stops at once). Either way nothing is written, unless
     --save-on-failure asks for the last good parameters: they go to the same output, with
     "trained" recording the whole epochs they completed.
 
