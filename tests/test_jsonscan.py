@@ -1,5 +1,5 @@
-"""The compiled key scan never misses a repeated key, and on texts without escapes it flags
-exactly the texts that repeat one."""
+"""The compiled scan never misses a repeated key (and on texts without escapes flags exactly the
+texts that repeat one), measures nesting like a plain count does, and survives any bytes."""
 
 from __future__ import annotations
 
@@ -40,10 +40,44 @@ documents = st.recursive(
 def test_the_scan_flags_every_repeated_key(document: Any) -> None:
     text = _render(document)
     repeats = parse(text).has_duplicate_keys  # small texts: the exact, decoder-driven check
-    flagged = jsonscan.may_repeat_a_key(text)
+    layout = jsonscan.scan(text, depth_limit=3)
+    flagged = layout.may_repeat_a_key
     assert flagged or not repeats
     if "\\" not in text:
         assert flagged == repeats
+    assert layout.has_escapes == ("\\" in text)
+    assert (layout.depth, layout.too_deep_at) == _nesting(text, limit=3)
+
+
+def _nesting(text: str, limit: int) -> tuple[int, int]:
+    """Depth of brackets outside strings, and where it first exceeds ``limit``: plain Python."""
+    depth = deepest = 0
+    too_deep_at, inside, escaped = -1, False, False
+    for offset, char in enumerate(text):
+        if inside:
+            inside = escaped or char != '"'
+            escaped = not escaped and char == "\\"
+        elif char == '"':
+            inside = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if depth > limit and too_deep_at < 0:
+                    too_deep_at = offset
+        elif char in "]}":
+            depth -= 1
+    return deepest, too_deep_at
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.binary(max_size=200), st.integers(1, 5))
+def test_the_scan_reads_any_bytes_without_reading_past_the_end(data: bytes, limit: int) -> None:
+    text = data.decode("utf-8", "replace")
+    layout = jsonscan.scan(text, limit)
+    assert layout.depth >= 0 and -1 <= layout.too_deep_at < max(1, len(text))
+    truncated = '{"a": [1, {"b": "unterminated'
+    assert jsonscan.scan(truncated, 2).too_deep_at == truncated.index("{", 1)
 
 
 def test_a_large_text_gets_the_same_answer_as_a_small_one() -> None:
