@@ -17,8 +17,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-QUOTE, BACKSLASH, COLON = ord('"'), ord("\\"), ord(":")
-OPEN_OBJECT, CLOSE_OBJECT = ord("{"), ord("}")
+QUOTE, BACKSLASH = ord('"'), ord("\\")
 FNV_OFFSET, FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
 
 
@@ -47,26 +46,47 @@ def scan(text: str, depth_limit: int) -> Layout:
     True
     """
     data = text.encode("utf-8", "surrogatepass")
-    repeat, depth, deep_byte, escapes = _scan(np.frombuffer(data, dtype=np.uint8), depth_limit)
+    # Room for every key at once (a colon ends each), so the compiled loop never reallocates.
+    keys = np.empty(data.count(b":") + 1, dtype=np.uint64)
+    repeat, depth, deep_byte, escapes = _scan(
+        np.frombuffer(data, dtype=np.uint8), depth_limit, keys
+    )
     # Bytes to characters: UTF-8 keeps brackets whole, so the prefix decodes cleanly.
     deep_at = -1 if deep_byte < 0 else len(data[:deep_byte].decode("utf-8", "surrogatepass"))
     return Layout(bool(repeat), int(depth), deep_at, bool(escapes))
 
 
+# What each byte means to the scan; every other byte (digits, spaces, commas...) is skipped on
+# one table lookup, which is what makes the pass fast.
+FRAMES = 4096
+"""Objects nested deeper than this are not checked for repeated keys (nor readable at all)."""
+OTHER, STRING, MEMBER, CLOSE, OPEN_ARRAY, OPEN_OBJECT = range(6)
+KIND = np.zeros(256, dtype=np.uint8)
+KIND[ord('"')], KIND[ord(":")] = STRING, MEMBER
+KIND[ord("[")], KIND[ord("{")], KIND[ord("]")], KIND[ord("}")] = (
+    OPEN_ARRAY,
+    OPEN_OBJECT,
+    CLOSE,
+    CLOSE,
+)
+
+
 @njit(cache=True)
-def _scan(data: NDArray[np.uint8], depth_limit: int) -> tuple[bool, int, int, bool]:
-    # Keys of the objects open at this point, innermost last; frame[d] is where the keys of the
-    # d-th open object begin in ``keys`` (-1 for an array).
-    keys = np.empty(64, dtype=np.uint64)
-    frame = np.empty(64, dtype=np.int64)
+def _scan(
+    data: NDArray[np.uint8], depth_limit: int, keys: NDArray[np.uint64]
+) -> tuple[bool, int, int, bool]:
+    # ``keys`` holds the key hashes of the objects open at this point, innermost last; frame[d]
+    # is where the keys of the d-th open object begin (-1 for an array, and for objects nested
+    # beyond the frames kept: such a text is refused as too deep anyway).
+    frame = np.full(FRAMES, -1, dtype=np.int64)
     n_keys = depth = deepest = 0
     deep_at = -1
     repeat = escapes = key_escaped = False
     string_start = string_end = 0
     i, n = 0, len(data)
     while i < n:
-        c = data[i]
-        if c == QUOTE:
+        kind = KIND[data[i]]
+        if kind == STRING:
             string_start = i + 1
             key_escaped = False
             i += 1
@@ -76,55 +96,41 @@ def _scan(data: NDArray[np.uint8], depth_limit: int) -> tuple[bool, int, int, bo
                     i += 1
                 i += 1
             string_end = min(i, n)
-        elif c == COLON and depth > 0 and frame[depth - 1] >= 0:
+        elif kind == MEMBER and 0 < depth <= FRAMES and frame[depth - 1] >= 0:
             if key_escaped:
                 repeat = True
-            if n_keys == len(keys):
-                keys = _grown(keys)
-            keys[n_keys] = _hash(data, string_start, string_end)
+            h = FNV_OFFSET  # FNV-1a of the key's bytes
+            for k in range(string_start, string_end):
+                h = (h ^ np.uint64(data[k])) * FNV_PRIME
+            keys[n_keys] = h
             n_keys += 1
-        elif c | 0x20 == OPEN_OBJECT:  # '{' or '[' (0x20 is the bit between them)
-            if depth == len(frame):
-                frame = _grown(frame)
-            frame[depth] = n_keys if c == OPEN_OBJECT else -1
+        elif kind >= OPEN_ARRAY and kind != CLOSE:
+            if depth < FRAMES:
+                frame[depth] = n_keys if kind == OPEN_OBJECT else -1
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if depth > depth_limit and deep_at < 0:
                     deep_at = i
-        elif c | 0x20 == CLOSE_OBJECT and depth > 0:  # '}' or ']'
+        elif kind == CLOSE and depth > 0:
             depth -= 1
-            if frame[depth] >= 0:
-                if not repeat and _has_repeat(keys[frame[depth] : n_keys]):
-                    repeat = True
-                n_keys = frame[depth]
+            first = frame[depth] if depth < FRAMES else -1
+            if first >= 0:
+                if not repeat and n_keys - first > 1:
+                    repeat = _has_repeat(keys, first, n_keys)
+                n_keys = first
         i += 1
     return repeat, deepest, deep_at, escapes
 
 
 @njit(cache=True)
-def _hash(data: NDArray[np.uint8], start: int, end: int) -> np.uint64:
-    h = FNV_OFFSET
-    for i in range(start, end):
-        h = (h ^ np.uint64(data[i])) * FNV_PRIME
-    return h
-
-
-@njit(cache=True)
-def _has_repeat(hashes: NDArray[np.uint64]) -> bool:
-    n = len(hashes)
-    if n < 16:
-        for a in range(n):
-            for b in range(a + 1, n):
+def _has_repeat(hashes: NDArray[np.uint64], start: int, end: int) -> bool:
+    """Whether two of ``hashes[start:end]`` are equal."""
+    if end - start < 16:
+        for a in range(start, end):
+            for b in range(a + 1, end):
                 if hashes[a] == hashes[b]:
                     return True
         return False
-    ordered = np.sort(hashes)
+    ordered = np.sort(hashes[start:end])
     return bool(np.any(ordered[1:] == ordered[:-1]))
-
-
-@njit(cache=True)
-def _grown(array: NDArray) -> NDArray:
-    bigger = np.empty(2 * len(array), dtype=array.dtype)
-    bigger[: len(array)] = array
-    return bigger
