@@ -26,6 +26,7 @@ from dagnet.jsontext import pointer
 from dagnet.schema import ACTIVATION_NAMES, Graph
 
 IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -163,11 +164,10 @@ def _edge_problems(
     """
     edges, n_units = graph.edges, len(graph.units)
     known = (source >= 0) & (target >= 0)
-    pair = np.where(known & (source != target), source * n_units + target, -1)
-    first = _first_index(pair)
+    first = _first_of_pair(n_units, source, target, known & (source != target))
     is_input = np.array([unit.role == "input" for unit in graph.units], dtype=bool)
     into_input = (target >= 0) & is_input[np.maximum(target, 0)]
-    repeated = (pair >= 0) & (first != np.arange(len(pair)))
+    repeated = first != np.arange(len(first))
     suspects = np.flatnonzero(~known | (source == target) | repeated | into_input)
     problems: list[Problem] = []
     names = list(number)
@@ -202,14 +202,18 @@ def _edge_problems(
     return problems
 
 
-def _first_index(keys: IntArray) -> IntArray:
-    """For each position, the first position holding the same key."""
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    run_start = np.ones(len(keys), dtype=bool)
-    run_start[1:] = sorted_keys[1:] != sorted_keys[:-1]
-    first = np.empty_like(keys)
-    first[order] = order[run_start][np.cumsum(run_start) - 1]
+def _first_of_pair(n_units: int, source: IntArray, target: IntArray, among: BoolArray) -> IntArray:
+    """For each edge, the first edge ``among`` those given that joins the same two units (itself
+    for the first one, and for edges not among them)."""
+    first = np.arange(len(source))
+    chosen = np.flatnonzero(among)
+    ordered = chosen[topology.edge_order(n_units, source[chosen], target[chosen])]
+    run_start = np.ones(len(ordered), dtype=bool)
+    run_start[1:] = (source[ordered[1:]] != source[ordered[:-1]]) | (
+        target[ordered[1:]] != target[ordered[:-1]]
+    )
+    # A stable sort keeps file order within a run, so its start is the first in the file.
+    first[ordered] = ordered[run_start][np.cumsum(run_start) - 1]
     return first
 
 

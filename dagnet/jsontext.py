@@ -80,7 +80,8 @@ def parse(text: str) -> ParsedText:
     parsed = _decode(text, note_repeats=not large, fast=large and plain)
     if layout is not None and layout.too_deep_at >= 0:
         _refuse_deep_nesting(text, layout)
-    _refuse_lone_surrogates(text)
+    if layout is None or layout.has_escapes:
+        _refuse_lone_surrogates(text)
     if large and layout is not None and layout.may_repeat_a_key:
         parsed.has_duplicate_keys = _decode(text, note_repeats=True).has_duplicate_keys
     return parsed

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from dagnet import topology
 from dagnet.activations import CODES
 from dagnet.checks import inspect
 from dagnet.errors import GraphFileError
@@ -128,9 +129,9 @@ def compile_plan(graph: Graph) -> Plan:
     output_slot[output_positions] = np.arange(len(output_positions))
 
     source, target = position[inspection.source], position[inspection.target]
-    edge_file_index = np.lexsort((source, target))
+    edge_file_index = topology.edge_order(len(position), source, target)
     in_source, in_target = source[edge_file_index], target[edge_file_index]
-    out_edge = np.lexsort((in_target, in_source))
+    out_edge = topology.stable_order(in_source, len(position))  # by source, then target
 
     plan = Plan(
         unit_ids=tuple(graph.units[index].id for index in unit_file_index.tolist()),

@@ -20,10 +20,37 @@ BoolArray = NDArray[np.bool_]
 def by_source(n_units: int, source: IntArray, target: IntArray) -> tuple[IntArray, IntArray]:
     """Compressed rows of the edges by source: the targets of unit u are
     ``neighbours[start[u] : start[u+1]]``, in file order."""
-    order = np.argsort(source, kind="stable")
+    order = stable_order(source, n_units)
     start = np.zeros(n_units + 1, dtype=np.int64)
     np.cumsum(np.bincount(source, minlength=n_units), out=start[1:])
     return start, target[order]
+
+
+def edge_order(n_units: int, source: IntArray, target: IntArray) -> IntArray:
+    """The permutation that sorts edges by target, then source (then file order), in O(edges).
+
+    Examples
+    --------
+    >>> edge_order(3, np.array([1, 0, 0, 0]), np.array([2, 2, 1, 2])).tolist()
+    [2, 1, 3, 0]
+    """
+    by_source_first = stable_order(source, n_units)  # radix sort: the minor key first
+    return by_source_first[stable_order(target[by_source_first], n_units)]
+
+
+@njit(cache=True)
+def stable_order(keys: IntArray, n_keys: int) -> IntArray:
+    """The stable permutation sorting ``keys`` (each in 0 .. n_keys-1): a counting sort."""
+    next_slot = np.zeros(n_keys + 1, dtype=np.int64)
+    for key in keys:
+        next_slot[key + 1] += 1
+    for k in range(n_keys):
+        next_slot[k + 1] += next_slot[k]
+    order = np.empty(len(keys), dtype=np.int64)
+    for e in range(len(keys)):
+        order[next_slot[keys[e]]] = e
+        next_slot[keys[e]] += 1
+    return order
 
 
 def lexicographic_order(n_units: int, source: IntArray, target: IntArray) -> IntArray:
