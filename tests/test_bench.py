@@ -128,3 +128,10 @@ def test_bench_refuses_a_shape_with_a_file_and_a_bad_file(tmp_path: Path) -> Non
     broken.write_text("{", encoding="utf-8")
     result = runner.invoke(main, ["bench", str(broken)])
     assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_bench_load_times_reading_a_written_graph_file() -> None:
+    report = run_bench("--load", "--shape", "deep", "--edges", "1200", "--repeat", "2")
+    assert report["edges"] == 1200 and report["runs"] == 2
+    assert report["bytes"] > 1200 * 30  # one '{"source": ..., "target": ...}' line per edge
+    assert 0 < report["median_seconds"] and 0 < report["first_seconds"]

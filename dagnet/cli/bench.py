@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import statistics
 import sys
+import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,8 @@ import numpy as np
 from dagnet.bench import competitors
 from dagnet.bench.shapes import SHAPES
 from dagnet.bench.timing import Engine, measure
-from dagnet.cli.common import count, load, say
+from dagnet.cli.common import count, say
+from dagnet.files import graph_to_text, load_graph
 from dagnet.network import Network
 from dagnet.optimizers import SGD
 from dagnet.schema import Graph
@@ -77,6 +81,12 @@ POOL_COOLDOWN = 0.25
     help="Also time the per-unit reference engine, PyTorch (if installed), plain numpy (for "
     "an MLP) and dagnet on one thread, interleaved in the same run.",
 )
+@click.option(
+    "--load",
+    is_flag=True,
+    help="Time loading instead: write the graph to a file, then read, validate, check and "
+    "compile it, and print microseconds per edge.",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, metavar="N")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON document.")
 @click.pass_context
@@ -91,6 +101,7 @@ def bench(
     repeat: int,
     budget: float,
     compare: bool,
+    load: bool,
     seed: int,
     as_json: bool,
 ) -> None:
@@ -110,6 +121,7 @@ def bench(
       dagnet bench --compare                               random DAG, 120k edges, batch 256
       dagnet bench --shape deep --edges 12000 --batch-size 32 --compare
       dagnet bench graphs/multi_output.json --batch-size 1
+      dagnet bench --load --edges 1000000                  loading time per edge
     """
     if file is not None:
         for name in ("shape", "edges"):
@@ -119,6 +131,9 @@ def bench(
     else:
         graph = Graph.model_validate(SHAPES[shape](edges, seed))
         described = f"{shape} DAG"
+    if load:
+        _bench_loading(graph, described, repeat=min(repeat, 5), as_json=as_json)
+        return
     net = Network(graph, seed=seed, dtype=dtype)
     rng = np.random.default_rng([seed, 2])
     x = rng.standard_normal((net.plan.n_inputs, batch_size))
@@ -243,3 +258,29 @@ def _progress(quiet: bool) -> Callable[[str], None] | None:
     if quiet or not sys.stderr.isatty():
         return None
     return lambda message: click.echo(f"\r\033[K{message}", err=True, nl=False)
+
+
+def _bench_loading(graph: Graph, described: str, *, repeat: int, as_json: bool) -> None:
+    """Time read_graph + Network on the graph's file text, the first time and then again."""
+    edges = len(graph.edges)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "graph.json"
+        path.write_text(graph_to_text(graph), encoding="utf-8")
+        size = path.stat().st_size
+        seconds = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            Network(load_graph(path))
+            seconds.append(time.perf_counter() - started)
+    first, median = seconds[0], statistics.median(seconds[1:] or seconds)
+    if as_json:
+        document = {"graph": described, "edges": edges, "bytes": size}
+        document |= {"first_seconds": first, "median_seconds": median, "runs": repeat}
+        click.echo(json.dumps(document, indent=2))
+        return
+    click.echo(
+        f"{described}: {count(edges, 'edge')}, {size / 1e6:.1f} MB of JSON; read, validated, "
+        f"checked and compiled in {median:.2f} s = {median / edges * 1e6:.2f} µs per edge "
+        f"(median of {repeat}; the first run, which also loads numba's compiled code if this "
+        f"process had not yet, took {first:.2f} s = {first / edges * 1e6:.2f} µs per edge)"
+    )
