@@ -83,6 +83,7 @@ POOL_COOLDOWN = 0.25
 )
 @click.option(
     "--load",
+    "loading",
     is_flag=True,
     help="Time loading instead: write the graph to a file, then read, validate, check and "
     "compile it, and print microseconds per edge.",
@@ -101,7 +102,7 @@ def bench(
     repeat: int,
     budget: float,
     compare: bool,
-    load: bool,
+    loading: bool,
     seed: int,
     as_json: bool,
 ) -> None:
@@ -131,7 +132,7 @@ def bench(
     else:
         graph = Graph.model_validate(SHAPES[shape](edges, seed))
         described = f"{shape} DAG"
-    if load:
+    if loading:
         _bench_loading(graph, described, repeat=min(repeat, 5), as_json=as_json)
         return
     net = Network(graph, seed=seed, dtype=dtype)
