@@ -18,7 +18,7 @@ import numpy as np
 from dagnet.bench import competitors
 from dagnet.bench.shapes import SHAPES
 from dagnet.bench.timing import Engine, measure
-from dagnet.cli.common import count, say
+from dagnet.cli.common import count, load, say
 from dagnet.files import graph_to_text, load_graph
 from dagnet.network import Network
 from dagnet.optimizers import SGD
