@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
-import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
@@ -232,6 +231,8 @@ def _cycle_problems(
     Only the units the topological order could not place are handed to networkx, with the
     edges among them in file order: every cycle lies among them.
     """
+    import networkx as nx  # only to explain a cycle: not worth its import time on every load
+
     stuck = np.ones(len(graph.units), dtype=bool)
     stuck[order] = False
     among = stuck[source] & stuck[target]

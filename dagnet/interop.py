@@ -12,14 +12,15 @@ NEAT gene's innovation number) are left behind.
 
 from __future__ import annotations
 
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from dagnet.errors import GraphFileError, Problem
 from dagnet.files import validate_document
 from dagnet.network import Network
 from dagnet.schema import FORMAT_VERSION, Graph
+
+if TYPE_CHECKING:  # networkx is imported when it is used: it is a tenth of dagnet's start-up
+    import networkx as nx
 
 _SECTIONS = ("$schema", "name", "description", "training", "data", "trained")
 
@@ -41,6 +42,8 @@ def to_networkx(graph: Graph | Network) -> nx.DiGraph:
     """
     if isinstance(graph, Network):
         graph = graph.to_graph()
+    import networkx as nx
+
     digraph = nx.DiGraph()
     sections = graph.model_dump(by_alias=True, exclude_unset=True, exclude_none=True)
     for key in _SECTIONS:
@@ -79,6 +82,8 @@ def from_networkx(digraph: nx.DiGraph, *, name: str | None = None) -> Graph:
     >>> [(u.id, u.role) for u in dagnet.from_networkx(g).units]
     [('x', 'input'), ('h', 'hidden'), ('y', 'output')]
     """
+    import networkx as nx
+
     if not isinstance(digraph, nx.DiGraph) or digraph.is_multigraph():
         raise TypeError("from_networkx takes a networkx.DiGraph")
     strange = [node for node in digraph if not isinstance(node, str)]

@@ -22,18 +22,22 @@ from numba import njit, prange
 from dagnet.activations import activate_row, scale_by_derivative
 
 
-@njit(cache=True, parallel=True)
 def forward(in_start, in_source, activation, n_inputs, weight, bias, s, z, bounds):
     """Fill s_j = b_j + Σ_{i∈ins(j)} w_{i→j} z_i and z_j = f_j(s_j) for every non-input unit.
 
     Rows ``0 .. n_inputs-1`` of ``z`` (and ``s``) must hold the inputs on entry. Column block
-    b is ``bounds[b] .. bounds[b+1]-1``; blocks run in parallel.
+    b is ``bounds[b] .. bounds[b+1]-1``; blocks run in parallel. (One block runs here, on the
+    calling thread: a run that never needs threads never loads the parallel code.)
     """
-    n_blocks = len(bounds) - 1
-    if n_blocks == 1:
+    if len(bounds) == 2:
         forward_block(in_start, in_source, activation, n_inputs, weight, bias, s, z, 0, z.shape[1])
-        return
-    for b in prange(n_blocks):
+    else:
+        _forward_blocks(in_start, in_source, activation, n_inputs, weight, bias, s, z, bounds)
+
+
+@njit(cache=True, parallel=True)
+def _forward_blocks(in_start, in_source, activation, n_inputs, weight, bias, s, z, bounds):
+    for b in prange(len(bounds) - 1):
         forward_block(
             in_start, in_source, activation, n_inputs, weight, bias, s, z, bounds[b], bounds[b + 1]
         )
@@ -61,7 +65,6 @@ def forward_block(in_start, in_source, activation, n_inputs, weight, bias, s, z,
         activate_row(activation[j], s_j, z[j, lo:hi])
 
 
-@njit(cache=True, parallel=True)
 def backward(
     in_start,
     in_source,
@@ -86,17 +89,39 @@ def backward(
     output units, the sum only for units with out-edges (an output may have both). Gradients are
     means over the N examples: ∂E/∂w_{i→j} = (1/N) Σ_n δ_j z_i, ∂E/∂b_j = (1/N) Σ_n δ_j.
     """
-    n_blocks = len(bounds) - 1
+    arguments = (
+        in_start, in_source, out_start, out_target, out_edge, activation, n_inputs,
+        output_slot, weight, s, z, output_error, delta,
+    )  # fmt: skip
     batch = z.shape[1]
-    if n_blocks == 1:
-        backward_block(
-            in_start, in_source, out_start, out_target, out_edge, activation, n_inputs,
-            output_slot, weight, s, z, output_error, delta, weight_gradient, bias_gradient,
-            0, batch,
-        )  # fmt: skip
+    if len(bounds) == 2:
+        backward_block(*arguments, weight_gradient, bias_gradient, 0, batch)
         weight_gradient *= 1.0 / batch
         bias_gradient *= 1.0 / batch
-        return
+    else:
+        _backward_blocks(*arguments, weight_gradient, bias_gradient, bounds)
+
+
+@njit(cache=True, parallel=True)
+def _backward_blocks(
+    in_start,
+    in_source,
+    out_start,
+    out_target,
+    out_edge,
+    activation,
+    n_inputs,
+    output_slot,
+    weight,
+    s,
+    z,
+    output_error,
+    delta,
+    weight_gradient,
+    bias_gradient,
+    bounds,
+):
+    n_blocks = len(bounds) - 1
     weight_sums = np.empty((n_blocks, weight_gradient.shape[0]), weight_gradient.dtype)
     bias_sums = np.empty((n_blocks, bias_gradient.shape[0]), bias_gradient.dtype)
     for b in prange(n_blocks):
@@ -105,8 +130,8 @@ def backward(
             output_slot, weight, s, z, output_error, delta, weight_sums[b], bias_sums[b],
             bounds[b], bounds[b + 1],
         )  # fmt: skip
-    _mean_of_sums(weight_sums, batch, weight_gradient)
-    _mean_of_sums(bias_sums, batch, bias_gradient)
+    _mean_of_sums(weight_sums, z.shape[1], weight_gradient)
+    _mean_of_sums(bias_sums, z.shape[1], bias_gradient)
 
 
 @njit(cache=True)

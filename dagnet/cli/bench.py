@@ -15,7 +15,6 @@ import click
 import numba
 import numpy as np
 
-from dagnet.bench import competitors
 from dagnet.bench.shapes import SHAPES
 from dagnet.bench.timing import Engine, measure
 from dagnet.cli.common import count, load, say
@@ -163,6 +162,8 @@ def _engines(
         return engines
     if threads > 1:
         engines.append(Engine("dagnet, 1 thread", _dagnet_step(net, x, y, 1)))
+    from dagnet.bench import competitors  # the rivals' imports are not every command's cost
+
     # Pure Python compiles nothing and caches little, and one step can take a minute.
     reference = competitors.reference_step(net, x, y, LEARNING_RATE)
     engines.append(Engine("reference (per unit, Python)", reference, warmup=0, settle=False))
