@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from dagnet.activations import activate_row, scale_by_derivative
+from dagnet.activations import activate, activate_row, derivative, scale_by_derivative
 
 
 def forward(in_start, in_source, activation, n_inputs, weight, bias, s, z, bounds):
@@ -46,6 +46,14 @@ def _forward_blocks(in_start, in_source, activation, n_inputs, weight, bias, s, 
 @njit(cache=True, fastmath={"contract"})
 def forward_block(in_start, in_source, activation, n_inputs, weight, bias, s, z, lo, hi):
     n_units = z.shape[0]
+    if hi - lo == 1:  # one example (online learning): numbers, not rows
+        for j in range(n_inputs, n_units):
+            total = bias[j]
+            for p in range(in_start[j], in_start[j + 1]):
+                total += weight[p] * z[in_source[p], lo]
+            s[j, lo] = total
+            z[j, lo] = activate(activation[j], total)
+        return
     for j in range(n_inputs, n_units):
         s_j = s[j, lo:hi]
         s_j[:] = bias[j]
@@ -96,8 +104,9 @@ def backward(
     batch = z.shape[1]
     if len(bounds) == 2:
         backward_block(*arguments, weight_gradient, bias_gradient, 0, batch)
-        weight_gradient *= 1.0 / batch
-        bias_gradient *= 1.0 / batch
+        if batch > 1:
+            weight_gradient *= 1.0 / batch
+            bias_gradient *= 1.0 / batch
     else:
         _backward_blocks(*arguments, weight_gradient, bias_gradient, bounds)
 
@@ -156,6 +165,12 @@ def backward_block(
 ):
     """δ for columns ``lo .. hi-1``, and the sums Σ_n δ_j z_i and Σ_n δ_j over those columns."""
     n_units = z.shape[0]
+    if hi - lo == 1:
+        _backward_one(
+            in_start, in_source, out_start, out_target, out_edge, activation, n_inputs,
+            output_slot, weight, s, z, output_error, delta, weight_sum, bias_sum, lo,
+        )  # fmt: skip
+        return
     for j in range(n_units - 1, n_inputs - 1, -1):
         delta_j = delta[j, lo:hi]
         slot = output_slot[j]
@@ -188,6 +203,40 @@ def backward_block(
             weight_sum[last] = dot(delta_j, z[in_source[last], lo:hi])
     bias_sum[:n_inputs] = 0.0
     delta[:n_inputs, lo:hi] = 0.0
+
+
+@njit(cache=True, fastmath={"contract"})
+def _backward_one(
+    in_start,
+    in_source,
+    out_start,
+    out_target,
+    out_edge,
+    activation,
+    n_inputs,
+    output_slot,
+    weight,
+    s,
+    z,
+    output_error,
+    delta,
+    weight_sum,
+    bias_sum,
+    n,
+):
+    """backward_block for the one example in column n: numbers, not rows."""
+    for j in range(z.shape[0] - 1, n_inputs - 1, -1):
+        slot = output_slot[j]
+        total = output_error[slot, n] if slot >= 0 else 0.0
+        for q in range(out_start[j], out_start[j + 1]):
+            total += weight[out_edge[q]] * delta[out_target[q], n]
+        delta_j = total * derivative(activation[j], s[j, n], z[j, n])
+        delta[j, n] = delta_j
+        bias_sum[j] = delta_j
+        for p in range(in_start[j], in_start[j + 1]):
+            weight_sum[p] = delta_j * z[in_source[p], n]
+    bias_sum[:n_inputs] = 0.0
+    delta[:n_inputs, n] = 0.0
 
 
 @njit(cache=True, parallel=True)

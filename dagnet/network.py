@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from dagnet import kernels
 from dagnet.errors import DataError
-from dagnet.losses import LOSSES
+from dagnet.losses import ERROR_SIGNALS, LOSSES
 from dagnet.plan import Plan, compile_plan
 from dagnet.schema import Edges, Graph
 
@@ -60,6 +60,7 @@ class Workspace:
     s: Array
     z: Array
     delta: Array
+    output_error: Array
     weight_gradient: Array
     bias_gradient: Array
     blocks: NDArray[np.int64]
@@ -296,6 +297,7 @@ class Network:
             s=np.empty(shape, self.dtype),
             z=np.empty(shape, self.dtype),
             delta=np.empty(shape, self.dtype),
+            output_error=np.empty((len(self.plan.output_positions), batch), self.dtype),
             weight_gradient=np.empty_like(self.weight),
             bias_gradient=np.empty_like(self.bias),
             blocks=kernels.column_blocks(batch, threads or numba.get_num_threads()),
@@ -317,17 +319,15 @@ class Network:
         plan = self.plan
         if workspace is None:
             workspace = self.workspace(s.shape[1])
-        with np.errstate(over="ignore", invalid="ignore"):
-            output_error = np.ascontiguousarray(
-                LOSSES[self.loss_name][1](z[plan.output_positions], y)
-            )
+        output_error = workspace.output_error
+        total = ERROR_SIGNALS[self.loss_name](z, plan.output_positions, y, output_error)
         kernels.backward(
             plan.in_start, plan.in_source, plan.out_start, plan.out_target, plan.out_edge,
             plan.activation, plan.n_inputs, plan.output_slot,
             self.weight, s, z, output_error, workspace.delta,
             workspace.weight_gradient, workspace.bias_gradient, workspace.blocks,
         )  # fmt: skip
-        return self.mean_loss(z, y), workspace.weight_gradient, workspace.bias_gradient
+        return total / s.shape[1], workspace.weight_gradient, workspace.bias_gradient
 
     def to_graph(self) -> Graph:
         """The graph file model with every weight, bias and activation written out."""

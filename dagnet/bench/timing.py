@@ -1,11 +1,12 @@
 """Interleaved timing: every engine takes one step in turn, round after round, so that a noisy
 neighbour on a shared machine slows them all alike; each engine reports its median step.
 
-Each timed step comes right after an untimed step of the same engine, as it would in a training
-loop: otherwise each engine would be timed with the caches full of the previous engine's data,
-which penalises whoever happens to come next. An engine whose thread pool keeps spinning after
-it returns (OpenBLAS spins for about 0.1 s, and halves the speed of the next engine's threads
-meanwhile) is given a pause after its steps.
+Each timed step comes right after untimed steps of the same engine (for at least
+:data:`SETTLE_SECONDS`), as it would in a training loop: otherwise each engine would be timed with
+the caches full of the previous engine's data, or on a core still waking from the previous
+engine's pause, which penalises whoever happens to come next. An engine whose thread pool keeps
+spinning after it returns (OpenBLAS spins for about 0.1 s, and halves the speed of the next
+engine's threads meanwhile) is given a pause after its steps.
 
 An engine that is slow (the per-unit reference at a large batch can take a minute a step) stops
 being timed once it has spent its time budget, after at least one timed step; how many steps each
@@ -21,6 +22,9 @@ from statistics import median
 
 Step = Callable[[], object]
 
+SETTLE_SECONDS = 0.01
+"""How long an engine runs untimed before each timed step (at least one step)."""
+
 
 @dataclass
 class Engine:
@@ -31,8 +35,8 @@ class Engine:
     warmup: int = 2
     """Untimed steps first: numba loads its cache and torch sizes its buffers on the first."""
     settle: bool = True
-    """Take an untimed step before each timed one (not for an engine whose step takes seconds
-    and gains nothing from a warm cache)."""
+    """Run untimed before each timed step (not for an engine whose step takes seconds and gains
+    nothing from a warm cache)."""
     cooldown: float = 0.0
     """Seconds to wait after this engine's steps, for its worker threads to go to sleep."""
     seconds: list[float] = field(default_factory=list)
@@ -66,7 +70,10 @@ def measure(
             if sum(engine.seconds) >= budget:
                 continue
             if engine.settle:
+                settled = time.perf_counter() + SETTLE_SECONDS
                 engine.step()
+                while time.perf_counter() < settled:
+                    engine.step()
             started = time.perf_counter()
             engine.step()
             engine.seconds.append(time.perf_counter() - started)
