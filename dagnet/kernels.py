@@ -90,12 +90,14 @@ def backward(
     weight_gradient,
     bias_gradient,
     bounds,
+    sums=None,
 ):
     """Fill δ_j = f'_j(s_j) · (∂E/∂ŷ_j + Σ_{k∈outs(j)} δ_k w_{j→k}), ∂E/∂w and ∂E/∂b.
 
     ``output_error[r]`` is ∂E/∂ŷ for the output in row r; the ∂E/∂ŷ term is present only for
     output units, the sum only for units with out-edges (an output may have both). Gradients are
     means over the N examples: ∂E/∂w_{i→j} = (1/N) Σ_n δ_j z_i, ∂E/∂b_j = (1/N) Σ_n δ_j.
+    With several blocks, each sums into its own rows of ``sums`` (see :func:`block_sums`).
     """
     arguments = (
         in_start, in_source, out_start, out_target, out_edge, activation, n_inputs,
@@ -108,7 +110,17 @@ def backward(
             weight_gradient *= 1.0 / batch
             bias_gradient *= 1.0 / batch
     else:
-        _backward_blocks(*arguments, weight_gradient, bias_gradient, bounds)
+        if sums is None:
+            sums = block_sums(len(bounds) - 1, weight_gradient, bias_gradient)
+        _backward_blocks(*arguments, weight_gradient, bias_gradient, bounds, *sums)
+
+
+def block_sums(n_blocks, weight_gradient, bias_gradient):
+    """The private rows each column block sums its gradients into (kept in a workspace)."""
+    return (
+        np.empty((n_blocks, len(weight_gradient)), weight_gradient.dtype),
+        np.empty((n_blocks, len(bias_gradient)), bias_gradient.dtype),
+    )
 
 
 @njit(cache=True, parallel=True)
@@ -129,11 +141,10 @@ def _backward_blocks(
     weight_gradient,
     bias_gradient,
     bounds,
+    weight_sums,
+    bias_sums,
 ):
-    n_blocks = len(bounds) - 1
-    weight_sums = np.empty((n_blocks, weight_gradient.shape[0]), weight_gradient.dtype)
-    bias_sums = np.empty((n_blocks, bias_gradient.shape[0]), bias_gradient.dtype)
-    for b in prange(n_blocks):
+    for b in prange(len(bounds) - 1):
         backward_block(
             in_start, in_source, out_start, out_target, out_edge, activation, n_inputs,
             output_slot, weight, s, z, output_error, delta, weight_sums[b], bias_sums[b],

@@ -66,6 +66,8 @@ class Workspace:
     blocks: NDArray[np.int64]
     """Column blocks of the minibatch, one per thread (numba.set_num_threads) and no narrower
     than :func:`dagnet.kernels.column_blocks` allows."""
+    block_sums: tuple[Array, Array]
+    """Each block's private sums of the weight and bias gradients."""
 
 
 class Network:
@@ -293,6 +295,7 @@ class Network:
         as many as numba may use, see ``numba.set_num_threads``).
         """
         shape = (self.plan.n_units, batch)
+        blocks = kernels.column_blocks(batch, threads or numba.get_num_threads())
         return Workspace(
             s=np.empty(shape, self.dtype),
             z=np.empty(shape, self.dtype),
@@ -300,7 +303,8 @@ class Network:
             output_error=np.empty((len(self.plan.output_positions), batch), self.dtype),
             weight_gradient=np.empty_like(self.weight),
             bias_gradient=np.empty_like(self.bias),
-            blocks=kernels.column_blocks(batch, threads or numba.get_num_threads()),
+            blocks=blocks,
+            block_sums=kernels.block_sums(len(blocks) - 1, self.weight, self.bias),
         )
 
     def mean_loss(self, z: Array, y: Array) -> float:
@@ -326,6 +330,7 @@ class Network:
             plan.activation, plan.n_inputs, plan.output_slot,
             self.weight, s, z, output_error, workspace.delta,
             workspace.weight_gradient, workspace.bias_gradient, workspace.blocks,
+            workspace.block_sums,
         )  # fmt: skip
         return total / s.shape[1], workspace.weight_gradient, workspace.bias_gradient
 
