@@ -45,21 +45,24 @@ LOSS_TERMS: dict[str, Callable[[Array, Array], Array]] = {
 
 @njit(cache=True)
 def squared_error_signal(
-    z: Array, output_positions: NDArray[np.int64], y: Array, out: Array
+    z: Array, output_positions: NDArray[np.int64], y: Array, out: Array, by_output: Array
 ) -> float:
     """Write ∂E/∂ŷ = ŷ − y for every output row of the state ``z`` into ``out`` (outputs, N),
-    and return Σ_n E_n, the loss summed over the batch (never a warning, even on overflow)."""
-    total = 0.0
+    each output's loss summed over the batch into ``by_output``, and return their sum, Σ_n E_n
+    (never a warning, even on overflow)."""
     for r in range(len(output_positions)):
         y_hat = z[output_positions[r]]
+        output_total = 0.0
         for n in range(y.shape[1]):
             difference = y_hat[n] - y[r, n]
             out[r, n] = difference
-            total += 0.5 * difference * difference
-    return total
+            output_total += 0.5 * difference * difference
+        by_output[r] = output_total
+    return by_output.sum()
 
 
-ERROR_SIGNALS: dict[str, Callable[[Array, NDArray[np.int64], Array, Array], float]] = {
+ERROR_SIGNALS: dict[str, Callable[[Array, NDArray[np.int64], Array, Array, Array], float]] = {
     "squared_error": squared_error_signal,
 }
-"""name → compiled (z, output positions, y, out) → Σ_n E_n, writing ∂E/∂ŷ into ``out``."""
+"""name → compiled (z, output positions, y, out, by_output) → Σ_n E_n, writing ∂E/∂ŷ into
+``out`` and each output's share of the sum into ``by_output``."""

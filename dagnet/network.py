@@ -61,6 +61,8 @@ class Workspace:
     z: Array
     delta: Array
     output_error: Array
+    output_loss: Array
+    """Each output unit's loss summed over the minibatch, as the last backpropagate left it."""
     weight_gradient: Array
     bias_gradient: Array
     blocks: NDArray[np.int64]
@@ -301,6 +303,7 @@ class Network:
             z=np.empty(shape, self.dtype),
             delta=np.empty(shape, self.dtype),
             output_error=np.empty((len(self.plan.output_positions), batch), self.dtype),
+            output_loss=np.empty(len(self.plan.output_positions)),
             weight_gradient=np.empty_like(self.weight),
             bias_gradient=np.empty_like(self.bias),
             blocks=blocks,
@@ -324,7 +327,9 @@ class Network:
         if workspace is None:
             workspace = self.workspace(s.shape[1])
         output_error = workspace.output_error
-        total = ERROR_SIGNALS[self.loss_name](z, plan.output_positions, y, output_error)
+        total = ERROR_SIGNALS[self.loss_name](
+            z, plan.output_positions, y, output_error, workspace.output_loss
+        )
         kernels.backward(
             plan.in_start, plan.in_source, plan.out_start, plan.out_target, plan.out_edge,
             plan.activation, plan.n_inputs, plan.output_slot,

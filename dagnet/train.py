@@ -150,7 +150,7 @@ def fit(
                         epochs_done=len(history.epoch_loss),
                     )
                 good.take()
-                output_total += _output_losses(net, z, y_batch).sum(axis=1)
+                output_total += workspace.output_loss
                 optimizer_step((net.weight, net.bias), (weight_gradient, bias_gradient))
                 total += loss * x_batch.shape[1]
                 if stop_requested():
