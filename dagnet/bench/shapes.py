@@ -74,19 +74,13 @@ def layered(edges: int, seed: int = 0) -> Document:
     rng = np.random.default_rng(seed)
     per_layer = LAYER_WIDTH * LAYER_WIDTH * 5 // 4
     n_hidden = max(1, round((edges - LAYER_WIDTH * N_OUTPUTS) / per_layer))
-    widths = [N_INPUTS, *[LAYER_WIDTH] * n_hidden, N_OUTPUTS]
-    starts = np.cumsum([0, *widths])
-    sources, targets = [], []
-    for layer in range(1, len(widths)):
-        previous = np.arange(starts[layer - 1], starts[layer])
+    starts, sources, targets = _dense_layers([N_INPUTS, *[LAYER_WIDTH] * n_hidden, N_OUTPUTS])
+    for layer in range(2, len(starts) - 1):
+        before = np.arange(starts[layer - 2], starts[layer - 1])
         units = np.arange(starts[layer], starts[layer + 1])
-        sources.append(np.tile(previous, len(units)))
-        targets.append(np.repeat(units, len(previous)))
-        if layer >= 2:
-            before = np.arange(starts[layer - 2], starts[layer - 1])
-            skip = rng.choice(before, size=(len(units), max(1, len(before) // 4)))
-            sources.append(skip.ravel())
-            targets.append(np.repeat(units, skip.shape[1]))
+        skip = rng.choice(before, size=(len(units), max(1, len(before) // 4)))
+        sources.append(skip.ravel())
+        targets.append(np.repeat(units, skip.shape[1]))
     source, target = _distinct(np.concatenate(sources), np.concatenate(targets), starts[-1])
     return _document("layered", int(starts[-1]), N_OUTPUTS, source, target, "tanh")
 
@@ -110,14 +104,7 @@ def mlp(edges: int, seed: int = 0) -> Document:
     del seed  # a dense MLP has one wiring
     inner = MLP_WIDTH * MLP_WIDTH
     n_hidden = 1 + max(0, round((edges - 2 * N_INPUTS * MLP_WIDTH) / inner))
-    widths = [N_INPUTS, *[MLP_WIDTH] * n_hidden, N_INPUTS]
-    starts = np.cumsum([0, *widths])
-    sources, targets = [], []
-    for layer in range(1, len(widths)):
-        previous = np.arange(starts[layer - 1], starts[layer])
-        units = np.arange(starts[layer], starts[layer + 1])
-        sources.append(np.tile(previous, len(units)))
-        targets.append(np.repeat(units, len(previous)))
+    starts, sources, targets = _dense_layers([N_INPUTS, *[MLP_WIDTH] * n_hidden, N_INPUTS])
     source, target = np.concatenate(sources), np.concatenate(targets)
     return _document("mlp", int(starts[-1]), N_INPUTS, source, target, "tanh")
 
@@ -129,6 +116,19 @@ SHAPES: dict[str, Callable[[int, int], Document]] = {
     "mlp": mlp,
 }
 """shape name → generator(edges, seed)."""
+
+
+def _dense_layers(widths: list[int]) -> tuple[IntArray, list[IntArray], list[IntArray]]:
+    """Where each layer of these widths starts, and the edges joining each layer to all of the
+    one before it (lists of arrays, one per layer)."""
+    starts = np.cumsum([0, *widths])
+    sources, targets = [], []
+    for layer in range(1, len(widths)):
+        previous = np.arange(starts[layer - 1], starts[layer])
+        units = np.arange(starts[layer], starts[layer + 1])
+        sources.append(np.tile(previous, len(units)))
+        targets.append(np.repeat(units, len(previous)))
+    return starts, sources, targets
 
 
 def _pick(rng: np.random.Generator, low: IntArray, high: IntArray) -> IntArray:
