@@ -134,4 +134,4 @@ def test_bench_load_times_reading_a_written_graph_file() -> None:
     report = run_bench("--load", "--shape", "deep", "--edges", "1200", "--repeat", "2")
     assert report["edges"] == 1200 and report["runs"] == 2
     assert report["bytes"] > 1200 * 30  # one '{"source": ..., "target": ...}' line per edge
-    assert 0 < report["median_seconds"] and 0 < report["first_seconds"]
+    assert report["median_seconds"] > 0 and report["first_seconds"] > 0

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,18 @@ def test_a_loss_that_overflows_restores_the_last_finite_step() -> None:
     assert np.isfinite(net.loss(X * 1e3, 3e3 * X))
 
 
+@pytest.fixture
+def ctrl_c_interrupts() -> Iterator[None]:
+    """Python's own SIGINT handler, whatever the test run inherited: a run started in the
+    background by a shell ignores SIGINT, and then no Ctrl-C reaches dagnet at all."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_interrupts")
 def test_ctrl_c_stops_after_the_step_under_way(monkeypatch: pytest.MonkeyPatch) -> None:
     x = np.linspace(-1, 1, 8)[:, None]
     y = np.sin(x)
@@ -148,6 +161,7 @@ def _loss(result: Result) -> str:
     return result.stderr.split(", loss ")[1].split(")")[0]
 
 
+@pytest.mark.usefixtures("ctrl_c_interrupts")
 @pytest.mark.parametrize("save", [False, True], ids=["plain", "save-on-failure"])
 def test_ctrl_c_in_train_exits_130(
     runner: CliRunner, one_path: Path, monkeypatch: pytest.MonkeyPatch, save: bool
