@@ -39,13 +39,23 @@ POOL_COOLDOWN = 0.25
     type=click.Choice(list(SHAPES)),
     default="random",
     show_default=True,
-    help="The generated graph, when no FILE is given (see below).",
+    help="The shape of the generated graph, when no FILE is given (described above).",
 )
 @click.option(
-    "--edges", type=click.IntRange(min=1), default=120_000, show_default=True, metavar="N"
+    "--edges",
+    type=click.IntRange(min=1),
+    default=120_000,
+    show_default=True,
+    metavar="N",
+    help="About how many edges the generated graph has.",
 )
 @click.option(
-    "--batch-size", type=click.IntRange(min=1), default=256, show_default=True, metavar="N"
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    metavar="N",
+    help="Examples per step.",
 )
 @click.option(
     "--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True
@@ -113,8 +123,9 @@ def bench(
     figure is edges × batch size / the median step time, after warm-up steps.
 
     With --compare, the other engines take the same step on the same graph and data, every
-    engine one step in turn (so machine noise hits them alike), and the table shows how many
-    times faster dagnet is. PyTorch is timed only when installed: pip install 'dagnet[compare]'.
+    engine one timed step in turn (so machine noise hits them alike, each after 10 ms of its own
+    untimed steps), and the last column shows how many times faster dagnet is. PyTorch is timed
+    only when installed: pip install 'dagnet[compare]'.
 
     \b
     Examples:
