@@ -58,18 +58,21 @@ def forward_block(in_start, in_source, activation, n_inputs, weight, bias, s, z,
         s_j = s[j, lo:hi]
         s_j[:] = bias[j]
         p, end = in_start[j], in_start[j + 1]
-        # Four in-edges per sweep over the row: s_j is loaded and stored a quarter as often.
-        while p + 4 <= end:
-            w0, w1, w2, w3 = weight[p], weight[p + 1], weight[p + 2], weight[p + 3]
-            z0, z1 = z[in_source[p], lo:hi], z[in_source[p + 1], lo:hi]
-            z2, z3 = z[in_source[p + 2], lo:hi], z[in_source[p + 3], lo:hi]
+        # Four in-edges per sweep over the row, so s_j is loaded and stored a quarter as often;
+        # the last sweep is padded with weight 0 (one sweep, not up to three, for a short rest;
+        # 0 × inf makes NaN only where a value has overflowed, and that run has diverged anyway).
+        while p < end:
+            w0 = weight[p]
+            w1 = weight[p + 1] if p + 1 < end else 0.0
+            w2 = weight[p + 2] if p + 2 < end else 0.0
+            w3 = weight[p + 3] if p + 3 < end else 0.0
+            z0 = z[in_source[p], lo:hi]
+            z1 = z[in_source[min(p + 1, end - 1)], lo:hi]
+            z2 = z[in_source[min(p + 2, end - 1)], lo:hi]
+            z3 = z[in_source[min(p + 3, end - 1)], lo:hi]
             for n in range(hi - lo):
                 s_j[n] += (w0 * z0[n] + w1 * z1[n]) + (w2 * z2[n] + w3 * z3[n])
             p += 4
-        for last in range(p, end):
-            w, z_i = weight[last], z[in_source[last], lo:hi]
-            for n in range(hi - lo):
-                s_j[n] += w * z_i[n]
         activate_row(activation[j], s_j, z[j, lo:hi])
 
 
@@ -190,18 +193,18 @@ def backward_block(
         else:
             delta_j[:] = 0.0
         q, end = out_start[j], out_start[j + 1]
-        while q + 4 <= end:  # four out-edges per sweep, as in the forward pass
-            w0, w1 = weight[out_edge[q]], weight[out_edge[q + 1]]
-            w2, w3 = weight[out_edge[q + 2]], weight[out_edge[q + 3]]
-            d0, d1 = delta[out_target[q], lo:hi], delta[out_target[q + 1], lo:hi]
-            d2, d3 = delta[out_target[q + 2], lo:hi], delta[out_target[q + 3], lo:hi]
+        while q < end:  # four out-edges per sweep, padded as in the forward pass
+            w0 = weight[out_edge[q]]
+            w1 = weight[out_edge[q + 1]] if q + 1 < end else 0.0
+            w2 = weight[out_edge[q + 2]] if q + 2 < end else 0.0
+            w3 = weight[out_edge[q + 3]] if q + 3 < end else 0.0
+            d0 = delta[out_target[q], lo:hi]
+            d1 = delta[out_target[min(q + 1, end - 1)], lo:hi]
+            d2 = delta[out_target[min(q + 2, end - 1)], lo:hi]
+            d3 = delta[out_target[min(q + 3, end - 1)], lo:hi]
             for n in range(hi - lo):
                 delta_j[n] += (w0 * d0[n] + w1 * d1[n]) + (w2 * d2[n] + w3 * d3[n])
             q += 4
-        for last in range(q, end):
-            w, delta_k = weight[out_edge[last]], delta[out_target[last], lo:hi]
-            for n in range(hi - lo):
-                delta_j[n] += w * delta_k[n]
         scale_by_derivative(activation[j], s[j, lo:hi], z[j, lo:hi], delta_j)
         bias_sum[j] = total(delta_j)
         p, end = in_start[j], in_start[j + 1]
