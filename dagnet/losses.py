@@ -1,14 +1,16 @@
-"""The table of losses: each name with E(ŷ, y) per example and its gradient ∂E/∂ŷ.
+"""The table of losses: each name with its terms in numpy and its compiled error signal.
 
-Arrays are unit-major, shaped (outputs, N) like the engine's state, so a loss sums over axis 0
-(the output units) and returns one value per example. Each loss also has a compiled form that
-a training step uses: a dozen numpy calls cost more than the whole step at batch 1. This module
-imports nothing else from dagnet.
+Arrays are unit-major, shaped (outputs, N) like the engine's state. ``terms`` gives each output
+unit's share of the loss for each example, so E_n is their sum over axis 0; ``signal`` is what a
+training step calls: it writes ∂E/∂ŷ and sums the loss in one compiled loop, because a dozen
+numpy calls cost more than the whole step at batch 1. This module imports nothing else from
+dagnet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -17,30 +19,9 @@ from numpy.typing import NDArray
 Array = NDArray[np.floating]
 
 
-def squared_error(y_hat: Array, y: Array) -> Array:
-    """E = ½ Σ_outputs (ŷ − y)², one value per example."""
-    return np.sum(squared_error_terms(y_hat, y), axis=0)
-
-
 def squared_error_terms(y_hat: Array, y: Array) -> Array:
-    """½ (ŷ − y)², one value per output unit and example: the terms E sums over the outputs."""
+    """½ (ŷ − y)², one value per output unit and example: E = ½ Σ_outputs (ŷ − y)² sums them."""
     return 0.5 * (y_hat - y) ** 2
-
-
-def squared_error_gradient(y_hat: Array, y: Array) -> Array:
-    """∂E/∂ŷ = ŷ − y."""
-    return y_hat - y
-
-
-LOSSES: dict[str, tuple[Callable[[Array, Array], Array], Callable[[Array, Array], Array]]] = {
-    "squared_error": (squared_error, squared_error_gradient),
-}
-"""name → (E, ∂E/∂ŷ)."""
-
-LOSS_TERMS: dict[str, Callable[[Array, Array], Array]] = {
-    "squared_error": squared_error_terms,
-}
-"""name → the loss of each output unit separately, (outputs, N); summed over axis 0 it is E."""
 
 
 @njit(cache=True)
@@ -61,8 +42,17 @@ def squared_error_signal(
     return by_output.sum()
 
 
-ERROR_SIGNALS: dict[str, Callable[[Array, NDArray[np.int64], Array, Array, Array], float]] = {
-    "squared_error": squared_error_signal,
+class Loss(NamedTuple):
+    """One loss, in the two forms dagnet computes it in."""
+
+    terms: Callable[[Array, Array], Array]
+    """(ŷ, y) → each output's loss per example, (outputs, N)."""
+    signal: Callable[[Array, NDArray[np.int64], Array, Array, Array], float]
+    """Compiled (z, output positions, y, out, by_output) → Σ_n E_n, writing ∂E/∂ŷ into ``out``
+    and each output's share of the sum into ``by_output``."""
+
+
+LOSSES: dict[str, Loss] = {
+    "squared_error": Loss(squared_error_terms, squared_error_signal),
 }
-"""name → compiled (z, output positions, y, out, by_output) → Σ_n E_n, writing ∂E/∂ŷ into
-``out`` and each output's share of the sum into ``by_output``."""
+"""name → :class:`Loss`."""

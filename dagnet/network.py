@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from dagnet import kernels
 from dagnet.errors import DataError
-from dagnet.losses import ERROR_SIGNALS, LOSSES
+from dagnet.losses import LOSSES
 from dagnet.plan import Plan, compile_plan
 from dagnet.schema import Edges, Graph
 
@@ -314,7 +314,8 @@ class Network:
         """The mean loss E of the outputs in state ``z`` against unit-major targets ``y``."""
         # A diverging run overflows here first; fit() checks the loss and says so in words.
         with np.errstate(over="ignore", invalid="ignore"):
-            return float(LOSSES[self.loss_name][0](z[self.plan.output_positions], y).mean())
+            terms = LOSSES[self.loss_name].terms(z[self.plan.output_positions], y)
+            return float(np.sum(terms, axis=0).mean())
 
     def backpropagate(
         self, s: Array, z: Array, y: Array, workspace: Workspace | None = None
@@ -327,7 +328,7 @@ class Network:
         if workspace is None:
             workspace = self.workspace(s.shape[1])
         output_error = workspace.output_error
-        total = ERROR_SIGNALS[self.loss_name](
+        total = LOSSES[self.loss_name].signal(
             z, plan.output_positions, y, output_error, workspace.output_loss
         )
         kernels.backward(

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dagnet.errors import TrainingError, TrainingInterrupted
-from dagnet.losses import LOSS_TERMS
+from dagnet.losses import LOSSES
 from dagnet.network import Network, Workspace, unit_major
 from dagnet.optimizers import OPTIMIZERS
 
@@ -127,8 +127,7 @@ def fit(
     with _stop_on_ctrl_c() as stop_requested:
         for epoch in range(1, epochs + 1):
             order = rng.permutation(n_examples) if shuffle else slice(None)
-            total = 0.0
-            output_total = np.zeros(len(net.output_ids))
+            output_total = np.zeros(len(net.output_ids))  # each output's loss, summed
             batches = _minibatches(x[:, order], y[:, order], batch_size)
             for steps, (x_batch, y_batch) in enumerate(batches, start=1):
                 n = x_batch.shape[1]
@@ -152,17 +151,17 @@ def fit(
                 good.take()
                 output_total += workspace.output_loss
                 optimizer_step((net.weight, net.bias), (weight_gradient, bias_gradient))
-                total += loss * x_batch.shape[1]
                 if stop_requested():
                     raise TrainingInterrupted(epoch, steps, list(history.epoch_loss))
-            history.epoch_loss.append(total / n_examples)
+            history.epoch_loss.append(float(output_total.sum()) / n_examples)
             history.output_loss.append((output_total / n_examples).tolist())
             limit = DIVERGENCE_FACTOR * max(history.epoch_loss[0], 1 / DIVERGENCE_FACTOR)
             if progress is not None:
                 progress(epoch, history.epoch_loss[-1])
     z = net.evaluate(x)[1]
-    history.final_loss = net.mean_loss(z, y)
-    history.final_output_loss = _output_losses(net, z, y).mean(axis=1).tolist()
+    terms = _output_losses(net, z, y)
+    history.final_loss = float(np.sum(terms, axis=0).mean())  # as Network.mean_loss has it
+    history.final_output_loss = terms.mean(axis=1).tolist()
     if not np.isfinite(history.final_loss):
         message = _blow_up_message(net, z, scale, epochs, learning_rate)
         good.restore()
@@ -173,7 +172,7 @@ def fit(
 def _output_losses(net: Network, z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The loss of each output unit for each example, (outputs, N)."""
     with np.errstate(over="ignore", invalid="ignore"):
-        return LOSS_TERMS[net.loss_name](z[net.plan.output_positions], y)
+        return LOSSES[net.loss_name].terms(z[net.plan.output_positions], y)
 
 
 class _Snapshot:
