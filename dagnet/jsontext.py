@@ -78,11 +78,11 @@ def parse(text: str) -> ParsedText:
     layout = jsonscan.scan(text, MAX_DEPTH) if nested else None
     plain = layout is not None and not layout.has_escapes
     parsed = _decode(text, note_repeats=not large, fast=large and plain)
-    if layout is not None and layout.too_deep_at >= 0:
+    if layout is not None:
         _refuse_deep_nesting(text, layout)
-    if layout is None or layout.has_escapes:
+    if not plain:  # a lone surrogate is written as an escape
         _refuse_lone_surrogates(text)
-    if large and layout is not None and layout.may_repeat_a_key:
+    if layout is not None and large and layout.may_repeat_a_key:
         parsed.has_duplicate_keys = _decode(text, note_repeats=True).has_duplicate_keys
     return parsed
 
