@@ -281,10 +281,7 @@ class Network:
         s, z = workspace.s, workspace.z
         z[: plan.n_inputs] = x
         s[: plan.n_inputs] = x
-        kernels.forward(
-            plan.in_start, plan.in_source, plan.activation, plan.n_inputs,
-            self.weight, self.bias, s, z, workspace.blocks,
-        )  # fmt: skip
+        kernels.forward(plan.wiring, self.weight, self.bias, s, z, workspace.blocks)
         return s, z
 
     def workspace(self, batch: int, threads: int | None = None) -> Workspace:
@@ -332,9 +329,7 @@ class Network:
             z, plan.output_positions, y, output_error, workspace.output_loss
         )
         kernels.backward(
-            plan.in_start, plan.in_source, plan.out_start, plan.out_target, plan.out_edge,
-            plan.activation, plan.n_inputs, plan.output_slot,
-            self.weight, s, z, output_error, workspace.delta,
+            plan.wiring, self.weight, s, z, output_error, workspace.delta,
             workspace.weight_gradient, workspace.bias_gradient, workspace.blocks,
             workspace.block_sums,
         )  # fmt: skip

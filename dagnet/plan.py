@@ -10,6 +10,8 @@ not part of a Plan; a :class:`~dagnet.network.Network` keeps them beside it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -22,6 +24,61 @@ from dagnet.errors import GraphFileError
 from dagnet.schema import Graph
 
 IntArray = NDArray[np.int64]
+
+
+MIN_DENSE_SOURCES = 16
+MIN_DENSE_TARGETS = 8
+"""The smallest dense block worth a matrix product: below this, per-unit sweeps are as fast."""
+
+
+class DenseBlocks(NamedTuple):
+    """Complete bipartite parts of a Plan: every unit of a run of consecutive positions (the
+    block's targets) has an in-edge from every unit of another run (its sources), and no two
+    blocks share a source or a target.
+
+    Layers of a multilayer perceptron are such blocks. The kernels compute a block's part of
+    s_j, of Σ_k δ_k w_{j→k} and of ∂E/∂w as products of matrices, in register tiles, which
+    reads each number a quarter as often as sweeping the edges unit by unit; edges outside
+    blocks (skips, sparse wiring) are swept as usual. In-edges of a target are sorted by source,
+    so a block's edges into one target are consecutive: ``in_row[t] .. in_row[t] + sources``.
+    """
+
+    sources: IntArray
+    """(blocks, 2): first and one-past-last source position of each block."""
+    targets: IntArray
+    """(blocks, 2): first and one-past-last target position of each block."""
+    target_block: IntArray
+    """(units,): the block a position is a target of, or -1."""
+    in_row: IntArray
+    """(units,): for a block target, the edge number of its first in-edge from the block."""
+    source_block: IntArray
+    """(units,): the block a position is a source of, or -1."""
+    out_row: IntArray
+    """(units,): for a block source, the out-edge entry of its first out-edge into the block."""
+
+    @property
+    def n_edges(self) -> int:
+        """How many edges lie in blocks."""
+        return int(np.sum(np.diff(self.sources) * np.diff(self.targets)))
+
+
+class Wiring(NamedTuple):
+    """A Plan's arrays in one value the compiled kernels take (numba types a NamedTuple)."""
+
+    n_inputs: int
+    activation: NDArray[np.int8]
+    output_slot: IntArray
+    in_start: IntArray
+    in_source: IntArray
+    out_start: IntArray
+    out_target: IntArray
+    out_edge: IntArray
+    dense_sources: IntArray
+    dense_targets: IntArray
+    target_block: IntArray
+    in_row: IntArray
+    source_block: IntArray
+    out_row: IntArray
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +107,9 @@ class Plan:
         ``out_target[q]`` through edge ``out_edge[q]``.
     unit_file_index, edge_file_index : int arrays (units,), (edges,)
         Where each position and each edge stand in the graph file.
+    dense : DenseBlocks
+        The parts of the graph that are complete bipartite, which the kernels run as products of
+        matrices (see :class:`DenseBlocks`).
     """
 
     unit_ids: tuple[str, ...]
@@ -64,6 +124,7 @@ class Plan:
     out_edge: IntArray
     unit_file_index: IntArray
     edge_file_index: IntArray
+    dense: DenseBlocks
 
     @property
     def n_units(self) -> int:
@@ -77,6 +138,14 @@ class Plan:
     def edge_target(self) -> IntArray:
         """Target position of each edge (edges are sorted by it)."""
         return np.repeat(np.arange(self.n_units), np.diff(self.in_start))
+
+    @cached_property
+    def wiring(self) -> Wiring:
+        """The arrays the compiled kernels read, in one value numba can type."""
+        return Wiring(
+            self.n_inputs, self.activation, self.output_slot, self.in_start, self.in_source,
+            self.out_start, self.out_target, self.out_edge, *self.dense,
+        )  # fmt: skip
 
     def levels(self) -> IntArray:
         """The level of each unit, by position: 0 without in-edges, else 1 + its deepest source.
@@ -133,21 +202,35 @@ def compile_plan(graph: Graph) -> Plan:
     in_source, in_target = source[edge_file_index], target[edge_file_index]
     out_edge = topology.stable_order(in_source, len(position))  # by source, then target
 
+    in_start = _row_starts(in_target, len(position))
+    out_start = _row_starts(in_source[out_edge], len(position))
+    out_target = in_target[out_edge]
     plan = Plan(
         unit_ids=tuple(graph.units[index].id for index in unit_file_index.tolist()),
         n_inputs=int(is_input.sum()),
         output_positions=output_positions,
         output_slot=output_slot,
         activation=activation,
-        in_start=_row_starts(in_target, len(position)),
+        in_start=in_start,
         in_source=in_source,
-        out_start=_row_starts(in_source[out_edge], len(position)),
-        out_target=in_target[out_edge],
+        out_start=out_start,
+        out_target=out_target,
         out_edge=out_edge,
         unit_file_index=unit_file_index,
         edge_file_index=edge_file_index,
+        dense=DenseBlocks(
+            *_dense_blocks(
+                int(is_input.sum()),
+                in_start,
+                in_source,
+                out_start,
+                out_target,
+                MIN_DENSE_SOURCES,
+                MIN_DENSE_TARGETS,
+            )
+        ),
     )
-    for array in vars(plan).values():
+    for array in (*vars(plan).values(), *plan.dense):
         if isinstance(array, np.ndarray):
             array.setflags(write=False)
     _check_invariants(plan)
@@ -163,6 +246,66 @@ def _levels(in_start: IntArray, in_source: IntArray) -> IntArray:  # one pass in
     return level
 
 
+@njit(cache=True)
+def _dense_blocks(n_inputs, in_start, in_source, out_start, out_target, min_sources, min_targets):
+    """Find DenseBlocks in one pass: each unit's longest run of consecutive sources, then runs
+    of consecutive units sharing that run of sources."""
+    n_units = len(in_start) - 1
+    run_first = np.full(n_units, -1, dtype=np.int64)  # first source of the unit's longest run
+    run_length = np.zeros(n_units, dtype=np.int64)
+    run_row = np.full(n_units, -1, dtype=np.int64)
+    for j in range(n_inputs, n_units):
+        p, end = in_start[j], in_start[j + 1]
+        while p < end:
+            q = p + 1
+            while q < end and in_source[q] == in_source[q - 1] + 1:
+                q += 1
+            if q - p > run_length[j]:
+                run_first[j], run_length[j], run_row[j] = in_source[p], q - p, p
+            p = q
+    sources = np.empty((n_units, 2), dtype=np.int64)
+    targets = np.empty((n_units, 2), dtype=np.int64)
+    target_block = np.full(n_units, -1, dtype=np.int64)
+    in_row = np.full(n_units, -1, dtype=np.int64)
+    source_block = np.full(n_units, -1, dtype=np.int64)
+    out_row = np.full(n_units, -1, dtype=np.int64)
+    n_blocks = 0
+    j = n_inputs
+    while j < n_units:
+        # Units j .. k-1 share the sources first .. last-1: the common part of their runs, which
+        # may not shrink much (a skip edge from just below a layer lengthens one unit's run).
+        first, last = run_first[j], run_first[j] + run_length[j]
+        k = j + 1
+        while k < n_units and run_length[k] > 0:
+            common_first = max(first, run_first[k])
+            common_last = min(last, run_first[k] + run_length[k])
+            if 4 * (common_last - common_first) < 3 * run_length[j]:
+                break
+            first, last, k = common_first, common_last, k + 1
+        if (
+            last - first >= min_sources
+            and k - j >= min_targets
+            and np.all(source_block[first:last] < 0)
+        ):
+            sources[n_blocks] = first, last
+            targets[n_blocks] = j, k
+            for t in range(j, k):
+                target_block[t] = n_blocks
+                in_row[t] = run_row[t] + first - run_first[t]
+            for i in range(first, last):
+                source_block[i] = n_blocks
+                q = out_start[i]
+                while out_target[q] != j:  # out-edges are sorted by target
+                    q += 1
+                out_row[i] = q
+            n_blocks += 1
+        j = k
+    return (
+        sources[:n_blocks].copy(), targets[:n_blocks].copy(),
+        target_block, in_row, source_block, out_row,
+    )  # fmt: skip
+
+
 def _row_starts(sorted_rows: IntArray, n_rows: int) -> IntArray:
     starts = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(sorted_rows, minlength=n_rows), out=starts[1:])
@@ -176,3 +319,14 @@ def _check_invariants(plan: Plan) -> None:
     assert np.all(target >= plan.n_inputs), "an edge leads into an input"
     assert np.array_equal(plan.out_target, target[plan.out_edge])
     assert np.array_equal(np.sort(plan.out_edge), np.arange(plan.n_edges))
+    dense = plan.dense
+    for (s0, s1), (t0, t1) in zip(dense.sources, dense.targets, strict=True):
+        assert s1 <= t0, "a dense block's targets come before all its sources"
+        edges = np.add.outer(dense.in_row[t0:t1], np.arange(s1 - s0))
+        assert np.array_equal(
+            plan.in_source[edges], np.broadcast_to(np.arange(s0, s1), edges.shape)
+        )
+        entries = np.add.outer(dense.out_row[s0:s1], np.arange(t1 - t0))
+        assert np.array_equal(
+            plan.out_target[entries], np.broadcast_to(np.arange(t0, t1), entries.shape)
+        )

@@ -39,18 +39,13 @@ def _gradients(net: dagnet.Network, x: np.ndarray, y: np.ndarray, bounds: np.nda
     s = np.empty((plan.n_units, x.shape[1]), net.dtype)
     z = np.empty_like(s)
     s[: plan.n_inputs] = z[: plan.n_inputs] = x
-    kernels.forward(
-        plan.in_start, plan.in_source, plan.activation, plan.n_inputs,
-        net.weight, net.bias, s, z, bounds,
-    )  # fmt: skip
+    kernels.forward(plan.wiring, net.weight, net.bias, s, z, bounds)
     output_error = np.ascontiguousarray(z[plan.output_positions] - y)
     delta = np.empty_like(s)
     weight_gradient, bias_gradient = np.empty_like(net.weight), np.empty_like(net.bias)
     kernels.backward(
-        plan.in_start, plan.in_source, plan.out_start, plan.out_target, plan.out_edge,
-        plan.activation, plan.n_inputs, plan.output_slot, net.weight, s, z, output_error,
-        delta, weight_gradient, bias_gradient, bounds,
-    )  # fmt: skip
+        plan.wiring, net.weight, s, z, output_error, delta, weight_gradient, bias_gradient, bounds
+    )
     return z, delta, weight_gradient, bias_gradient
 
 
