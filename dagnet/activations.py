@@ -17,18 +17,23 @@ from typing import Any
 
 from numba import njit
 
+compiled = njit(cache=True, error_model="numpy")
+"""Division by zero gives inf or NaN, as in numpy, instead of raising: none of these formulas
+divides by zero, and without the check for it the compiler can run a loop over a row on SIMD
+lanes (four times faster for tanh)."""
 
-@njit(cache=True)
+
+@compiled
 def identity(s: float) -> float:
     return s
 
 
-@njit(cache=True)
+@compiled
 def identity_derivative(s: float) -> float:
     return 1.0
 
 
-@njit(cache=True)
+@compiled
 def sigmoid(s: float) -> float:
     if s >= 0.0:
         return 1.0 / (1.0 + math.exp(-s))
@@ -36,7 +41,7 @@ def sigmoid(s: float) -> float:
     return e / (1.0 + e)
 
 
-@njit(cache=True)
+@compiled
 def sigmoid_derivative(s: float) -> float:
     z = sigmoid(s)
     return z * (1.0 - z)
@@ -48,30 +53,44 @@ _TANH_P = (-9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441
 _TANH_Q = (1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3)
 
 
-@njit(cache=True)
+TANH_NEAR = 0.625
+"""Below this |s|, tanh is the rational function; from it on, 1 − 2/(e^{2|s|} + 1)."""
+
+
+@compiled
 def tanh(s: float) -> float:
+    if abs(s) < TANH_NEAR:
+        return _tanh_near_zero(s)
+    return _tanh_far_from_zero(s)
+
+
+@compiled
+def _tanh_near_zero(s: float) -> float:
+    p0, p1, p2 = _TANH_P
+    q0, q1, q2 = _TANH_Q
+    s2 = s * s
+    return s + s * s2 * (((p0 * s2 + p1) * s2 + p2) / (((s2 + q0) * s2 + q1) * s2 + q2))
+
+
+@compiled
+def _tanh_far_from_zero(s: float) -> float:
     size = abs(s)
-    if size < 0.625:
-        p0, p1, p2 = _TANH_P
-        q0, q1, q2 = _TANH_Q
-        s2 = s * s
-        return s + s * s2 * (((p0 * s2 + p1) * s2 + p2) / (((s2 + q0) * s2 + q1) * s2 + q2))
     t = 1.0 if size > 22.0 else 1.0 - 2.0 / (math.exp(2.0 * size) + 1.0)
     return t if s > 0.0 else -t
 
 
-@njit(cache=True)
+@compiled
 def tanh_derivative(s: float) -> float:
     z = tanh(s)
     return 1.0 - z * z
 
 
-@njit(cache=True)
+@compiled
 def relu(s: float) -> float:
     return s if s > 0.0 else 0.0
 
 
-@njit(cache=True)
+@compiled
 def relu_derivative(s: float) -> float:
     return 1.0 if s > 0.0 else 0.0
 
@@ -79,53 +98,53 @@ def relu_derivative(s: float) -> float:
 LEAKY_SLOPE = 0.01
 
 
-@njit(cache=True)
+@compiled
 def leaky_relu(s: float) -> float:
     return s if s > 0.0 else LEAKY_SLOPE * s
 
 
-@njit(cache=True)
+@compiled
 def leaky_relu_derivative(s: float) -> float:
     return 1.0 if s > 0.0 else LEAKY_SLOPE
 
 
-@njit(cache=True)
+@compiled
 def elu(s: float) -> float:
     return s if s > 0.0 else math.expm1(s)
 
 
-@njit(cache=True)
+@compiled
 def elu_derivative(s: float) -> float:
     return 1.0 if s > 0.0 else math.exp(s)
 
 
-@njit(cache=True)
+@compiled
 def softplus(s: float) -> float:
     # ln(1 + e^s) = max(s, 0) + ln(1 + e^-|s|), which cannot overflow.
     return max(s, 0.0) + math.log1p(math.exp(-abs(s)))
 
 
-@njit(cache=True)
+@compiled
 def softplus_derivative(s: float) -> float:
     return sigmoid(s)
 
 
-@njit(cache=True)
+@compiled
 def gaussian(s: float) -> float:
     return math.exp(-s * s)
 
 
-@njit(cache=True)
+@compiled
 def gaussian_derivative(s: float) -> float:
     return -2.0 * s * math.exp(-s * s)
 
 
-@njit(cache=True)
+@compiled
 def sin(s: float) -> float:
     return math.sin(s)
 
 
-@njit(cache=True)
+@compiled
 def sin_derivative(s: float) -> float:
     return math.cos(s)
 
@@ -152,7 +171,7 @@ CODES: dict[str, int] = {name: code for code, name in enumerate(ACTIVATIONS)}
 IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTPLUS, GAUSSIAN, SIN = range(9)
 
 
-@njit(cache=True)
+@compiled
 def activate(code: int, s: float) -> float:
     """f(s) for the activation with this code."""
     if code == SIGMOID:
@@ -174,7 +193,7 @@ def activate(code: int, s: float) -> float:
     return identity(s)
 
 
-@njit(cache=True)
+@compiled
 def derivative(code: int, s: float, z: float) -> float:
     """f'(s) for the activation with this code, given also z = f(s).
 
@@ -201,13 +220,22 @@ def derivative(code: int, s: float, z: float) -> float:
     return identity_derivative(s)
 
 
-@njit(cache=True)
+@compiled
 def activate_row(code: int, s: Row, z: Row) -> None:
     """z = f(s) over a row: the activation is chosen once per row, not once per number, so
     the common cases compile to plain loops."""
     if code == TANH:
+        # The rational function first, on every number: no branch and no call, so the compiler
+        # runs it on SIMD lanes. Then the exponential, one number at a time, only where needed
+        # (often nowhere: a network that trains well keeps most |s| small).
+        far = False
         for n in range(len(s)):
-            z[n] = tanh(s[n])
+            z[n] = _tanh_near_zero(s[n])
+            far |= abs(s[n]) >= TANH_NEAR
+        if far:
+            for n in range(len(s)):
+                if abs(s[n]) >= TANH_NEAR:
+                    z[n] = _tanh_far_from_zero(s[n])
     elif code == IDENTITY:
         z[:] = s
     else:
@@ -215,7 +243,7 @@ def activate_row(code: int, s: Row, z: Row) -> None:
             z[n] = activate(code, s[n])
 
 
-@njit(cache=True)
+@compiled
 def scale_by_derivative(code: int, s: Row, z: Row, delta: Row) -> None:
     """δ ← f'(s) δ over a row, f' chosen once per row (see :func:`derivative`)."""
     if code == TANH:
