@@ -3,7 +3,7 @@
 State is unit-major, shaped (units, N): row j holds s_j, z_j or δ_j for every example, so each
 edge touches two contiguous rows. The forward pass visits units in execution order and sums each
 unit's in-edges; the backward pass visits them in reverse and pulls δ from each unit's actual
-out-edges, forming ∂E/∂w and ∂E/∂b for the unit's in-edges as soon as its δ is known.
+out-edges, forming ∂E/∂w of those same edges from the δ rows it has just read, and ∂E/∂b.
 
 Where the Plan found dense blocks (whole layers feeding whole layers), the same sums over a
 block's edges are taken as matrix products, at the point of the pass where their factors are
@@ -152,69 +152,71 @@ def backward_block(wiring, weight, s, z, output_error, delta, weight_sum, bias_s
     if hi - lo == 1:
         _backward_one(w, weight, s, z, output_error, delta, weight_sum, bias_sum, lo)
         return
-    for j in range(z.shape[0] - 1, w.n_inputs - 1, -1):
+    # Each unit's out-edges give both its δ and the ∂E/∂w of those edges: the δ_k rows are
+    # loaded once for the two. Inputs need no δ, only ∂E/∂w of their out-edges.
+    for j in range(z.shape[0] - 1, -1, -1):
         delta_j = delta[j, lo:hi]
         slot = w.output_slot[j]
-        q, end = w.out_start[j], w.out_start[j + 1]
         block = w.source_block[j]
-        if block < 0:
-            if slot >= 0:
-                delta_j[:] = output_error[slot, lo:hi]
-            else:
-                delta_j[:] = 0.0
-            _pull_out_edges(delta_j, weight, w.out_edge, w.out_target, delta, q, end, lo, hi)
-        else:  # δ_j holds the sum over the block's out-edges already
+        if block >= 0 and j >= w.n_inputs:  # δ_j holds the sum over the block's out-edges
             if slot >= 0:
                 delta_j += output_error[slot, lo:hi]
+        elif slot >= 0:
+            delta_j[:] = output_error[slot, lo:hi]
+        else:
+            delta_j[:] = 0.0
+        q, end = w.out_start[j], w.out_start[j + 1]
+        if block < 0:
+            _out_edges(w, weight, z, delta, weight_sum, j, q, end, lo, hi)
+        else:  # the edges into the block are done as a product (see _dense_backward)
             row = w.out_row[j]
-            _pull_out_edges(delta_j, weight, w.out_edge, w.out_target, delta, q, row, lo, hi)
+            _out_edges(w, weight, z, delta, weight_sum, j, q, row, lo, hi)
             row += _width(w.dense_targets, block)
-            _pull_out_edges(delta_j, weight, w.out_edge, w.out_target, delta, row, end, lo, hi)
+            _out_edges(w, weight, z, delta, weight_sum, j, row, end, lo, hi)
+        if j < w.n_inputs:
+            delta_j[:] = 0.0
+            bias_sum[j] = 0.0
+            continue
         scale_by_derivative(w.activation[j], s[j, lo:hi], z[j, lo:hi], delta_j)
         bias_sum[j] = total(delta_j)
-        p, end = w.in_start[j], w.in_start[j + 1]
         block = w.target_block[j]
-        if block < 0:
-            _in_edge_sums(delta_j, z, w.in_source, weight_sum, p, end, lo, hi)
-        else:
-            row = w.in_row[j]
-            _in_edge_sums(delta_j, z, w.in_source, weight_sum, p, row, lo, hi)
-            row += _width(w.dense_sources, block)
-            _in_edge_sums(delta_j, z, w.in_source, weight_sum, row, end, lo, hi)
-            if j == w.dense_targets[block, 0]:  # the block's last δ is known
-                _dense_backward(w, block, weight, z, delta, weight_sum, lo, hi)
-    bias_sum[: w.n_inputs] = 0.0
-    delta[: w.n_inputs, lo:hi] = 0.0
+        if block >= 0 and j == w.dense_targets[block, 0]:  # the block's last δ is known
+            _dense_backward(w, block, weight, z, delta, weight_sum, lo, hi)
 
 
-@njit(cache=True, fastmath={"contract"})
-def _pull_out_edges(delta_j, weight, out_edge, out_target, delta, q, end, lo, hi):
-    """δ_j += Σ δ_k w_{j→k} over out-edge entries ``q .. end-1``, four per sweep (padded as in
-    :func:`_sum_in_edges`)."""
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _out_edges(w, weight, z, delta, weight_sum, j, q, end, lo, hi):
+    """δ_j += Σ δ_k w_{j→k}, and weight_sum[j→k] = Σ_n δ_k z_j, over out-edge entries
+    ``q .. end-1``: four per sweep, the last sweep padded as in :func:`_sum_in_edges` (a padded
+    entry repeats the last edge, whose sum is written last)."""
+    delta_j, z_j = delta[j, lo:hi], z[j, lo:hi]
+    out_edge, out_target = w.out_edge, w.out_target
     while q < end:
-        w0 = weight[out_edge[q]]
-        w1 = weight[out_edge[q + 1]] if q + 1 < end else 0.0
-        w2 = weight[out_edge[q + 2]] if q + 2 < end else 0.0
-        w3 = weight[out_edge[q + 3]] if q + 3 < end else 0.0
+        e0 = out_edge[q]
+        e1 = out_edge[min(q + 1, end - 1)]
+        e2 = out_edge[min(q + 2, end - 1)]
+        e3 = out_edge[min(q + 3, end - 1)]
+        w0 = weight[e0]
+        w1 = weight[e1] if q + 1 < end else 0.0
+        w2 = weight[e2] if q + 2 < end else 0.0
+        w3 = weight[e3] if q + 3 < end else 0.0
         d0 = delta[out_target[q], lo:hi]
         d1 = delta[out_target[min(q + 1, end - 1)], lo:hi]
         d2 = delta[out_target[min(q + 2, end - 1)], lo:hi]
         d3 = delta[out_target[min(q + 3, end - 1)], lo:hi]
+        g0 = g1 = g2 = g3 = 0.0
         for n in range(hi - lo):
-            delta_j[n] += (w0 * d0[n] + w1 * d1[n]) + (w2 * d2[n] + w3 * d3[n])
+            x0, x1, x2, x3, x = d0[n], d1[n], d2[n], d3[n], z_j[n]
+            delta_j[n] += (w0 * x0 + w1 * x1) + (w2 * x2 + w3 * x3)
+            g0 += x0 * x
+            g1 += x1 * x
+            g2 += x2 * x
+            g3 += x3 * x
+        weight_sum[e3] = g3
+        weight_sum[e2] = g2
+        weight_sum[e1] = g1
+        weight_sum[e0] = g0
         q += 4
-
-
-@njit(cache=True)
-def _in_edge_sums(delta_j, z, in_source, weight_sum, p, end, lo, hi):
-    """weight_sum[p] = Σ_n δ_j z_i for in-edges ``p .. end-1``."""
-    while p + 4 <= end:
-        z0, z1 = z[in_source[p], lo:hi], z[in_source[p + 1], lo:hi]
-        z2, z3 = z[in_source[p + 2], lo:hi], z[in_source[p + 3], lo:hi]
-        dots(delta_j, z0, z1, z2, z3, weight_sum[p : p + 4])
-        p += 4
-    for last in range(p, end):
-        weight_sum[last] = dot(delta_j, z[in_source[last], lo:hi])
 
 
 @njit(cache=True, fastmath={"contract"})
@@ -370,18 +372,6 @@ def dot(a, b):
     for n in range(a.shape[0]):
         result += a[n] * b[n]
     return result
-
-
-@njit(cache=True, fastmath={"reassoc", "contract"})
-def dots(a, b0, b1, b2, b3, out):
-    """out[k] = Σ_n a[n] b_k[n] for four rows b_k, reading ``a`` once."""
-    t0 = t1 = t2 = t3 = 0.0
-    for n in range(a.shape[0]):
-        t0 += a[n] * b0[n]
-        t1 += a[n] * b1[n]
-        t2 += a[n] * b2[n]
-        t3 += a[n] * b3[n]
-    out[0], out[1], out[2], out[3] = t0, t1, t2, t3
 
 
 @njit(cache=True, fastmath={"reassoc"})
