@@ -70,14 +70,15 @@ def test_measure_interleaves_settles_cools_down_and_keeps_to_the_budget(
 
         return timing.Engine(name, step, **options)
 
-    fast = engine("fast", 0.01)
+    settle = timing.SETTLE_SECONDS  # a fast step settles in one step
+    fast = engine("fast", settle)
     slow = engine("slow", 4.0, warmup=0, settle=False)
-    pool = engine("pool", 0.02, cooldown=0.25)
+    pool = engine("pool", 2 * settle, cooldown=0.25)
     timing.measure([fast, slow, pool], repeat=5, budget=10.0)
     assert calls[:5] == ["fast", "fast", "pool", "pool", "fast"]  # warm-ups, then round 1
     assert calls[5:10] == ["fast", "slow", "pool", "pool", "fast"]  # settle before each timing
-    assert fast.seconds == pytest.approx([0.01] * 5) and fast.median == pytest.approx(0.01)
-    assert pool.seconds == pytest.approx([0.02] * 5)  # the pauses are not in its times
+    assert fast.seconds == pytest.approx([settle] * 5) and fast.median == pytest.approx(settle)
+    assert pool.seconds == pytest.approx([2 * settle] * 5)  # the pauses are not in its times
     assert slow.seconds == pytest.approx([4.0] * 3)  # 12 s spent: left out of rounds 4 and 5
 
 

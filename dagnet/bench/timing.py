@@ -22,8 +22,10 @@ from statistics import median
 
 Step = Callable[[], object]
 
-SETTLE_SECONDS = 0.01
-"""How long an engine runs untimed before each timed step (at least one step)."""
+SETTLE_SECONDS = 0.1
+"""How long an engine runs untimed before each timed step (at least one step). A core that has
+just idled (another engine's pause) runs the next tens of milliseconds of work slower: measured
+on a deep graph, 1.05 ms a step after 10 ms of settling against 0.69 ms after 100 ms."""
 
 
 @dataclass

@@ -123,7 +123,7 @@ def bench(
     figure is edges × batch size / the median step time, after warm-up steps.
 
     With --compare, the other engines take the same step on the same graph and data, every
-    engine one timed step in turn (so machine noise hits them alike, each after 10 ms of its own
+    engine one timed step in turn (so machine noise hits them alike, each after 0.1 s of its own
     untimed steps), and the last column shows how many times faster dagnet is. PyTorch is timed
     only when installed: pip install 'dagnet[compare]'.
 
