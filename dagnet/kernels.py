@@ -351,6 +351,37 @@ def _put_four(out, i, j, p0, p1, p2, p3):
     out[i, j], out[i, j + 1], out[i, j + 2], out[i, j + 3] = p0, p1, p2, p3
 
 
+# A workspace split by column block holds block b's state as its own (units, width) array, so
+# the two threads never share a cache line or a page of state; the blocks run as above.
+
+
+@njit(cache=True, parallel=True)
+def forward_split(wiring, weight, bias, x, s, z, bounds):
+    """:func:`forward` over inputs ``x`` (inputs, N) into split state ``s``, ``z`` (blocks,
+    units, width): block b holds columns ``bounds[b] .. bounds[b+1]-1``."""
+    n_inputs = wiring.n_inputs
+    for b in prange(len(bounds) - 1):
+        lo, hi = bounds[b], bounds[b + 1]
+        s[b, :n_inputs, : hi - lo] = x[:, lo:hi]
+        z[b, :n_inputs, : hi - lo] = x[:, lo:hi]
+        forward_block(wiring, weight, bias, s[b], z[b], 0, hi - lo)
+
+
+@njit(cache=True, parallel=True)
+def backward_split(
+    wiring, weight, s, z, output_error, delta, weight_gradient, bias_gradient, bounds,
+    weight_sums, bias_sums,
+):  # fmt: skip
+    """:func:`backward` over split state (see :func:`forward_split`)."""
+    for b in prange(len(bounds) - 1):
+        backward_block(
+            wiring, weight, s[b], z[b], output_error[b], delta[b], weight_sums[b], bias_sums[b],
+            0, bounds[b + 1] - bounds[b],
+        )  # fmt: skip
+    _mean_of_sums(weight_sums, bounds[-1], weight_gradient)
+    _mean_of_sums(bias_sums, bounds[-1], bias_gradient)
+
+
 @njit(cache=True, parallel=True)
 def _mean_of_sums(sums, batch, mean):
     scale = 1.0 / batch

@@ -131,16 +131,21 @@ def fit(
             batches = _minibatches(x[:, order], y[:, order], batch_size)
             for steps, (x_batch, y_batch) in enumerate(batches, start=1):
                 n = x_batch.shape[1]
-                workspace = workspaces.get(n) or workspaces.setdefault(n, net.workspace(n))
-                s, z = net.evaluate(x_batch, workspace)
-                loss, weight_gradient, bias_gradient = net.backpropagate(s, z, y_batch, workspace)
+                workspace = workspaces.get(n) or workspaces.setdefault(
+                    n, net.workspace(n, split=True)
+                )
                 if scale is None:
-                    scale = _sizes(z)
+                    scale = _sizes(net.evaluate(x_batch)[1])
+                loss, weight_gradient, bias_gradient = net.loss_and_gradients(
+                    x_batch, y_batch, workspace
+                )
                 if not np.isfinite(loss):
+                    z = net.evaluate(x_batch)[1]  # the state that overflowed, to name its unit
                     good.restore()
                     message = _blow_up_message(net, z, scale, epoch, learning_rate)
                     raise TrainingError(message, epoch=epoch, epochs_done=len(history.epoch_loss))
                 if loss > limit:
+                    z = net.evaluate(x_batch)[1]
                     message = _divergence_message(net, z, scale, history.epoch_loss[0], loss, epoch)
                     good.restore()
                     raise TrainingError(

@@ -85,6 +85,33 @@ def test_two_threads_give_the_gradients_of_one() -> None:
 
 
 @examples
+@given(data=st.data(), graph=graphs(), threads=st.integers(2, 4))
+def test_a_workspace_split_by_block_gives_the_loss_and_gradients_of_one_block(
+    data: st.DataObject, graph: dagnet.Graph, threads: int
+) -> None:
+    net = dagnet.Network(graph, seed=1)
+    batch = data.draw(st.integers(1, 200), label="batch")
+    x, y = data.draw(batches(graph, min_examples=batch, max_examples=batch))
+    x, y = unit_major(x, net.input_ids, "x"), unit_major(y, net.output_ids, "y")
+    split = net.workspace(batch, threads, split=True)
+    assert split.s.ndim == (3 if len(split.blocks) > 2 else 2)
+    loss, weight_gradient, bias_gradient = net.loss_and_gradients(x, y, split)
+    whole = net.workspace(batch, 1)
+    expected = net.backpropagate(*net.evaluate(x, whole), y, whole)
+    assert loss == pytest.approx(expected[0], rel=1e-12, abs=1e-300)
+    assert_allclose(weight_gradient, expected[1], rtol=1e-12, atol=1e-14)
+    assert_allclose(bias_gradient, expected[2], rtol=1e-12, atol=1e-14)
+    assert_allclose(split.output_loss, whole.output_loss, rtol=1e-12, atol=1e-300)
+
+
+def test_a_split_workspace_is_for_loss_and_gradients_only() -> None:
+    net = dagnet.Network(dagnet.Graph.model_validate(dagnet.bench.shapes.random_dag(3000)))
+    split = net.workspace(256, 2, split=True)
+    with pytest.raises(ValueError, match="loss_and_gradients"):
+        net.evaluate(np.zeros((net.plan.n_inputs, 256)), split)
+
+
+@examples
 @given(data=st.data(), graph=graphs(SMOOTH_ACTIVATIONS))
 def test_float32_follows_float64_to_single_precision(
     data: st.DataObject, graph: dagnet.Graph

@@ -198,15 +198,14 @@ def _engines(
 
 
 def _dagnet_step(net: Network, x: np.ndarray, y: np.ndarray, threads: int) -> Callable[[], None]:
-    """The step fit() takes: evaluate, backpropagate, SGD update, on ``threads`` threads, in a
+    """The step fit() takes: loss_and_gradients and an SGD update, on ``threads`` threads, in a
     workspace kept from step to step as fit() keeps one."""
     sgd = SGD(LEARNING_RATE)
-    workspace = net.workspace(x.shape[1], threads)
+    workspace = net.workspace(x.shape[1], threads, split=True)
 
     def step() -> None:
         numba.set_num_threads(threads)
-        s, z = net.evaluate(x, workspace)
-        _, weight_gradient, bias_gradient = net.backpropagate(s, z, y, workspace)
+        _, weight_gradient, bias_gradient = net.loss_and_gradients(x, y, workspace)
         sgd.step((net.weight, net.bias), (weight_gradient, bias_gradient))
 
     return step
