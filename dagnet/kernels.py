@@ -418,9 +418,20 @@ BLOCK_ALIGNMENT = 16
 """Block bounds are multiples of this many columns, so blocks do not share cache lines."""
 
 
-def column_blocks(batch: int, threads: int, min_columns: int = 32) -> np.ndarray:
+MIN_COLUMNS = 32
+"""The narrowest column block of state shared as (units, N): narrower, two threads' blocks of
+a row sit on neighbouring cache lines, which the cores then keep taking from each other."""
+
+MIN_SPLIT_COLUMNS = 16
+"""The narrowest column block of state split by block (see :func:`forward_split`)."""
+
+MIN_BLOCK_WORK = 200_000
+"""The least work (edges and units × columns) worth a thread: starting one costs tens of µs."""
+
+
+def column_blocks(batch: int, threads: int, min_columns: int = MIN_COLUMNS) -> np.ndarray:
     """Bounds of at most ``threads`` column blocks of about equal width, none narrower than
-    ``min_columns`` (below that, starting a thread costs more than it saves)."""
+    ``min_columns``."""
     n_blocks = max(1, min(threads, batch // min_columns))
     width = -(-batch // n_blocks)
     width = -(-width // BLOCK_ALIGNMENT) * BLOCK_ALIGNMENT

@@ -302,9 +302,12 @@ class Network:
         keeps one workspace per minibatch size and passes it to :meth:`evaluate` and
         :meth:`backpropagate`, or, ``split`` by column block, to :meth:`loss_and_gradients`.
         The minibatch is split between ``threads`` threads (default: as many as numba may use,
-        see ``numba.set_num_threads``).
+        see ``numba.set_num_threads``), or fewer when there is too little work for them.
         """
-        blocks = kernels.column_blocks(batch, threads or numba.get_num_threads())
+        work = (self.plan.n_edges + self.plan.n_units) * batch
+        threads = min(threads or numba.get_num_threads(), max(1, work // kernels.MIN_BLOCK_WORK))
+        min_columns = kernels.MIN_SPLIT_COLUMNS if split else kernels.MIN_COLUMNS
+        blocks = kernels.column_blocks(batch, threads, min_columns)
         outputs = len(self.plan.output_positions)
         if split and len(blocks) > 2:
             width = int(np.diff(blocks).max())

@@ -145,3 +145,12 @@ def test_an_unsupported_dtype_is_refused() -> None:
     graph = dagnet.load_graph(GRAPHS / "one_path.json")
     with pytest.raises(ValueError, match="float64 or float32"):
         dagnet.Network(graph, dtype=np.float16)
+
+
+def test_threads_get_blocks_only_when_there_is_work_for_them() -> None:
+    small = dagnet.Network(dagnet.load_graph(GRAPHS / "multi_output.json"))
+    assert len(small.workspace(256, 2).blocks) == 2  # one block: five units are no work
+    deep = dagnet.Network(dagnet.Graph.model_validate(dagnet.bench.shapes.SHAPES["deep"](12_000)))
+    assert deep.workspace(32, 2, split=True).blocks.tolist() == [0, 16, 32]
+    assert deep.workspace(32, 2).blocks.tolist() == [0, 32]  # shared rows: no 16-column blocks
+    assert deep.workspace(32, 2, split=True).s.shape == (2, deep.plan.n_units, 16)
