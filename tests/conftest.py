@@ -1,8 +1,12 @@
-"""Fixtures shared by the test modules: a CLI runner, a seeded generator, example paths."""
+"""Fixtures and helpers shared by the test modules: a CLI runner, a seeded generator, example
+paths, a pass of the kernels over a cut batch, and a run of them as plain Python."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +18,38 @@ from click.testing import CliRunner
 ROOT = Path(__file__).resolve().parent.parent
 GRAPHS = ROOT / "graphs"
 EXAMPLES = ("one_path", "multiple_inputs", "multi_output", "xor")
+
+
+def state_and_gradients(net: Any, x: np.ndarray, y: np.ndarray, bounds: np.ndarray) -> tuple:
+    """z, δ, ∂E/∂w and ∂E/∂b of one forward and backward pass of the kernels over unit-major
+    x, y, with the batch cut at ``bounds``."""
+    from dagnet import kernels
+
+    plan = net.plan
+    s = np.empty((plan.n_units, x.shape[1]), net.dtype)
+    z = np.empty_like(s)
+    s[: plan.n_inputs] = z[: plan.n_inputs] = x
+    kernels.forward(plan.wiring, net.weight, net.bias, s, z, bounds)
+    output_error = np.ascontiguousarray(z[plan.output_positions] - y)
+    delta = np.empty_like(s)
+    weight_gradient, bias_gradient = np.empty_like(net.weight), np.empty_like(net.bias)
+    kernels.backward(
+        plan.wiring, net.weight, s, z, output_error, delta, weight_gradient, bias_gradient, bounds
+    )
+    return z, delta, weight_gradient, bias_gradient
+
+
+def run_without_jit(script: str, *arguments: Any) -> Any:
+    """Run ``script`` in a fresh Python with NUMBA_DISABLE_JIT=1 (each argument passed as JSON)
+    and return the JSON it prints."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    environment = {**os.environ, "NUMBA_DISABLE_JIT": "1", "PYTHONPATH": path}
+    completed = subprocess.run(
+        [sys.executable, "-c", script, *(json.dumps(argument) for argument in arguments)],
+        env=environment, cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
 
 
 @pytest.fixture

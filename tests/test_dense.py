@@ -4,10 +4,6 @@ the state and gradients of sweeping every edge unit by unit, on any graph and an
 from __future__ import annotations
 
 import itertools
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,9 +16,9 @@ from numpy.testing import assert_allclose
 
 import dagnet
 import dagnet.bench.shapes
-from dagnet import kernels, plan
+from dagnet import plan
 from dagnet.network import unit_major
-from tests.conftest import GRAPHS, ROOT
+from tests.conftest import GRAPHS, run_without_jit, state_and_gradients
 from tests.strategies import SMOOTH_ACTIVATIONS, batches, graphs, parameters
 from tests.test_gradients import ENGINE_TOLERANCE, reference_results
 
@@ -82,22 +78,6 @@ def layered_documents(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def _state_and_gradients(net: dagnet.Network, x: np.ndarray, y: np.ndarray, bounds: np.ndarray):
-    """z, δ, ∂E/∂w and ∂E/∂b for unit-major x, y with the batch cut at ``bounds``."""
-    p = net.plan
-    s = np.empty((p.n_units, x.shape[1]), net.dtype)
-    z = np.empty_like(s)
-    s[: p.n_inputs] = z[: p.n_inputs] = x
-    kernels.forward(p.wiring, net.weight, net.bias, s, z, bounds)
-    output_error = np.ascontiguousarray(z[p.output_positions] - y)
-    delta = np.empty_like(s)
-    weight_gradient, bias_gradient = np.empty_like(net.weight), np.empty_like(net.bias)
-    kernels.backward(
-        p.wiring, net.weight, s, z, output_error, delta, weight_gradient, bias_gradient, bounds
-    )
-    return z, delta, weight_gradient, bias_gradient
-
-
 def _assert_blocks_change_nothing(graph: dagnet.Graph, data: st.DataObject) -> int:
     dense, sparse = with_small_blocks(graph, seed=1), without_blocks(graph, seed=1)
     x, y = data.draw(batches(graph, min_examples=2, max_examples=40))
@@ -105,8 +85,8 @@ def _assert_blocks_change_nothing(graph: dagnet.Graph, data: st.DataObject) -> i
     batch = x.shape[1]
     cuts = data.draw(st.sets(st.integers(1, batch - 1), max_size=3), label="cuts")
     bounds = np.array([0, *sorted(cuts), batch], dtype=np.int64)
-    expected = _state_and_gradients(sparse, x, y, np.array([0, batch]))
-    for got, want in zip(_state_and_gradients(dense, x, y, bounds), expected, strict=True):
+    expected = state_and_gradients(sparse, x, y, np.array([0, batch]))
+    for got, want in zip(state_and_gradients(dense, x, y, bounds), expected, strict=True):
         assert_allclose(got, want, **SAME)
     return dense.plan.dense.n_edges
 
@@ -210,15 +190,7 @@ def test_blocks_run_as_plain_python() -> None:
     net = with_small_blocks(graph, seed=1)
     x = rng.standard_normal((6, len(net.input_ids)))
     y = rng.standard_normal((6, len(net.output_ids)))
-    arguments = [json.dumps(document), json.dumps(x.tolist()), json.dumps(y.tolist())]
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    environment = {**os.environ, "NUMBA_DISABLE_JIT": "1", "PYTHONPATH": path}
-    completed = subprocess.run(
-        [sys.executable, "-c", PLAIN_PYTHON, *arguments],
-        env=environment, cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr
-    plain = json.loads(completed.stdout)
+    plain = run_without_jit(PLAIN_PYTHON, document, x.tolist(), y.tolist())
     grads = net.gradients(x, y)
     assert_allclose(plain["weights"], grads.weights, **SAME)
     assert_allclose(plain["biases"], grads.biases, **SAME)

@@ -3,12 +3,6 @@ forms of backprop.md, and the update rule Δw = −η ∂E/∂w."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -18,6 +12,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import dagnet
 from dagnet import reference
 from dagnet.schema import ACTIVATION_NAMES, Graph
+from tests.conftest import run_without_jit
 from tests.strategies import (
     KINKED_ACTIVATIONS,
     SMOOTH_ACTIVATIONS,
@@ -26,8 +21,6 @@ from tests.strategies import (
     graphs_with_data,
     reordered,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # Central differences with h = 1e-6 err by truncation h² f''' / 6 plus rounding ε E / h: about
 # 1e-9 on the small network below, below 1e-7 on random DAGs (elu, whose f'' jumps at 0, adds up
@@ -364,15 +357,7 @@ print(json.dumps({"forward": net.forward(x).tolist(), "loss": grads.loss,
 def test_kernels_run_as_plain_python() -> None:
     net = small_network("tanh")
     document = net.to_graph().model_dump(mode="json", by_alias=True, exclude_none=True)
-    arguments = [json.dumps(document), json.dumps(SMALL_X.tolist()), json.dumps(SMALL_Y.tolist())]
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    environment = {**os.environ, "NUMBA_DISABLE_JIT": "1", "PYTHONPATH": path}
-    completed = subprocess.run(
-        [sys.executable, "-c", PLAIN_PYTHON, *arguments],
-        env=environment, cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr
-    plain = json.loads(completed.stdout)
+    plain = run_without_jit(PLAIN_PYTHON, document, SMALL_X.tolist(), SMALL_Y.tolist())
     grads = net.gradients(SMALL_X, SMALL_Y)
     assert_allclose(plain["forward"], net.forward(SMALL_X), rtol=1e-13, atol=1e-15)
     assert_allclose(plain["loss"], grads.loss, rtol=1e-13, atol=1e-15)

@@ -14,7 +14,7 @@ import dagnet
 import dagnet.bench.shapes
 from dagnet import kernels
 from dagnet.network import unit_major
-from tests.conftest import GRAPHS
+from tests.conftest import GRAPHS, state_and_gradients
 from tests.strategies import SMOOTH_ACTIVATIONS, batches, graphs
 
 examples = settings(max_examples=40, deadline=None, derandomize=True, database=None)
@@ -33,22 +33,6 @@ def test_column_blocks_cover_the_batch_once_in_aligned_blocks(
         assert batch // (len(bounds) - 1) >= min_columns
 
 
-def _gradients(net: dagnet.Network, x: np.ndarray, y: np.ndarray, bounds: np.ndarray):
-    """One forward and backward pass over unit-major x, y with the batch cut at ``bounds``."""
-    plan = net.plan
-    s = np.empty((plan.n_units, x.shape[1]), net.dtype)
-    z = np.empty_like(s)
-    s[: plan.n_inputs] = z[: plan.n_inputs] = x
-    kernels.forward(plan.wiring, net.weight, net.bias, s, z, bounds)
-    output_error = np.ascontiguousarray(z[plan.output_positions] - y)
-    delta = np.empty_like(s)
-    weight_gradient, bias_gradient = np.empty_like(net.weight), np.empty_like(net.bias)
-    kernels.backward(
-        plan.wiring, net.weight, s, z, output_error, delta, weight_gradient, bias_gradient, bounds
-    )
-    return z, delta, weight_gradient, bias_gradient
-
-
 @examples
 @given(data=st.data(), graph=graphs())
 def test_any_cut_of_the_batch_gives_the_same_state_and_gradients(
@@ -60,8 +44,8 @@ def test_any_cut_of_the_batch_gives_the_same_state_and_gradients(
     batch = x.shape[1]
     cuts = data.draw(st.sets(st.integers(1, batch - 1), max_size=4), label="cuts")
     bounds = np.array([0, *sorted(cuts), batch], dtype=np.int64)
-    whole = _gradients(net, x, y, np.array([0, batch]))
-    for one, blocked in zip(whole, _gradients(net, x, y, bounds), strict=True):
+    whole = state_and_gradients(net, x, y, np.array([0, batch]))
+    for one, blocked in zip(whole, state_and_gradients(net, x, y, bounds), strict=True):
         assert_allclose(blocked, one, rtol=1e-12, atol=1e-14)
 
 
