@@ -66,7 +66,7 @@ def forward_block(wiring, weight, bias, s, z, lo, hi):
         if block < 0:
             s_j[:] = bias[j]
             _sum_in_edges(s_j, weight, w.in_source, z, p, end, lo, hi)
-        else:
+        else:  # the block's part of s_j is a product, taken for all its targets at the first
             if j == w.dense_targets[block, 0]:
                 _dense_forward(w, block, weight, s, z, lo, hi)
             s_j += bias[j]
