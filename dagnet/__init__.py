@@ -13,7 +13,7 @@ backpropagation of error signals over each unit's actual out-edges in compiled l
 True
 """
 
-from dagnet.data import Dataset, load_data
+from dagnet.graph.data import Dataset, load_data
 from dagnet.errors import (
     DagnetError,
     DataError,
@@ -22,11 +22,11 @@ from dagnet.errors import (
     TrainingError,
     TrainingInterrupted,
 )
-from dagnet.files import Report, load_graph, read_graph, save_graph
-from dagnet.interop import from_networkx, to_networkx
-from dagnet.network import Gradients, Network, Trace
-from dagnet.schema import Edge, Graph, Unit, json_schema
-from dagnet.train import History, fit
+from dagnet.graph.reading import Report, load_graph, read_graph, save_graph
+from dagnet.interop.networkx import from_networkx, to_networkx
+from dagnet.engine.network import Gradients, Network, Trace
+from dagnet.graph.model import Edge, Graph, Unit, json_schema
+from dagnet.training.fit import History, fit
 
 __version__ = "0.1.0"
 

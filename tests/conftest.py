@@ -23,7 +23,7 @@ EXAMPLES = ("one_path", "multiple_inputs", "multi_output", "xor")
 def state_and_gradients(net: Any, x: np.ndarray, y: np.ndarray, bounds: np.ndarray) -> tuple:
     """z, δ, ∂E/∂w and ∂E/∂b of one forward and backward pass of the kernels over unit-major
     x, y, with the batch cut at ``bounds``."""
-    from dagnet import kernels
+    from dagnet.engine import kernels
 
     plan = net.plan
     s = np.empty((plan.n_units, x.shape[1]), net.dtype)

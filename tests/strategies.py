@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from dagnet.schema import ACTIVATION_NAMES, Graph
+from dagnet.graph.model import ACTIVATION_NAMES, Graph
 
 SMOOTH_ACTIVATIONS = ("identity", "sigmoid", "tanh", "elu", "softplus", "gaussian", "sin")
 """Activations with a continuous derivative, for finite differences (elu's f'' jumps at 0)."""
@@ -104,7 +104,7 @@ def graph_documents(
 def graphs(
     activations: Sequence[str] = ACTIVATION_NAMES, max_hidden: int = 12
 ) -> st.SearchStrategy[Graph]:
-    """Like :func:`graph_documents`, as validated :class:`~dagnet.schema.Graph` models."""
+    """Like :func:`graph_documents`, as validated :class:`~dagnet.graph.model.Graph` models."""
     return graph_documents(activations, max_hidden).map(Graph.model_validate)
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from dagnet.activations import ACTIVATIONS, CODES, activate, derivative
-from dagnet.schema import ACTIVATION_NAMES
+from dagnet.functions.activations import ACTIVATIONS, CODES, activate, derivative
+from dagnet.graph.model import ACTIVATION_NAMES
 
 # The formulas of DESIGN.md §4, written with numpy.
 FORMULAS = {

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 import dagnet
-from dagnet.bench import competitors, timing
+from dagnet.bench import rivals, timing
 from dagnet.bench.shapes import SHAPES
-from dagnet.checks import check
+from dagnet.graph.checks import check
 from dagnet.cli import main
 from tests.conftest import GRAPHS
 
@@ -28,7 +28,7 @@ def test_every_shape_is_a_clean_graph_of_about_the_size_asked(shape: str, edges:
         assert len(graph.edges) == pytest.approx(edges, rel=0.02, abs=100)
     assert SHAPES[shape](edges, 3) == SHAPES[shape](edges, 3)  # seeded
     if shape == "mlp":
-        assert len(competitors.dense_layers(net)) >= 2  # hidden layers and the outputs
+        assert len(rivals.dense_layers(net)) >= 2  # hidden layers and the outputs
 
 
 def test_the_random_shape_keeps_its_depth_and_exact_size() -> None:
@@ -108,7 +108,7 @@ def test_bench_compare_times_every_rival_on_a_graph_file() -> None:
     names = [row["engine"] for row in report["engines"]]
     assert names[0] == "dagnet, 1 thread"
     assert "reference (per unit, Python)" in names
-    if competitors.torch_available():
+    if rivals.torch_available():
         assert {"torch, index_add per level", "torch, masked matmul per level"} <= set(names)
     assert report["units"] == 5 and report["edges"] == 5 and report["levels"] == 3
     for row in report["engines"]:

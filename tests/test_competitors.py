@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from numpy.testing import assert_allclose
 
 import dagnet
-from dagnet.bench import competitors
-from dagnet.bench.competitors import (
+from dagnet.bench import rivals
+from dagnet.bench.rivals import (
     Step,
     dense_layers,
     levels,
@@ -31,7 +31,7 @@ from dagnet.bench.competitors import (
     torch_index_step,
     torch_masked_step,
 )
-from dagnet.schema import ACTIVATION_NAMES, Graph
+from dagnet.graph.model import ACTIVATION_NAMES, Graph
 from tests.conftest import EXAMPLES, GRAPHS, ROOT
 from tests.strategies import graphs, graphs_with_data
 
@@ -158,7 +158,7 @@ def test_competitors_step_as_dagnet_on_random_dags(case) -> None:
     graph, x, y = case
     net = dagnet.Network(graph)
     # Without torch, the reference engine is still checked (a skip would drop it too).
-    for builder in ALL_BUILDERS if competitors.torch_available() else (reference_step,):
+    for builder in ALL_BUILDERS if rivals.torch_available() else (reference_step,):
         assert_same_steps(builder, net, x.T.copy(), y.T.copy())
 
 
@@ -284,7 +284,7 @@ def test_other_dtypes_are_refused(builder: Builder) -> None:
 
 
 def test_importing_the_competitors_does_not_import_torch() -> None:
-    code = "import sys, dagnet.bench.competitors; print('torch' in sys.modules)"
+    code = "import sys, dagnet.bench.rivals; print('torch' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
@@ -293,7 +293,7 @@ def test_importing_the_competitors_does_not_import_torch() -> None:
 
 def test_without_torch_the_torch_steps_say_how_to_install_it(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
-    assert not competitors.torch_available()
+    assert not rivals.torch_available()
     net = dagnet.Network(dagnet.load_graph(GRAPHS / "xor.json"))
     x, y = minibatch(net, 2)
     for builder in TORCH_BUILDERS:

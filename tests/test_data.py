@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 
 import dagnet
 from dagnet.cli import main
-from dagnet.data import read_csv, read_npz
+from dagnet.graph.data import read_csv, read_npz
 from dagnet.errors import CODES, DataError
 
 

@@ -16,8 +16,8 @@ from numpy.testing import assert_allclose
 
 import dagnet
 import dagnet.bench.shapes
-from dagnet import plan
-from dagnet.network import unit_major
+from dagnet.engine import plan
+from dagnet.engine.network import unit_major
 from tests.conftest import GRAPHS, run_without_jit, state_and_gradients
 from tests.strategies import SMOOTH_ACTIVATIONS, batches, graphs, parameters
 from tests.test_gradients import ENGINE_TOLERANCE, reference_results
@@ -164,11 +164,11 @@ def test_float32_blocks_follow_float64() -> None:
 PLAIN_PYTHON = """
 import json, sys
 import numpy as np
-import dagnet, dagnet.plan
-from dagnet import kernels
+import dagnet, dagnet.engine.plan
+from dagnet.engine import kernels
 
 assert not hasattr(kernels.products, "py_func"), "the kernels are still compiled"
-dagnet.plan.MIN_DENSE_SOURCES = dagnet.plan.MIN_DENSE_TARGETS = 1
+dagnet.engine.plan.MIN_DENSE_SOURCES = dagnet.engine.plan.MIN_DENSE_TARGETS = 1
 net = dagnet.Network(dagnet.Graph.model_validate(json.loads(sys.argv[1])), seed=1)
 assert net.plan.dense.n_edges > 0
 x, y = np.array(json.loads(sys.argv[2])), np.array(json.loads(sys.argv[3]))

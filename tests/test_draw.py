@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 import dagnet
 from dagnet.cli import main
-from dagnet.draw import NEGATIVE, POSITIVE, UNTRAINED, layout, to_dot
+from dagnet.showing.draw import NEGATIVE, POSITIVE, UNTRAINED, layout, to_dot
 from tests.conftest import GRAPHS, small_graph
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

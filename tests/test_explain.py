@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 import dagnet
-from dagnet import reference
+from dagnet.showing import reference
 from dagnet.cli import main
-from dagnet.explain import ASCII, equations, step
+from dagnet.showing.explain import ASCII, equations, step
 from tests.conftest import EXAMPLES, GRAPHS, small_graph
 
 # backprop.md, case 3 (graphs/multi_output.json): δ_o = ŷ−y, δ_k = δ_o w_{k→o} σ'(s_k),

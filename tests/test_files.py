@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dagnet
-from dagnet import files
-from dagnet.files import graph_to_text, load_graph, parse_graph_text, read_graph, save_graph
-from dagnet.jsontext import Positions, pointer
+from dagnet.graph import reading as files
+from dagnet.graph.reading import graph_to_text, load_graph, parse_graph_text, read_graph, save_graph
+from dagnet.graph.jsontext import Positions, pointer
 from tests.conftest import EXAMPLES, GRAPHS, small_graph
 from tests.strategies import graph_documents
 

@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 
 from dagnet.cli import main
 from dagnet.errors import GraphFileError
-from dagnet.files import load_graph
-from dagnet.network import Network
+from dagnet.graph.reading import load_graph
+from dagnet.engine.network import Network
 from tests.strategies import graph_documents
 
 FUZZ = settings(

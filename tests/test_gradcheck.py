@@ -11,8 +11,8 @@ from click.testing import CliRunner, Result
 
 import dagnet
 from dagnet.cli import main
-from dagnet.gradcheck import FLOOR, finite_differences, gradcheck, relative_error
-from dagnet.network import Network
+from dagnet.showing.gradcheck import FLOOR, finite_differences, gradcheck, relative_error
+from dagnet.engine.network import Network
 from tests.conftest import EXAMPLES, GRAPHS, small_graph
 
 

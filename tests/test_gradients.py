@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import dagnet
-from dagnet import reference
-from dagnet.schema import ACTIVATION_NAMES, Graph
+from dagnet.showing import reference
+from dagnet.graph.model import ACTIVATION_NAMES, Graph
 from tests.conftest import run_without_jit
 from tests.strategies import (
     KINKED_ACTIVATIONS,
@@ -342,7 +342,7 @@ PLAIN_PYTHON = """
 import json, sys
 import numpy as np
 import dagnet
-from dagnet import kernels
+from dagnet.engine import kernels
 
 assert not hasattr(kernels.backward, "py_func"), "the kernels are still compiled"
 graph = dagnet.Graph.model_validate(json.loads(sys.argv[1]))

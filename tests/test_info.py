@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 
 import dagnet
 from dagnet.cli import main
-from dagnet.info import describe
-from dagnet.plan import compile_plan
+from dagnet.showing.info import describe
+from dagnet.engine.plan import compile_plan
 from tests.conftest import GRAPHS, small_graph
 
 

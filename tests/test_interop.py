@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import dagnet
-from dagnet.files import load_graph
+from dagnet.graph.reading import load_graph
 from tests.conftest import EXAMPLES, GRAPHS
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dagnet import jsonscan
-from dagnet.jsontext import LARGE_TEXT, parse
+from dagnet.graph import jsonscan
+from dagnet.graph.jsontext import LARGE_TEXT, parse
 
 keys = st.sampled_from(["a", "b", "id", "source", "é", "a b", 'q"uote', "tab\t", "\\"])
 scalars = st.one_of(st.integers(), st.floats(allow_nan=False), st.text(max_size=5), st.none())

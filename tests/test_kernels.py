@@ -12,8 +12,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import dagnet
 import dagnet.bench.shapes
-from dagnet import kernels
-from dagnet.network import unit_major
+from dagnet.engine import kernels
+from dagnet.engine.network import unit_major
 from tests.conftest import GRAPHS, state_and_gradients
 from tests.strategies import SMOOTH_ACTIVATIONS, batches, graphs
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import dagnet
-from dagnet import reference
-from dagnet.files import load_graph
+from dagnet.showing import reference
+from dagnet.graph.reading import load_graph
 from tests.conftest import GRAPHS, small_graph
 
 

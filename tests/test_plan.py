@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import dagnet
-from dagnet.plan import compile_plan
+from dagnet.engine.plan import compile_plan
 from tests.conftest import small_graph
 
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 import dagnet
 from dagnet.cli import main
-from dagnet.files import graph_to_text
+from dagnet.graph.reading import graph_to_text
 from tests.test_train import two_outputs
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -32,10 +32,10 @@ def graph(tmp_path: Path) -> Path:
     xs = [i / 5 - 1 for i in range(11)]
     document = two_outputs().model_copy(
         update={
-            "data": dagnet.schema.Data(
+            "data": dagnet.graph.model.Data(
                 columns={"x": xs, "y1": [x * x for x in xs], "y2": [0.5 + 0.3 * x for x in xs]}
             ),
-            "training": dagnet.schema.Training(epochs=7, learning_rate=0.2, seed=0),
+            "training": dagnet.graph.model.Training(epochs=7, learning_rate=0.2, seed=0),
         }
     )
     path = tmp_path / "two.json"

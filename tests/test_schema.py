@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from dagnet.activations import ACTIVATIONS
-from dagnet.losses import LOSSES
-from dagnet.optimizers import OPTIMIZERS
-from dagnet.schema import (
+from dagnet.functions.activations import ACTIVATIONS
+from dagnet.functions.losses import LOSSES
+from dagnet.training.optimizers import OPTIMIZERS
+from dagnet.graph.model import (
     ACTIVATION_NAMES,
     LOSS_NAMES,
     OPTIMIZER_NAMES,
@@ -69,7 +69,7 @@ def test_the_tables_implement_exactly_the_names_of_the_format() -> None:
 
 
 def test_the_readme_example_file_is_a_valid_graph() -> None:
-    from dagnet.files import parse_graph_text
+    from dagnet.graph.reading import parse_graph_text
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     example = readme.split("```json\n", 1)[1].split("```", 1)[0]

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dagnet import topology
+from dagnet.graph import topology
 
 examples = settings(max_examples=300, deadline=None, derandomize=True, database=None)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import dagnet
-from dagnet.files import load_graph
+from dagnet.graph.reading import load_graph
 from tests.conftest import GRAPHS
 
 # The loss each example reaches with the settings and seed recorded in its file (README table).

@@ -22,7 +22,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 import dagnet
-from dagnet import files, train
+from dagnet.graph import reading as files
+from dagnet.training import fit as train
 from dagnet.cli import main
 from dagnet.errors import TrainingError, TrainingInterrupted
 from tests.conftest import GRAPHS, small_graph

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from dagnet.schema import FORMAT_VERSION
+from dagnet.graph.model import FORMAT_VERSION
 
 Document = dict[str, Any]
 IntArray = NDArray[np.int64]

@@ -18,10 +18,10 @@ import numpy as np
 from dagnet.bench.shapes import SHAPES
 from dagnet.bench.timing import Engine, measure
 from dagnet.cli.common import count, load, say
-from dagnet.files import graph_to_text, load_graph
-from dagnet.network import Network
-from dagnet.optimizers import SGD
-from dagnet.schema import Graph
+from dagnet.graph.reading import graph_to_text, load_graph
+from dagnet.engine.network import Network
+from dagnet.training.optimizers import SGD
+from dagnet.graph.model import Graph
 
 LEARNING_RATE = 1e-3
 """Small enough that repeated steps on random data stay far from overflow on every shape."""
@@ -173,23 +173,23 @@ def _engines(
         return engines
     if threads > 1:
         engines.append(Engine("dagnet, 1 thread", _dagnet_step(net, x, y, 1)))
-    from dagnet.bench import competitors  # the rivals' imports are not every command's cost
+    from dagnet.bench import rivals  # the rivals' imports are not every command's cost
 
     # Pure Python compiles nothing and caches little, and one step can take a minute.
-    reference = competitors.reference_step(net, x, y, LEARNING_RATE)
+    reference = rivals.reference_step(net, x, y, LEARNING_RATE)
     engines.append(Engine("reference (per unit, Python)", reference, warmup=0, settle=False))
-    if competitors.torch_available():
+    if rivals.torch_available():
         import torch
 
         torch.set_num_threads(threads)
         for name, make in [
-            ("torch, index_add per level", competitors.torch_index_step),
-            ("torch, masked matmul per level", competitors.torch_masked_step),
+            ("torch, index_add per level", rivals.torch_index_step),
+            ("torch, masked matmul per level", rivals.torch_masked_step),
         ]:
             step = make(net, x, y, LEARNING_RATE, net.dtype)
             engines.append(Engine(name, step, cooldown=POOL_COOLDOWN))
     try:
-        mlp = competitors.numpy_mlp_step(net, x, y, LEARNING_RATE, net.dtype)
+        mlp = rivals.numpy_mlp_step(net, x, y, LEARNING_RATE, net.dtype)
     except ValueError:  # not a dense layered MLP: no matmul formulation to compare with
         pass
     else:

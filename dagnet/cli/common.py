@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from dagnet.errors import GraphFileError
-from dagnet.files import atomic_write, read_graph
-from dagnet.schema import Graph
+from dagnet.graph.reading import atomic_write, read_graph
+from dagnet.graph.model import Graph
 
 EXIT_INTERRUPTED = 130
 

@@ -14,7 +14,7 @@ from dagnet.cli.common import (
     say,
     write,
 )
-from dagnet.draw import PICTURE_FORMATS, picture, to_dot
+from dagnet.showing.draw import PICTURE_FORMATS, picture, to_dot
 
 FORMATS = ("dot", *PICTURE_FORMATS)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from dagnet.cli.common import count, finite, load, say
-from dagnet.data import load_data
-from dagnet.gradcheck import EPSILON, TOLERANCE, UnitCheck, gradcheck
-from dagnet.network import Network
-from dagnet.schema import Training
+from dagnet.graph.data import load_data
+from dagnet.showing.gradcheck import EPSILON, TOLERANCE, UnitCheck, gradcheck
+from dagnet.engine.network import Network
+from dagnet.graph.model import Training
 
 
 @click.command("gradcheck")

@@ -10,8 +10,8 @@ import click
 
 from dagnet.cli.common import count
 from dagnet.errors import GraphFileError
-from dagnet.files import read_graph
-from dagnet.info import Info, describe
+from dagnet.graph.reading import read_graph
+from dagnet.showing.info import Info, describe
 
 
 @click.command()

@@ -26,13 +26,13 @@ from dagnet.cli.common import (
     say,
     write,
 )
-from dagnet.data import Dataset, load_data
-from dagnet.draw import PICTURE_FORMATS, loss_curve, require_matplotlib
+from dagnet.graph.data import Dataset, load_data
+from dagnet.showing.draw import PICTURE_FORMATS, loss_curve, require_matplotlib
 from dagnet.errors import TrainingError, TrainingInterrupted
-from dagnet.files import graph_to_text, rebase_paths
-from dagnet.network import Network
-from dagnet.schema import Graph, Trained, Training
-from dagnet.train import History, Progress, fit
+from dagnet.graph.reading import graph_to_text, rebase_paths
+from dagnet.engine.network import Network
+from dagnet.graph.model import Graph, Trained, Training
+from dagnet.training.fit import History, Progress, fit
 
 HISTORY_FORMATS = ("csv", "jsonl")
 

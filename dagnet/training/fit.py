@@ -19,9 +19,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dagnet.errors import TrainingError, TrainingInterrupted
-from dagnet.losses import LOSSES
-from dagnet.network import Network, Workspace, unit_major
-from dagnet.optimizers import OPTIMIZERS
+from dagnet.functions.losses import LOSSES
+from dagnet.engine.network import Network, Workspace, unit_major
+from dagnet.training.optimizers import OPTIMIZERS
 
 SHUFFLE_STREAM = 1
 """Which ``default_rng([seed, stream])`` stream shuffles the examples (weights use 0)."""

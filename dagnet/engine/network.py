@@ -20,11 +20,11 @@ import numba
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from dagnet import kernels
+from dagnet.engine import kernels
 from dagnet.errors import DataError
-from dagnet.losses import LOSSES
-from dagnet.plan import Plan, compile_plan
-from dagnet.schema import Edges, Graph
+from dagnet.functions.losses import LOSSES
+from dagnet.engine.plan import Plan, compile_plan
+from dagnet.graph.model import Edges, Graph
 
 Array = NDArray[np.float64]
 
@@ -74,7 +74,7 @@ class Workspace:
     bias_gradient: Array
     blocks: NDArray[np.int64]
     """Column blocks of the minibatch, one per thread (numba.set_num_threads) and no narrower
-    than :func:`dagnet.kernels.column_blocks` allows."""
+    than :func:`dagnet.engine.kernels.column_blocks` allows."""
     block_sums: tuple[Array, Array]
     """Each block's private sums of the weight and bias gradients."""
 
@@ -90,7 +90,7 @@ class Network:
         Seeds the initialisation of missing weights. Defaults to ``graph.training.seed``; if
         neither is given and a weight is missing, a seed is drawn and kept in :attr:`seed`.
     loss : str, optional
-        A name from :data:`dagnet.losses.LOSSES`; defaults to ``graph.training.loss``, else
+        A name from :data:`dagnet.functions.losses.LOSSES`; defaults to ``graph.training.loss``, else
         ``"squared_error"``.
     dtype : numpy dtype, default float64
         What the engine computes in: float64, or float32 for half the memory traffic. The

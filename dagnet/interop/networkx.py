@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dagnet.errors import GraphFileError, Problem
-from dagnet.files import validate_document
-from dagnet.network import Network
-from dagnet.schema import FORMAT_VERSION, Graph
+from dagnet.graph.reading import validate_document
+from dagnet.engine.network import Network
+from dagnet.graph.model import FORMAT_VERSION, Graph
 
 if TYPE_CHECKING:  # networkx is imported when it is used: it is a tenth of dagnet's start-up
     import networkx as nx

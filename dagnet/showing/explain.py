@@ -1,6 +1,6 @@
 """The derivation written out for one network: its equations, and one step with numbers.
 
-Everything is read off the compiled :class:`~dagnet.plan.Plan`, the same arrays the kernels run
+Everything is read off the compiled :class:`~dagnet.engine.plan.Plan`, the same arrays the kernels run
 over: units in execution order for the forward pass, the same order reversed for the error
 signals, CSR in-edges for s_j and CSR out-edges for δ_j. Each equation is rendered by one
 function that asks a *valuation* for the text of every symbol, so the symbolic line and the line
@@ -8,7 +8,7 @@ with numbers cannot disagree in shape: :class:`_Symbols` answers ``δ_k``, :clas
 answers ``0.0123``.
 
 The numbers of :func:`step` are computed by walking the same equations in plain Python, one
-example at a time; the tests hold them to the compiled engine and to :mod:`dagnet.reference`.
+example at a time; the tests hold them to the compiled engine and to :mod:`dagnet.showing.reference`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dagnet.activations import ACTIVATIONS
-from dagnet.network import Network
-from dagnet.plan import Plan
+from dagnet.functions.activations import ACTIVATIONS
+from dagnet.engine.network import Network
+from dagnet.engine.plan import Plan
 
 ACTIVATION_BY_CODE = tuple(ACTIVATIONS)
 """Activation names by their code in a Plan."""

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from dagnet.checks import closest
+from dagnet.graph.checks import closest
 from dagnet.errors import DataError
-from dagnet.schema import Graph
+from dagnet.graph.model import Graph
 
 Array = NDArray[np.float64]
 

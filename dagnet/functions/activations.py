@@ -1,8 +1,8 @@
 """The table of activations: each name with its function f(s) and exact derivative f'(s).
 
 Every function is a numba-compiled scalar, so the same arithmetic serves the compiled kernels
-(:mod:`dagnet.kernels`, which dispatch on a unit's activation code) and the plain-Python reference
-engine (:mod:`dagnet.reference`, which calls them by name). The formulas are written to stay
+(:mod:`dagnet.engine.kernels`, which dispatch on a unit's activation code) and the plain-Python reference
+engine (:mod:`dagnet.showing.reference`, which calls them by name). The formulas are written to stay
 finite for any finite s: no ``exp`` of a large positive number is ever taken.
 
 Where f is not differentiable (relu and leaky_relu at s = 0), f'(0) is the slope on the left.

@@ -17,7 +17,7 @@ from typing import Any
 
 import pydantic_core
 
-from dagnet import jsonscan
+from dagnet.graph import jsonscan
 from dagnet.errors import Problem
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -68,7 +68,7 @@ def parse(text: str) -> ParsedText:
     >>> parse("[" * 101 + "]" * 101)
     Traceback (most recent call last):
     ...
-    dagnet.jsontext.JSONTextError: the JSON is nested 101 levels deep; dagnet reads at most 100
+    dagnet.graph.jsontext.JSONTextError: the JSON is nested 101 levels deep; dagnet reads at most 100
     """
     if not text.strip():
         raise JSONTextError(Problem("DAG003", "the file is empty; expected a JSON object"))

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from dagnet.activations import ACTIVATIONS
-from dagnet.schema import Graph
+from dagnet.functions.activations import ACTIVATIONS
+from dagnet.graph.model import Graph
 
 Scalar = Callable[[float], float]
 

@@ -3,7 +3,7 @@
 These models describe what a person writes: each object refuses unknown keys (they are usually
 typos), numbers must be finite, and types are strict (``"0.5"`` is not a number). Rules that
 relate several parts of a file (unique ids, edges naming known units, no cycles, known activation
-names) are not structural and live in :mod:`dagnet.checks`, so that one run reports all of them.
+names) are not structural and live in :mod:`dagnet.graph.checks`, so that one run reports all of them.
 
 This module is the single source of the format's names: :data:`ACTIVATION_NAMES`,
 :data:`LOSS_NAMES`, :data:`OPTIMIZER_NAMES`. It imports nothing else from dagnet and no numpy.
@@ -56,7 +56,7 @@ Role = Literal["input", "hidden", "output"]
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-# Lets other tools see in the schema what dagnet.checks enforces for input units.
+# Lets other tools see in the schema what dagnet.graph.checks enforces for input units.
 _INPUTS_HAVE_NO_ACTIVATION_OR_BIAS: dict[str, Any] = {
     "if": {"properties": {"role": {"const": "input"}}, "required": ["role"]},
     "then": {"not": {"anyOf": [{"required": ["activation"]}, {"required": ["bias"]}]}},

@@ -1,6 +1,6 @@
 """Pictures of a network and of its training: Graphviz DOT text, and SVG or PNG with matplotlib.
 
-The layout puts each unit in the column of its level (:meth:`dagnet.plan.Plan.levels`), so inputs
+The layout puts each unit in the column of its level (:meth:`dagnet.engine.plan.Plan.levels`), so inputs
 are on the left and every edge points right; an output unit that feeds nothing is moved to the last
 column, so the outputs end the picture. Each unit is labelled with its id and activation; an edge
 is blue for a positive weight and red for a negative one, as wide as its weight is large next to
@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from dagnet.errors import DagnetError
-from dagnet.plan import compile_plan
-from dagnet.schema import Graph
+from dagnet.engine.plan import compile_plan
+from dagnet.graph.model import Graph
 
 POSITIVE, NEGATIVE, UNTRAINED = "#1f77b4", "#d62728", "#999999"
 ROLE_COLOURS = {"input": "#cfe8cf", "hidden": "#e8e8e8", "output": "#fbd9b0"}

@@ -2,7 +2,7 @@
 
 A unit's *level* is the length of the longest path to it from a unit without in-edges (the inputs
 are level 0), so every edge runs from a lower level to a higher one; the levels are the columns
-of :mod:`dagnet.draw`'s pictures. Everything is read off the compiled Plan.
+of :mod:`dagnet.showing.draw`'s pictures. Everything is read off the compiled Plan.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from dagnet.activations import ACTIVATIONS
-from dagnet.plan import Plan, compile_plan
-from dagnet.schema import Graph
+from dagnet.functions.activations import ACTIVATIONS
+from dagnet.engine.plan import Plan, compile_plan
+from dagnet.graph.model import Graph
 
 
 @dataclass(frozen=True)

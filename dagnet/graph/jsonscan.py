@@ -3,7 +3,7 @@
 The standard decoder silently keeps the last of two equal keys, and asking it to report every
 object to Python costs as much again as the parse itself on a large file. So this pass hashes
 the keys of each object and says whether any object *may* repeat one; only then is the text
-decoded a second, slower way that knows for certain (see :func:`dagnet.jsontext.parse`). The
+decoded a second, slower way that knows for certain (see :func:`dagnet.graph.jsontext.parse`). The
 same pass measures how deeply brackets nest, and notes whether any string has an escape.
 
 The text may be anything, not only valid JSON: the scan never reads past its end.

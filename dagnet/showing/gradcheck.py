@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from dagnet.network import Network, unit_major
+from dagnet.engine.network import Network, unit_major
 
 Array = NDArray[np.float64]
 

@@ -1,6 +1,6 @@
 """The rules that relate the parts of a graph file to each other, checked on arrays.
 
-:func:`check` takes a structurally valid :class:`~dagnet.schema.Graph` and returns every problem
+:func:`check` takes a structurally valid :class:`~dagnet.graph.model.Graph` and returns every problem
 it finds, not only the first: duplicate unit ids, unknown activations, edges that name unknown
 units, duplicate edges, self-loops, edges into inputs, activations or biases on inputs, a missing
 input or output role, and cycles (one per strongly connected component, printed as a path). When
@@ -19,10 +19,10 @@ from itertools import repeat
 import numpy as np
 from numpy.typing import NDArray
 
-from dagnet import topology
+from dagnet.graph import topology
 from dagnet.errors import Problem
-from dagnet.jsontext import pointer
-from dagnet.schema import ACTIVATION_NAMES, Graph
+from dagnet.graph.jsontext import pointer
+from dagnet.graph.model import ACTIVATION_NAMES, Graph
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -65,7 +65,7 @@ def check(graph: Graph) -> list[Problem]:
 
     Examples
     --------
-    >>> from dagnet.schema import Graph
+    >>> from dagnet.graph.model import Graph
     >>> g = Graph.model_validate({"format_version": 1,
     ...     "units": [{"id": "x", "role": "input"}, {"id": "y", "role": "output"}],
     ...     "edges": [{"source": "x", "target": "z"}]})

@@ -24,13 +24,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from dagnet.activations import activate, activate_row, derivative, scale_by_derivative
+from dagnet.functions.activations import activate, activate_row, derivative, scale_by_derivative
 
 
 def forward(wiring, weight, bias, s, z, bounds):
     """Fill s_j = b_j + Σ_{i∈ins(j)} w_{i→j} z_i and z_j = f_j(s_j) for every non-input unit.
 
-    ``wiring`` is :attr:`Plan.wiring <dagnet.plan.Plan.wiring>`. Rows ``0 .. n_inputs-1`` of
+    ``wiring`` is :attr:`Plan.wiring <dagnet.engine.plan.Plan.wiring>`. Rows ``0 .. n_inputs-1`` of
     ``z`` (and ``s``) must hold the inputs on entry. Column block b is ``bounds[b] ..
     bounds[b+1]-1``; blocks run in parallel. (One block runs here, on the calling thread: a run
     that never needs threads never loads the parallel code.)
@@ -236,7 +236,7 @@ def _backward_one(w, weight, s, z, output_error, delta, weight_sum, bias_sum, n)
     delta[: w.n_inputs, n] = 0.0
 
 
-# Dense blocks (see dagnet.plan.DenseBlocks). Each product below is a sum over a contiguous
+# Dense blocks (see dagnet.engine.plan.DenseBlocks). Each product below is a sum over a contiguous
 # row of both factors, so it runs in register tiles (see :func:`products`); the forward pass
 # and the backward sum over out-edges first copy their factors into that layout: transposing
 # sources × columns numbers is cheap beside the sources × targets × columns products.

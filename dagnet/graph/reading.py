@@ -1,7 +1,7 @@
 """Graph files: text ↔ validated model, with every problem placed at its line and column.
 
 Reading goes text → JSON value → upgraded to the current ``format_version`` → Pydantic model →
-the rules of :mod:`dagnet.checks`. Each stage reports all it finds; a later stage runs only when
+the rules of :mod:`dagnet.graph.checks`. Each stage reports all it finds; a later stage runs only when
 the earlier ones found no error, because its findings would be guesses. Writing is atomic: the
 text goes to a temporary file in the same folder, is flushed to disk, then renamed over the
 target, so a crash never leaves a half-written file behind.
@@ -21,10 +21,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dagnet.checks import check, closest
+from dagnet.graph.checks import check, closest
 from dagnet.errors import GraphFileError, Problem
-from dagnet.jsontext import JSONTextError, Positions, parse, pointer
-from dagnet.schema import FORMAT_VERSION, Data, Edge, Edges, Graph, Trained, Training, Unit
+from dagnet.graph.jsontext import JSONTextError, Positions, parse, pointer
+from dagnet.graph.model import FORMAT_VERSION, Data, Edge, Edges, Graph, Trained, Training, Unit
 
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 """``UPGRADES[v]`` turns a version-``v`` document into a version ``v + 1`` one (dict → dict).

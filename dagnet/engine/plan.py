@@ -4,7 +4,7 @@ A Plan numbers the units in an execution order (inputs first, in file order, the
 topological order, earliest in the file first among those ready) and stores the edges twice,
 as compressed sparse rows: by target, for the forward pass (each unit sums its in-edges), and
 by source, for the backward pass (each unit pulls δ from its actual out-edges). Parameters are
-not part of a Plan; a :class:`~dagnet.network.Network` keeps them beside it.
+not part of a Plan; a :class:`~dagnet.engine.network.Network` keeps them beside it.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from dagnet import topology
-from dagnet.activations import CODES
-from dagnet.checks import inspect
+from dagnet.graph import topology
+from dagnet.functions.activations import CODES
+from dagnet.graph.checks import inspect
 from dagnet.errors import GraphFileError
-from dagnet.schema import Graph
+from dagnet.graph.model import Graph
 
 IntArray = NDArray[np.int64]
 
@@ -98,7 +98,7 @@ class Plan:
     output_slot : int array (units,)
         For each position, its row among the outputs, or -1.
     activation : int8 array (units,)
-        Activation code of each position (see :data:`dagnet.activations.CODES`).
+        Activation code of each position (see :data:`dagnet.functions.activations.CODES`).
     in_start, in_source : int arrays (units + 1,), (edges,)
         In-edges of position j are edges ``in_start[j] .. in_start[j+1]-1``; ``in_source[p]`` is
         the source position of edge p.
@@ -168,11 +168,11 @@ def compile_plan(graph: Graph) -> Plan:
     Raises
     ------
     GraphFileError
-        When the graph breaks a rule of :mod:`dagnet.checks` (a cycle, an unknown unit, ...).
+        When the graph breaks a rule of :mod:`dagnet.graph.checks` (a cycle, an unknown unit, ...).
 
     Examples
     --------
-    >>> from dagnet.schema import Graph
+    >>> from dagnet.graph.model import Graph
     >>> graph = Graph.model_validate({"format_version": 1,
     ...     "units": [{"id": "o", "role": "output"}, {"id": "h"}, {"id": "x", "role": "input"}],
     ...     "edges": [{"source": "h", "target": "o"}, {"source": "x", "target": "h"}]})

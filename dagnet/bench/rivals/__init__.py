@@ -1,13 +1,13 @@
 """The same training step in other engines, for ``dagnet bench --compare`` to time against.
 
-Each builder takes a :class:`~dagnet.network.Network`, a fixed minibatch (unit-major, as the
+Each builder takes a :class:`~dagnet.engine.network.Network`, a fixed minibatch (unit-major, as the
 engine keeps it: inputs ``x`` (input units, N) in ``net.input_ids`` order, targets ``y``
 (output units, N) in ``net.output_ids`` order) and a learning rate η, copies the network's
 parameters, and returns a :class:`Step`: calling it runs one step of the derivation on that
 copy — forward, backward, and gradient descent w ← w − η ∂E/∂w with E the mean over the N
 examples of ½ Σ_outputs (ŷ − y)² — exactly what ``dagnet.fit`` does with ``batch_size=N``.
 
-- :func:`reference_step`: the plain-Python engine of :mod:`dagnet.reference`, one unit and one
+- :func:`reference_step`: the plain-Python engine of :mod:`dagnet.showing.reference`, one unit and one
   example at a time.
 - :func:`torch_index_step`: PyTorch autograd, level by level: gather each level's sources with
   ``index_select``, weight them, sum them into their targets with ``index_add``.
@@ -34,16 +34,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from dagnet import reference
-from dagnet.activations import ACTIVATIONS, LEAKY_SLOPE
-from dagnet.network import Network
-from dagnet.plan import Plan
+from dagnet.showing import reference
+from dagnet.functions.activations import ACTIVATIONS, LEAKY_SLOPE
+from dagnet.engine.network import Network
+from dagnet.engine.plan import Plan
 
 Array = NDArray[np.floating]
 IntArray = NDArray[np.int64]
 Parameters = tuple[NDArray[np.float64], NDArray[np.float64]]
 ACTIVATION_NAMES = tuple(ACTIVATIONS)
-"""Activation names by code (the order of :data:`dagnet.activations.ACTIVATIONS`)."""
+"""Activation names by code (the order of :data:`dagnet.functions.activations.ACTIVATIONS`)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def levels(plan: Plan) -> IntArray:
 def reference_step(
     net: Network, x: NDArray[np.float64], y: NDArray[np.float64], learning_rate: float
 ) -> Step:
-    """One step of :func:`dagnet.reference.train_step`, one unit and one example at a time.
+    """One step of :func:`dagnet.showing.reference.train_step`, one unit and one example at a time.
 
     Parameters
     ----------

@@ -1,0 +1,3 @@
+"""The engine: a validated graph compiled into a Plan, and the compiled kernels that run the
+forward pass and the backpropagation of error signals over it, minibatch at once.
+"""

@@ -1,0 +1,3 @@
+"""Showing the work: the reference engine (the derivation as plain loops), the equations of a
+network written out, the gradient check, the network's shape in numbers, and pictures.
+"""
