@@ -13,8 +13,11 @@ backpropagation of error signals over each unit's actual out-edges in compiled l
 True
 """
 
+__version__ = "0.1.0"  # first: modules imported below read it
+
 from dagnet.graph.data import Dataset, load_data
 from dagnet.errors import (
+    ArgumentError,
     DagnetError,
     DataError,
     GraphFileError,
@@ -22,15 +25,17 @@ from dagnet.errors import (
     TrainingError,
     TrainingInterrupted,
 )
-from dagnet.graph.reading import Report, load_graph, read_graph, save_graph
+from dagnet.graph.reading import Report, load_graph, read_graph
+from dagnet.graph.writing import save_graph
 from dagnet.interop.networkx import from_networkx, to_networkx
 from dagnet.engine.network import Gradients, Network, Trace
-from dagnet.graph.model import Edge, Graph, Unit, json_schema
+from dagnet.graph.model import Edge, Graph, Unit
+from dagnet.graph.schema import json_schema
 from dagnet.training.fit import History, fit
 
-__version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
     "DagnetError",
     "DataError",
     "Dataset",

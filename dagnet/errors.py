@@ -9,7 +9,13 @@ The exception tree::
     DagnetError                 anything dagnet reports as the user's to fix (exit code 1)
      ├─ GraphFileError          a graph file that cannot be read or is not a valid dagnet graph
      ├─ DataError               a data file or array that does not fit the graph
+     ├─ ArgumentError           an argument the library cannot use: an unknown loss or optimizer,
+     │                          a count out of range, a parameter array of the wrong shape
+     │                          (also a ValueError)
      └─ TrainingError           a run that cannot go on (for example, a loss that is not finite)
+
+Every one carries the message the command line prints, and ``code``, the problem code it
+prints beside it (None for a failed run, which is no problem of a file).
 
     KeyboardInterrupt
      └─ TrainingInterrupted     Ctrl-C during fit(), which stopped between two steps
@@ -22,6 +28,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
+
+__all__ = [
+    "CODES",
+    "ArgumentError",
+    "DagnetError",
+    "DataError",
+    "GraphFileError",
+    "Problem",
+    "Severity",
+    "TrainingError",
+    "TrainingInterrupted",
+    "visible",
+]
 
 Severity = Literal["error", "warning"]
 
@@ -60,6 +79,8 @@ CODES: dict[str, str] = {
     "DAG045": "the data has no rows",
     "DAG046": "no data was given",
     "DAG047": "a data column appears twice",
+    # the library's arguments
+    "DAG050": "an argument the library cannot use",
     # warnings: the file is valid, but probably not what was meant
     "DAG101": "a unit that no input reaches",
     "DAG102": "a unit that reaches no output",
@@ -74,7 +95,7 @@ class Problem:
     Attributes
     ----------
     code : str
-        Stable identifier of the rule, e.g. ``"DAG007"``; listed in the README.
+        Stable identifier of the rule, e.g. ``"DAG022"``; listed in the README.
     message : str
         One sentence saying what was expected and what was found.
     pointer : str or None
@@ -130,6 +151,15 @@ def visible(text: str) -> str:
 class DagnetError(Exception):
     """Base of every error that is the user's to fix; the command line exits with 1."""
 
+    code: str | None = None
+    """The problem code of :data:`CODES` the command line prints with the message, if any."""
+
+
+def _known(code: str) -> str:
+    if code not in CODES:  # a mistake in dagnet itself, so not an assert: -O must not hide it
+        raise ValueError(f"unknown problem code {code!r}")
+    return code
+
 
 class GraphFileError(DagnetError):
     """A graph file that cannot be read, or that breaks the rules of the format.
@@ -144,6 +174,8 @@ class GraphFileError(DagnetError):
 
     def __init__(self, file: str | None, problems: Sequence[Problem]) -> None:
         self.file = file
+        errors_found = [p for p in problems if p.is_error]
+        self.code = errors_found[0].code if errors_found else None
         self.problems = tuple(problems)
         errors = [p for p in self.problems if p.is_error]
         lines = [p.format(file) for p in errors]
@@ -168,10 +200,22 @@ class DataError(DagnetError):
     """
 
     def __init__(self, code: str, message: str, column: str | None = None) -> None:
-        assert code in CODES, code
         super().__init__(visible(message))
-        self.code = code
+        self.code = _known(code)
         self.column = column
+
+
+class ArgumentError(DagnetError, ValueError):
+    """An argument the library cannot use, said in one sentence: an unknown loss, optimizer or
+    dtype (with the known ones), a count out of range, a parameter array of the wrong shape.
+
+    Also a ``ValueError``, so that code which catches those for bad arguments still does.
+    """
+
+    code = "DAG050"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(visible(message))
 
 
 class TrainingError(DagnetError):

@@ -29,14 +29,12 @@ def state_and_gradients(net: Any, x: np.ndarray, y: np.ndarray, bounds: np.ndarr
     s = np.empty((plan.n_units, x.shape[1]), net.dtype)
     z = np.empty_like(s)
     s[: plan.n_inputs] = z[: plan.n_inputs] = x
-    kernels.forward(plan.wiring, net.weight, net.bias, s, z, bounds)
-    output_error = np.ascontiguousarray(z[plan.output_positions] - y)
-    delta = np.empty_like(s)
-    weight_gradient, bias_gradient = np.empty_like(net.weight), np.empty_like(net.bias)
-    kernels.backward(
-        plan.wiring, net.weight, s, z, output_error, delta, weight_gradient, bias_gradient, bounds
-    )
-    return z, delta, weight_gradient, bias_gradient
+    state = kernels.State(s, z, np.empty_like(s), np.empty((len(y), x.shape[1]), net.dtype))
+    kernels.forward(plan.wiring, net.parameters, state, bounds)
+    state.output_error[:] = net.loss_function.error(z[plan.output_positions], y)
+    gradient = kernels.Gradient(np.empty_like(net.weight), np.empty_like(net.bias))
+    kernels.backward(plan.wiring, net.parameters, state, gradient, bounds)
+    return z, state.delta, gradient.weight, gradient.bias
 
 
 def run_without_jit(script: str, *arguments: Any) -> Any:

@@ -15,7 +15,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from dagnet.graph.model import ACTIVATION_NAMES, Graph
+from dagnet.functions.activations import ACTIVATION_NAMES
+from dagnet.graph.model import Graph
 
 SMOOTH_ACTIVATIONS = ("identity", "sigmoid", "tanh", "elu", "softplus", "gaussian", "sin")
 """Activations with a continuous derivative, for finite differences (elu's f'' jumps at 0)."""

@@ -8,10 +8,17 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from dagnet.functions.activations import ACTIVATIONS, CODES, activate, derivative
-from dagnet.graph.model import ACTIVATION_NAMES
+from dagnet.functions.activations import (
+    ACTIVATION_NAMES,
+    ACTIVATIONS,
+    CODES,
+    activate,
+    activate_row,
+    derivative,
+    scale_by_derivative,
+)
 
-# The formulas of DESIGN.md §4, written with numpy.
+# The formulas of the README's file format section, written with numpy.
 FORMULAS = {
     "identity": lambda s: s,
     "sigmoid": lambda s: 1.0 / (1.0 + np.exp(-s)),
@@ -33,6 +40,13 @@ def apply(function, s: np.ndarray) -> np.ndarray:
     return np.array([function(float(value)) for value in s])
 
 
+def pair(name: str, compiled: bool = True):
+    """(f, f') of an activation as functions of s alone, compiled or as plain Python."""
+    entry = ACTIVATIONS[name]
+    f, d = (entry.f, entry.derivative) if compiled else (entry.f.py_func, entry.derivative.py_func)
+    return f, lambda s: d(s, f(s))
+
+
 def test_table_names_are_the_schema_names_in_order() -> None:
     assert tuple(ACTIVATIONS) == ACTIVATION_NAMES
     assert tuple(FORMULAS) == ACTIVATION_NAMES
@@ -42,13 +56,13 @@ def test_table_names_are_the_schema_names_in_order() -> None:
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
 def test_f_is_the_formula(name: str) -> None:
-    f, _ = ACTIVATIONS[name]
+    f = ACTIVATIONS[name].f
     assert_allclose(apply(f, GRID), FORMULAS[name](GRID), rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
 def test_derivative_matches_central_differences(name: str) -> None:
-    f, f_prime = ACTIVATIONS[name]
+    f, f_prime = pair(name)
     s = GRID[np.abs(GRID) > 1e-3] if name in KINKED else GRID
     h = 1e-6
     numeric = (apply(f, s + h) - apply(f, s - h)) / (2 * h)
@@ -57,7 +71,7 @@ def test_derivative_matches_central_differences(name: str) -> None:
 
 @pytest.mark.parametrize("name", KINKED)
 def test_derivative_at_the_kink_is_the_left_slope(name: str) -> None:
-    f, f_prime = ACTIVATIONS[name]
+    f, f_prime = pair(name)
     assert f(0.0) == 0.0
     assert f_prime(0.0) == f_prime(-1.0)
 
@@ -66,7 +80,7 @@ def test_derivative_at_the_kink_is_the_left_slope(name: str) -> None:
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
 def test_f_and_derivative_stay_finite(name: str, compiled: bool) -> None:
     # The reference engine calls the plain-Python functions, where math.exp can overflow.
-    f, f_prime = (g if compiled else g.py_func for g in ACTIVATIONS[name])
+    f, f_prime = pair(name, compiled)
     for s in EXTREMES:
         assert math.isfinite(f(s)), s
         assert math.isfinite(f_prime(s)), s
@@ -74,13 +88,13 @@ def test_f_and_derivative_stay_finite(name: str, compiled: bool) -> None:
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
 def test_plain_python_functions_agree_with_compiled(name: str) -> None:
-    for function in ACTIVATIONS[name]:
-        assert_allclose(apply(function.py_func, GRID), apply(function, GRID), rtol=1e-14)
+    for compiled, plain in zip(pair(name), pair(name, compiled=False), strict=True):
+        assert_allclose(apply(plain, GRID), apply(compiled, GRID), rtol=1e-14)
 
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
 def test_compiled_dispatch_agrees_with_the_table(name: str) -> None:
-    f, f_prime = ACTIVATIONS[name]
+    f, f_prime = pair(name)
     code = CODES[name]
     s = np.concatenate([GRID, EXTREMES])
     z = apply(f, s)
@@ -89,3 +103,24 @@ def test_compiled_dispatch_agrees_with_the_table(name: str) -> None:
     dispatched = np.array([derivative(code, a, b) for a, b in zip(s, z, strict=True)])
     assert np.all(np.isfinite(dispatched))
     assert_allclose(dispatched, apply(f_prime, s), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_array_formulas_agree_with_the_compiled_scalars(name: str) -> None:
+    # The rivals and exporters compute f over arrays; they must compute the same f and f'.
+    entry, (f, f_prime) = ACTIVATIONS[name], pair(name)
+    s = np.concatenate([GRID, EXTREMES])
+    z = entry.array(s, np)
+    assert_allclose(z, apply(f, s), rtol=1e-13, atol=1e-300)
+    assert_allclose(entry.array_derivative(s, z, np), apply(f_prime, s), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_row_dispatch_agrees_with_the_scalars(name: str) -> None:
+    code, (f, f_prime) = CODES[name], pair(name)
+    s = np.concatenate([GRID, EXTREMES])
+    z, delta = np.empty_like(s), np.full_like(s, 2.0)
+    activate_row(code, s, z)
+    scale_by_derivative(code, s, z, delta)
+    assert_array_equal(z, [activate(code, value) for value in s])
+    assert_allclose(delta, 2.0 * apply(f_prime, s), rtol=1e-12, atol=1e-15)

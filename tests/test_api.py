@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import inspect
 
+import pytest
+
 import dagnet
+from tests.conftest import ROOT
 
 EXPECTED = {
-    "DagnetError", "DataError", "Dataset", "Edge", "Gradients", "Graph", "GraphFileError",
+    "ArgumentError", "DagnetError", "DataError", "Dataset", "Edge", "Gradients", "Graph", "GraphFileError",
     "History", "Network", "Problem", "Report", "Trace", "TrainingError", "TrainingInterrupted",
     "Unit", "__version__",
     "fit", "from_networkx", "json_schema", "load_data", "load_graph", "read_graph", "save_graph",
@@ -44,3 +47,45 @@ def test_the_readme_lists_every_problem_code() -> None:
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [code for code in CODES if f"| {code} |" not in readme] == []
+
+
+def test_the_library_refuses_bad_arguments_with_its_own_error() -> None:
+    # The README's example of DAG050 is this message.
+    import numpy as np
+
+    graph = dagnet.load_graph("graphs/xor.json")
+    net = dagnet.Network(graph)
+    x, y = np.zeros((4, 2)), np.zeros((4, 1))
+    with pytest.raises(dagnet.ArgumentError, match="unknown optimizer 'adam'; known optimizers are sgd") as caught:
+        dagnet.fit(net, x, y, epochs=1, learning_rate=0.1, optimizer="adam")
+    assert caught.value.code == "DAG050"
+    assert isinstance(caught.value, ValueError)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"`{caught.value}`" in readme
+    for call in (
+        lambda: dagnet.fit(net, x, y, epochs=0, learning_rate=0.1),
+        lambda: dagnet.fit(net, x, y, epochs=1, learning_rate=-1.0),
+        lambda: dagnet.Network(graph, loss="hinge"),
+        lambda: dagnet.Network(graph, dtype=np.int32),
+        lambda: setattr(net, "weight", np.zeros(1)),
+        lambda: setattr(net, "weights", [1.0] * 8 + [np.nan]),
+        lambda: setattr(net, "bias", np.zeros(net.plan.n_units, complex)),
+    ):
+        with pytest.raises(dagnet.ArgumentError):
+            call()
+
+
+def test_parameters_cannot_be_changed_by_accident() -> None:
+    import numpy as np
+
+    net = dagnet.Network(dagnet.load_graph("graphs/xor.json"))
+    with pytest.raises(ValueError, match="read-only"):
+        net.weights[0] = 5.0
+    with pytest.raises(ValueError, match="read-only"):
+        net.biases[2] = 5.0
+    net.weights = np.arange(9.0)
+    assert net.weights.tolist() == list(range(9))
+    assert net.to_graph().edges[3].weight == 3.0
+    graph = dagnet.load_graph("graphs/xor.json")
+    with pytest.raises(AttributeError):
+        graph.units.append(graph.units[0])  # a frozen graph's units are a tuple

@@ -31,7 +31,8 @@ from dagnet.bench.rivals import (
     torch_index_step,
     torch_masked_step,
 )
-from dagnet.graph.model import ACTIVATION_NAMES, Graph
+from dagnet.functions.activations import ACTIVATION_NAMES
+from dagnet.graph.model import Graph
 from tests.conftest import EXAMPLES, GRAPHS, ROOT
 from tests.strategies import graphs, graphs_with_data
 

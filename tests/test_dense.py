@@ -165,9 +165,9 @@ PLAIN_PYTHON = """
 import json, sys
 import numpy as np
 import dagnet, dagnet.engine.plan
-from dagnet.engine import kernels
+from dagnet.engine import dense
 
-assert not hasattr(kernels.products, "py_func"), "the kernels are still compiled"
+assert not hasattr(dense.products, "py_func"), "the kernels are still compiled"
 dagnet.engine.plan.MIN_DENSE_SOURCES = dagnet.engine.plan.MIN_DENSE_TARGETS = 1
 net = dagnet.Network(dagnet.Graph.model_validate(json.loads(sys.argv[1])), seed=1)
 assert net.plan.dense.n_edges > 0

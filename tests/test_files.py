@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 import dagnet
 from dagnet.graph import reading as files
-from dagnet.graph.reading import graph_to_text, load_graph, parse_graph_text, read_graph, save_graph
+from dagnet.graph import upgrades, writing
+from dagnet.graph.reading import load_graph, parse_graph_text, read_graph
+from dagnet.graph.writing import graph_to_text, save_graph
 from dagnet.graph.jsontext import Positions, pointer
 from tests.conftest import EXAMPLES, GRAPHS, small_graph
 from tests.strategies import graph_documents
@@ -96,8 +98,8 @@ def test_older_versions_are_upgraded_step_by_step(monkeypatch: pytest.MonkeyPatc
         document["units"] = document.pop("nodes")
         return document
 
-    monkeypatch.setattr(files, "UPGRADES", {0: upgrade_0_to_1})
-    monkeypatch.setattr(files, "OLDEST_FORMAT_VERSION", 0)
+    monkeypatch.setattr(upgrades, "UPGRADES", {0: upgrade_0_to_1})
+    monkeypatch.setattr(upgrades, "OLDEST_FORMAT_VERSION", 0)
     old = small_graph(format_version=0)
     old["nodes"] = old.pop("units")
     graph, problems = parse_graph_text(json.dumps(old))
@@ -153,7 +155,7 @@ def test_relative_paths_still_point_at_the_same_files_after_a_move(tmp_path: Pat
     graph = load_graph(GRAPHS / "multi_output.json")
     destination = tmp_path / "elsewhere" / "trained.json"
     destination.parent.mkdir()
-    moved = files.rebase_paths(graph, GRAPHS / "multi_output.json", destination)
+    moved = writing.rebase_paths(graph, GRAPHS / "multi_output.json", destination)
     assert (destination.parent / moved.data.path).resolve() == (
         GRAPHS / "multi_output.csv"
     ).resolve()

@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import dagnet
 import dagnet.bench.shapes
-from dagnet.engine import kernels
+from dagnet.engine import workspace as workspaces
 from dagnet.engine.network import unit_major
 from tests.conftest import GRAPHS, state_and_gradients
 from tests.strategies import SMOOTH_ACTIVATIONS, batches, graphs
@@ -24,11 +24,11 @@ examples = settings(max_examples=40, deadline=None, derandomize=True, database=N
 def test_column_blocks_cover_the_batch_once_in_aligned_blocks(
     batch: int, threads: int, min_columns: int
 ) -> None:
-    bounds = kernels.column_blocks(batch, threads, min_columns)
+    bounds = workspaces.column_blocks(batch, threads, min_columns)
     assert bounds[0] == 0 and bounds[-1] == batch
     assert np.all(np.diff(bounds) > 0)
     assert 1 <= len(bounds) - 1 <= threads
-    assert np.all(bounds[1:-1] % kernels.BLOCK_ALIGNMENT == 0)
+    assert np.all(bounds[1:-1] % workspaces.BLOCK_ALIGNMENT == 0)
     if len(bounds) > 2:
         assert batch // (len(bounds) - 1) >= min_columns
 
@@ -78,7 +78,7 @@ def test_a_workspace_split_by_block_gives_the_loss_and_gradients_of_one_block(
     x, y = data.draw(batches(graph, min_examples=batch, max_examples=batch))
     x, y = unit_major(x, net.input_ids, "x"), unit_major(y, net.output_ids, "y")
     split = net.workspace(batch, threads, split=True)
-    assert split.s.ndim == (3 if len(split.blocks) > 2 else 2)
+    assert split.state.s.ndim == (3 if len(split.blocks) > 2 else 2)
     loss, weight_gradient, bias_gradient = net.loss_and_gradients(x, y, split)
     whole = net.workspace(batch, 1)
     expected = net.backpropagate(*net.evaluate(x, whole), y, whole)
@@ -137,4 +137,4 @@ def test_threads_get_blocks_only_when_there_is_work_for_them() -> None:
     deep = dagnet.Network(dagnet.Graph.model_validate(dagnet.bench.shapes.SHAPES["deep"](12_000)))
     assert deep.workspace(32, 2, split=True).blocks.tolist() == [0, 16, 32]
     assert deep.workspace(32, 2).blocks.tolist() == [0, 32]  # shared rows: no 16-column blocks
-    assert deep.workspace(32, 2, split=True).s.shape == (2, deep.plan.n_units, 16)
+    assert deep.workspace(32, 2, split=True).state.s.shape == (2, deep.plan.n_units, 16)

@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 
 import dagnet
 from dagnet.graph import reading as files
+from dagnet.graph import upgrades
 from dagnet.training import fit as train
 from dagnet.cli import main
 from dagnet.errors import TrainingError, TrainingInterrupted
@@ -197,14 +198,14 @@ def _no_permission(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
     if os.geteuid() != 0:
         folder.chmod(0o555)
         return
-    real_mkstemp = files.tempfile.mkstemp
+    real_open = os.open
 
-    def refused(*args: Any, **kwargs: Any) -> tuple[int, str]:
-        if Path(kwargs["dir"]).resolve() == folder.resolve():
+    def refused(path: Any, *args: Any, **kwargs: Any) -> int:
+        if Path(path).parent.resolve() == folder.resolve() and args and args[0] & os.O_CREAT:
             raise PermissionError(errno.EACCES, "Permission denied")
-        return real_mkstemp(*args, **kwargs)
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(files.tempfile, "mkstemp", refused)
+    monkeypatch.setattr(os, "open", refused)
 
 
 def _disk_full(monkeypatch: pytest.MonkeyPatch, call: str) -> None:
@@ -336,8 +337,8 @@ def test_a_two_step_upgrade_chain_runs_in_order(
         document["edges"] = document.pop("links")
         return document
 
-    monkeypatch.setattr(files, "UPGRADES", {-1: upgrade_minus_1, 0: upgrade_0})
-    monkeypatch.setattr(files, "OLDEST_FORMAT_VERSION", -1)
+    monkeypatch.setattr(upgrades, "UPGRADES", {-1: upgrade_minus_1, 0: upgrade_0})
+    monkeypatch.setattr(upgrades, "OLDEST_FORMAT_VERSION", -1)
     old = small_graph(format_version=-1)
     old["nodes"], old["links"] = old.pop("units"), old.pop("edges")
     path = tmp_path / "old.json"

@@ -15,7 +15,7 @@ import click
 from dagnet import __version__
 from dagnet.cli import bench, draw, explain, gradcheck, info, predict, schema, train, validate
 from dagnet.cli.common import EXIT_INTERRUPTED, count
-from dagnet.errors import DagnetError, DataError, GraphFileError
+from dagnet.errors import DagnetError, GraphFileError
 
 
 class _Commands(click.Group):
@@ -33,10 +33,9 @@ class _Commands(click.Group):
             raise click.ClickException(
                 f"{what} is not a valid dagnet graph ({count(len(exc.errors), 'error')} above)"
             ) from None
-        except DataError as exc:
-            raise click.ClickException(f"{exc} [{exc.code}]") from None
         except DagnetError as exc:
-            raise click.ClickException(str(exc)) from None
+            coded = f"{exc} [{exc.code}]" if exc.code else str(exc)
+            raise click.ClickException(coded) from None
         except KeyboardInterrupt:
             click.echo("interrupted; nothing was written", err=True)
             ctx.exit(EXIT_INTERRUPTED)

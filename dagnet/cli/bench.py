@@ -18,7 +18,8 @@ import numpy as np
 from dagnet.bench.shapes import SHAPES
 from dagnet.bench.timing import Engine, measure
 from dagnet.cli.common import count, load, say
-from dagnet.graph.reading import graph_to_text, load_graph
+from dagnet.graph.reading import load_graph
+from dagnet.graph.writing import graph_to_text
 from dagnet.engine.network import Network
 from dagnet.training.optimizers import SGD
 from dagnet.graph.model import Graph

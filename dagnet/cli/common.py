@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from dagnet.errors import GraphFileError
-from dagnet.graph.reading import atomic_write, read_graph
+from dagnet.graph.atomic import atomic_write
+from dagnet.graph.reading import read_graph
 from dagnet.graph.model import Graph
 
 EXIT_INTERRUPTED = 130

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dagnet.graph.model import json_schema_text
+from dagnet.graph.schema import json_schema_text
 
 
 @click.command()

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import secrets
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 
-from dagnet import __version__
 from dagnet.cli.common import (
     EXIT_INTERRUPTED,
     check_writable,
@@ -26,15 +23,15 @@ from dagnet.cli.common import (
     say,
     write,
 )
-from dagnet.graph.data import Dataset, load_data
-from dagnet.showing.draw import PICTURE_FORMATS, loss_curve, require_matplotlib
-from dagnet.errors import TrainingError, TrainingInterrupted
-from dagnet.graph.reading import graph_to_text, rebase_paths
 from dagnet.engine.network import Network
+from dagnet.errors import TrainingError, TrainingInterrupted
+from dagnet.graph.data import Dataset, load_data
 from dagnet.graph.model import Graph, Trained, Training
-from dagnet.training.fit import History, Progress, fit
-
-HISTORY_FORMATS = ("csv", "jsonl")
+from dagnet.graph.writing import graph_to_text, rebase_paths
+from dagnet.showing.draw import PICTURE_FORMATS, loss_curve, require_matplotlib
+from dagnet.training.fit import Progress, fit
+from dagnet.training.history import HISTORY_FORMATS, History, history_text
+from dagnet.training.record import last_good, run_settings, trained, trained_graph
 
 
 def _format(path: Path) -> str:
@@ -152,7 +149,7 @@ def train(
     destination = _destination(file, output, force=force, in_place=in_place)
     refuse_data_files(destination, graph, file, data)
     _check_reports(history_file, plot, file, graph, data, destination, force=force)
-    settings = _settings(
+    settings, drawn = run_settings(
         graph,
         epochs=epochs,
         batch_size=batch_size,
@@ -162,8 +159,7 @@ def train(
         dtype=dtype,
     )
     dataset = load_data(graph, data, base=file.parent)
-    if settings.seed is None:
-        settings = settings.model_copy(update={"seed": secrets.randbelow(2**31)})
+    if drawn:
         say(quiet, f"seed {settings.seed} (drawn; recorded in the output)")
     net = Network(graph, seed=settings.seed, loss=settings.loss, dtype=settings.dtype)
     keep = _Keeper(net, dataset, settings, file, destination) if save_on_failure else None
@@ -176,12 +172,7 @@ def train(
         where = f"in epoch {exc.epoch} after {count(exc.steps, 'step')}"
         click.echo(f"interrupted {where}; {done}", err=True)
         raise SystemExit(EXIT_INTERRUPTED) from None
-    result = Trained(
-        final_loss=history.final_loss,
-        epochs=settings.epochs,
-        examples=dataset.n_examples,
-        dagnet_version=__version__,
-    )
+    result = trained(history.final_loss, settings.epochs, dataset.n_examples)
     existed = destination.exists()
     _save(net, settings, result, file, destination)
     say(quiet, f"final loss {history.final_loss:.6g} after {count(settings.epochs, 'epoch')}")
@@ -193,11 +184,10 @@ def train(
             "final loss per output: " + ", ".join(f"{u} {v:.6g}" for u, v in per_output.items()),
         )
     if history_file is not None:
-        write(history_file, _history_text(history, net.output_ids, _format(history_file)))
+        write(history_file, history_text(history, net.output_ids, _format(history_file)))
         say(quiet, f"wrote {history_file} ({count(settings.epochs, 'epoch')})")
     if plot is not None:
-        columns = zip(*history.output_loss, strict=True)
-        by_output = {u: list(v) for u, v in zip(net.output_ids, columns, strict=True)}
+        by_output = history.by_output(net.output_ids)
         write(plot, loss_curve(history.epoch_loss, by_output, _format(plot)))
         say(quiet, f"wrote {plot}")
     if as_json:
@@ -228,34 +218,11 @@ def _check_reports(
         require_matplotlib(f"--plot {plot}")
 
 
-def _history_text(history: History, output_ids: tuple[str, ...], fmt: str) -> str:
-    """One row per epoch: its number, mean loss, and the share of each output unit."""
-    rows = zip(history.epoch_loss, history.output_loss, strict=True)
-    if fmt == "jsonl":
-        return "".join(
-            json.dumps(
-                {
-                    "epoch": epoch,
-                    "loss": loss,
-                    "output_loss": dict(zip(output_ids, parts, strict=True)),
-                }
-            )
-            + "\n"
-            for epoch, (loss, parts) in enumerate(rows, start=1)
-        )
-    header = ",".join(["epoch", "loss", *(f"loss_{unit}" for unit in output_ids)])
-    lines = [header] + [
-        ",".join([str(epoch), repr(loss), *map(repr, parts)])
-        for epoch, (loss, parts) in enumerate(rows, start=1)
-    ]
-    return "\n".join(lines) + "\n"
-
-
 def _save(
     net: Network, settings: Training, result: Trained | None, file: Path, destination: Path
 ) -> None:
-    trained = net.to_graph().model_copy(update={"training": settings, "trained": result})
-    write(destination, graph_to_text(rebase_paths(trained, file, destination)))
+    graph = trained_graph(net, settings, result)
+    write(destination, graph_to_text(rebase_paths(graph, file, destination)))
 
 
 @dataclass
@@ -269,16 +236,7 @@ class _Keeper:
     destination: Path
 
     def save(self, epochs_done: int) -> str:
-        assert self.dataset.targets is not None
-        loss = self.net.loss(self.dataset.inputs, self.dataset.targets)
-        result = None  # "trained" records only a finite loss after at least one whole epoch
-        if epochs_done >= 1 and math.isfinite(loss):
-            result = Trained(
-                final_loss=loss,
-                epochs=epochs_done,
-                examples=self.dataset.n_examples,
-                dagnet_version=__version__,
-            )
+        result, loss = last_good(self.net, self.dataset, epochs_done)
         _save(self.net, self.settings, result, self.file, self.destination)
         return (
             f"wrote the last good parameters ({count(epochs_done, 'whole epoch')} done, "
@@ -291,13 +249,6 @@ def _after_failure(keep: _Keeper | None, epochs_done: int) -> str:
     if keep is None:
         return "nothing was written (--save-on-failure keeps the last good parameters)"
     return keep.save(epochs_done)
-
-
-def _settings(graph: Graph, **overrides: Any) -> Training:
-    """The file's training settings with the options given on the command line over them."""
-    given = {key: value for key, value in overrides.items() if value is not None}
-    # Validated afresh so that every setting, defaults included, counts as set and is written.
-    return Training.model_validate((graph.training or Training()).model_dump() | given)
 
 
 def _destination(file: Path, output: Path | None, *, force: bool, in_place: bool) -> Path:

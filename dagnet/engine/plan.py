@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from dagnet.graph import topology
 from dagnet.functions.activations import CODES
-from dagnet.graph.checks import inspect
+from dagnet.graph.checks import examine
 from dagnet.errors import GraphFileError
 from dagnet.graph.model import Graph
 
@@ -179,7 +179,7 @@ def compile_plan(graph: Graph) -> Plan:
     >>> compile_plan(graph).unit_ids
     ('x', 'h', 'o')
     """
-    inspection = inspect(graph)
+    inspection = examine(graph)
     if inspection.has_errors:
         raise GraphFileError(None, inspection.problems)
     assert inspection.order is not None

@@ -1,26 +1,75 @@
-"""The table of activations: each name with its function f(s) and exact derivative f'(s).
+"""The table of activations: each name with its function, its exact derivative and its notation.
 
-Every function is a numba-compiled scalar, so the same arithmetic serves the compiled kernels
-(:mod:`dagnet.engine.kernels`, which dispatch on a unit's activation code) and the plain-Python reference
-engine (:mod:`dagnet.showing.reference`, which calls them by name). The formulas are written to stay
-finite for any finite s: no ``exp`` of a large positive number is ever taken.
+One entry per activation is everything dagnet knows of it: the compiled scalar f(s) and
+f'(s) (given also z = f(s), which the backward pass has at hand), the same two over arrays of
+numpy or PyTorch (for the benchmark's rivals and the exporters), and how ``explain`` writes
+it. The file format's names, the compiled plan's codes (an activation's place in the table)
+and the kernels' dispatch are all made from :data:`ACTIVATIONS`, so a new activation is one
+entry here, plus its tests.
 
-Where f is not differentiable (relu and leaky_relu at s = 0), f'(0) is the slope on the left.
-This module imports nothing else from dagnet.
+The formulas are written to stay finite for any finite s: no ``exp`` of a large positive number
+is ever taken. Where f is not differentiable (relu and leaky_relu at s = 0), f'(0) is the slope
+on the left. This module imports nothing else from dagnet.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from numba import njit
+
+__all__ = [
+    "ACTIVATIONS",
+    "ACTIVATION_NAMES",
+    "CODES",
+    "LEAKY_SLOPE",
+    "Activation",
+    "activate",
+    "activate_row",
+    "derivative",
+    "scale_by_derivative",
+]
 
 compiled = njit(cache=True, error_model="numpy")
 """Division by zero gives inf or NaN, as in numpy, instead of raising: none of these formulas
 divides by zero, and without the check for it the compiler can run a loop over a row on SIMD
 lanes (four times faster for tanh)."""
+
+Scalar = Callable[[float], float]
+Row = Any  # a one-dimensional float array, typed loosely: numba compiles one version per dtype
+Tensor = Any  # a numpy array or a torch tensor
+Namespace = Any  # the numpy or torch module
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation function f, as every part of dagnet computes or writes it."""
+
+    f: Scalar
+    """Compiled f(s)."""
+    derivative: Callable[[float, float], float]
+    """Compiled f'(s), given s and z = f(s): σ' = z(1 − z) spares an exponential."""
+    array: Callable[[Tensor, Namespace], Tensor]
+    """f over an array, ``array(s, xp)`` with ``xp`` the numpy or torch module."""
+    array_derivative: Callable[[Tensor, Tensor, Namespace], Tensor]
+    """f'(s) over arrays, ``array_derivative(s, z, xp)``."""
+    rule: str
+    """f'(s) written out for ``explain``'s legend, in Unicode."""
+    ascii_rule: str
+    symbol: str = ""
+    """How ``explain`` writes f, when not by its name (σ for sigmoid)."""
+    ascii_symbol: str = ""
+    smooth: bool = True
+    """Whether f' is continuous (relu's jumps at 0), which finite differences need."""
+    row: Callable[[Row, Row], None] | None = None
+    """Compiled z ← f(s) over a row, where that is faster than f number by number."""
+
+    def slope(self, s: float) -> float:
+        """f'(s) from s alone."""
+        return self.derivative(s, self.f(s))
 
 
 @compiled
@@ -29,7 +78,7 @@ def identity(s: float) -> float:
 
 
 @compiled
-def identity_derivative(s: float) -> float:
+def identity_derivative(s: float, z: float) -> float:
     return 1.0
 
 
@@ -42,8 +91,7 @@ def sigmoid(s: float) -> float:
 
 
 @compiled
-def sigmoid_derivative(s: float) -> float:
-    z = sigmoid(s)
+def sigmoid_derivative(s: float, z: float) -> float:
     return z * (1.0 - z)
 
 
@@ -80,8 +128,22 @@ def _tanh_far_from_zero(s: float) -> float:
 
 
 @compiled
-def tanh_derivative(s: float) -> float:
-    z = tanh(s)
+def tanh_row(s: Row, z: Row) -> None:
+    # The rational function first, on every number: no branch and no call, so the compiler
+    # runs it on SIMD lanes. Then the exponential, one number at a time, only where needed
+    # (often nowhere: a network that trains well keeps most |s| small).
+    far = False
+    for n in range(len(s)):
+        z[n] = _tanh_near_zero(s[n])
+        far |= abs(s[n]) >= TANH_NEAR
+    if far:
+        for n in range(len(s)):
+            if abs(s[n]) >= TANH_NEAR:
+                z[n] = _tanh_far_from_zero(s[n])
+
+
+@compiled
+def tanh_derivative(s: float, z: float) -> float:
     return 1.0 - z * z
 
 
@@ -91,7 +153,7 @@ def relu(s: float) -> float:
 
 
 @compiled
-def relu_derivative(s: float) -> float:
+def relu_derivative(s: float, z: float) -> float:
     return 1.0 if s > 0.0 else 0.0
 
 
@@ -104,7 +166,7 @@ def leaky_relu(s: float) -> float:
 
 
 @compiled
-def leaky_relu_derivative(s: float) -> float:
+def leaky_relu_derivative(s: float, z: float) -> float:
     return 1.0 if s > 0.0 else LEAKY_SLOPE
 
 
@@ -114,7 +176,8 @@ def elu(s: float) -> float:
 
 
 @compiled
-def elu_derivative(s: float) -> float:
+def elu_derivative(s: float, z: float) -> float:
+    # Not z + 1 for s ≤ 0: that cancels to 0 for very negative s, where e^s is still normal.
     return 1.0 if s > 0.0 else math.exp(s)
 
 
@@ -125,7 +188,7 @@ def softplus(s: float) -> float:
 
 
 @compiled
-def softplus_derivative(s: float) -> float:
+def softplus_derivative(s: float, z: float) -> float:
     return sigmoid(s)
 
 
@@ -135,8 +198,8 @@ def gaussian(s: float) -> float:
 
 
 @compiled
-def gaussian_derivative(s: float) -> float:
-    return -2.0 * s * math.exp(-s * s)
+def gaussian_derivative(s: float, z: float) -> float:
+    return -2.0 * s * z
 
 
 @compiled
@@ -145,113 +208,162 @@ def sin(s: float) -> float:
 
 
 @compiled
-def sin_derivative(s: float) -> float:
+def sin_derivative(s: float, z: float) -> float:
     return math.cos(s)
 
 
-Scalar = Callable[[float], float]
-Row = Any  # a one-dimensional float array, typed loosely: numba compiles one version per dtype
+def _zero(s: Tensor) -> Tensor:
+    return 0.0 * s  # a zero of the array's own kind, type and device
 
-ACTIVATIONS: dict[str, tuple[Scalar, Scalar]] = {
-    "identity": (identity, identity_derivative),
-    "sigmoid": (sigmoid, sigmoid_derivative),
-    "tanh": (tanh, tanh_derivative),
-    "relu": (relu, relu_derivative),
-    "leaky_relu": (leaky_relu, leaky_relu_derivative),
-    "elu": (elu, elu_derivative),
-    "softplus": (softplus, softplus_derivative),
-    "gaussian": (gaussian, gaussian_derivative),
-    "sin": (sin, sin_derivative),
-}
-"""name → (f, f'); the order gives each activation its code in a compiled plan."""
+
+def _sigmoid_array(s: Tensor, xp: Namespace) -> Tensor:
+    return xp.exp(-xp.logaddexp(_zero(s), -s))  # 1/(1 + e^-s), without overflow for any s
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "identity": Activation(
+        identity, identity_derivative,
+        array=lambda s, xp: s,
+        array_derivative=lambda s, z, xp: 1.0 + _zero(s),
+        rule="1", ascii_rule="1",
+    ),
+    "sigmoid": Activation(
+        sigmoid, sigmoid_derivative,
+        array=_sigmoid_array,
+        array_derivative=lambda s, z, xp: z * (1.0 - z),
+        rule="σ(s)(1 − σ(s))", ascii_rule="sigma(s)(1 - sigma(s))",
+        symbol="σ", ascii_symbol="sigma",
+    ),
+    "tanh": Activation(
+        tanh, tanh_derivative,
+        array=lambda s, xp: xp.tanh(s),
+        array_derivative=lambda s, z, xp: 1.0 - z * z,
+        rule="1 − tanh²(s)", ascii_rule="1 - tanh(s)^2",
+        row=tanh_row,
+    ),
+    "relu": Activation(
+        relu, relu_derivative,
+        array=lambda s, xp: xp.where(s > 0.0, s, _zero(s)),
+        array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s), _zero(s)),
+        rule="1 if s > 0, else 0", ascii_rule="1 if s > 0, else 0",
+        smooth=False,
+    ),
+    "leaky_relu": Activation(
+        leaky_relu, leaky_relu_derivative,
+        array=lambda s, xp: xp.where(s > 0.0, s, LEAKY_SLOPE * s),
+        array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s), LEAKY_SLOPE + _zero(s)),
+        rule=f"1 if s > 0, else {LEAKY_SLOPE:g}", ascii_rule=f"1 if s > 0, else {LEAKY_SLOPE:g}",
+        smooth=False,
+    ),
+    "elu": Activation(
+        elu, elu_derivative,
+        array=lambda s, xp: xp.where(s > 0.0, s, xp.expm1(xp.minimum(s, _zero(s)))),
+        array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s),
+                                                   xp.exp(xp.minimum(s, _zero(s)))),
+        rule="1 if s > 0, else e^s", ascii_rule="1 if s > 0, else e^s",
+    ),
+    "softplus": Activation(
+        softplus, softplus_derivative,
+        array=lambda s, xp: xp.logaddexp(s, _zero(s)),
+        array_derivative=lambda s, z, xp: _sigmoid_array(s, xp),
+        rule="σ(s)", ascii_rule="sigma(s)",
+    ),
+    "gaussian": Activation(
+        gaussian, gaussian_derivative,
+        array=lambda s, xp: xp.exp(-s * s),
+        array_derivative=lambda s, z, xp: -2.0 * s * z,
+        rule="−2s·e^(−s²)", ascii_rule="-2s e^(-s^2)",
+    ),
+    "sin": Activation(
+        sin, sin_derivative,
+        array=lambda s, xp: xp.sin(s),
+        array_derivative=lambda s, z, xp: xp.cos(s),
+        rule="cos(s)", ascii_rule="cos(s)",
+    ),
+}  # fmt: skip
+"""name → :class:`Activation`; an activation's place in the table is its code in a Plan."""
+
+ACTIVATION_NAMES = tuple(ACTIVATIONS)
+"""The names a graph file may give a unit's activation, in code order."""
 
 CODES: dict[str, int] = {name: code for code, name in enumerate(ACTIVATIONS)}
 
-# The codes as constants the compiled dispatch below can branch on.
-IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTPLUS, GAUSSIAN, SIN = range(9)
+
+# The compiled dispatch, made from the table: activate(code, s) calls the f of that code.
+# Each link of a chain tests one code and hands the rest on, so the kernels compile an if-chain
+# on the code, the same as one written by hand, which LLVM inlines and, for a row, hoists out of
+# the loop over the examples.
+
+
+def _chain(functions: list[Callable[..., Any]]) -> Callable[..., Any]:
+    """``dispatch(code, *arguments) = functions[code](*arguments)``, compiled."""
+    last = functions[-1]
+
+    @compiled
+    def dispatch(code, *arguments):  # type: ignore[no-untyped-def]
+        return last(*arguments)
+
+    for code in range(len(functions) - 2, -1, -1):
+        dispatch = _link(code, functions[code], dispatch)
+    return dispatch
+
+
+def _link(own: int, function: Callable[..., Any], rest: Callable[..., Any]) -> Callable[..., Any]:
+    @compiled
+    def dispatch(code, *arguments):  # type: ignore[no-untyped-def]
+        if code == own:
+            return function(*arguments)
+        return rest(code, *arguments)
+
+    return dispatch
+
+
+def _row_of(f: Scalar) -> Callable[[Row, Row], None]:
+    @compiled
+    def row(s, z):  # type: ignore[no-untyped-def]
+        for n in range(len(s)):
+            z[n] = f(s[n])
+
+    return row
+
+
+def _scale_row_of(derivative: Callable[[float, float], float]) -> Callable[[Row, Row, Row], None]:
+    @compiled
+    def scale(s, z, delta):  # type: ignore[no-untyped-def]
+        for n in range(len(s)):
+            delta[n] *= derivative(s[n], z[n])
+
+    return scale
 
 
 @compiled
-def activate(code: int, s: float) -> float:
-    """f(s) for the activation with this code."""
-    if code == SIGMOID:
-        return sigmoid(s)
-    if code == TANH:
-        return tanh(s)
-    if code == RELU:
-        return relu(s)
-    if code == LEAKY_RELU:
-        return leaky_relu(s)
-    if code == ELU:
-        return elu(s)
-    if code == SOFTPLUS:
-        return softplus(s)
-    if code == GAUSSIAN:
-        return gaussian(s)
-    if code == SIN:
-        return sin(s)
-    return identity(s)
+def _copy_row(s: Row, z: Row) -> None:
+    z[:] = s
 
 
 @compiled
-def derivative(code: int, s: float, z: float) -> float:
-    """f'(s) for the activation with this code, given also z = f(s).
-
-    The backward pass has z at hand from the forward pass; using it spares recomputing the
-    exponential or tanh: σ' = z(1 − z), tanh' = 1 − z², gaussian' = −2sz. (Not elu' = z + 1 for
-    s ≤ 0: that cancels to 0 for very negative s, where e^s is still a normal number.)
-    """
-    if code == SIGMOID:
-        return z * (1.0 - z)
-    if code == TANH:
-        return 1.0 - z * z
-    if code == RELU:
-        return relu_derivative(s)
-    if code == LEAKY_RELU:
-        return leaky_relu_derivative(s)
-    if code == ELU:
-        return elu_derivative(s)
-    if code == SOFTPLUS:
-        return softplus_derivative(s)
-    if code == GAUSSIAN:
-        return -2.0 * s * z
-    if code == SIN:
-        return sin_derivative(s)
-    return identity_derivative(s)
+def _keep_row(s: Row, z: Row, delta: Row) -> None:
+    pass  # f' = 1: δ stays as it is
 
 
-@compiled
-def activate_row(code: int, s: Row, z: Row) -> None:
-    """z = f(s) over a row: the activation is chosen once per row, not once per number, so
-    the common cases compile to plain loops."""
-    if code == TANH:
-        # The rational function first, on every number: no branch and no call, so the compiler
-        # runs it on SIMD lanes. Then the exponential, one number at a time, only where needed
-        # (often nowhere: a network that trains well keeps most |s| small).
-        far = False
-        for n in range(len(s)):
-            z[n] = _tanh_near_zero(s[n])
-            far |= abs(s[n]) >= TANH_NEAR
-        if far:
-            for n in range(len(s)):
-                if abs(s[n]) >= TANH_NEAR:
-                    z[n] = _tanh_far_from_zero(s[n])
-    elif code == IDENTITY:
-        z[:] = s
-    else:
-        for n in range(len(s)):
-            z[n] = activate(code, s[n])
+activate = _chain([a.f for a in ACTIVATIONS.values()])
+"""activate(code, s): f(s) for the activation with this code."""
 
+derivative = _chain([a.derivative for a in ACTIVATIONS.values()])
+"""derivative(code, s, z): f'(s) for the activation with this code, given z = f(s)."""
 
-@compiled
-def scale_by_derivative(code: int, s: Row, z: Row, delta: Row) -> None:
-    """δ ← f'(s) δ over a row, f' chosen once per row (see :func:`derivative`)."""
-    if code == TANH:
-        for n in range(len(s)):
-            delta[n] *= 1.0 - z[n] * z[n]
-    elif code == SIGMOID:
-        for n in range(len(s)):
-            delta[n] *= z[n] * (1.0 - z[n])
-    elif code != IDENTITY:
-        for n in range(len(s)):
-            delta[n] *= derivative(code, s[n], z[n])
+activate_row = _chain(
+    [
+        _copy_row if name == "identity" else a.row or _row_of(a.f)
+        for name, a in ACTIVATIONS.items()
+    ]
+)
+"""activate_row(code, s, z): z = f(s) over a row, the activation chosen once per row."""
+
+scale_by_derivative = _chain(
+    [
+        _keep_row if name == "identity" else _scale_row_of(a.derivative)
+        for name, a in ACTIVATIONS.items()
+    ]
+)
+"""scale_by_derivative(code, s, z, delta): δ ← f'(s) δ over a row, f' chosen once per row."""

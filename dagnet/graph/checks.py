@@ -10,9 +10,7 @@ no output: legal, but rarely what was meant.
 
 from __future__ import annotations
 
-import difflib
-import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -22,7 +20,11 @@ from numpy.typing import NDArray
 from dagnet.graph import topology
 from dagnet.errors import Problem
 from dagnet.graph.jsontext import pointer
-from dagnet.graph.model import ACTIVATION_NAMES, Graph
+from dagnet.functions.activations import ACTIVATION_NAMES
+from dagnet.graph.messages import did_you_mean
+from dagnet.graph.model import Graph
+
+__all__ = ["Inspection", "check", "examine"]
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -72,18 +74,17 @@ def check(graph: Graph) -> list[Problem]:
     >>> [p.message for p in check(g)]
     ["unknown unit 'z'; known units are x, y"]
     """
-    return list(inspect(graph).problems)
+    return list(examine(graph).problems)
 
 
-def inspect(graph: Graph) -> Inspection:
+def examine(graph: Graph) -> Inspection:
     """Like :func:`check`, also returning the graph as arrays and, when valid, its order.
 
-    The result is remembered for the graph (which cannot change), so loading a file and then
-    compiling it checks it once.
+    The result is kept on the graph (which cannot change; a copy with changes starts without
+    it), so loading a file and then compiling it checks it once.
     """
-    global _latest
-    if _latest is not None and _latest[0]() is graph:
-        return _latest[1]
+    if graph.inspection is not None:
+        return graph.inspection  # type: ignore[no-any-return]
     number = {}
     for index, unit in enumerate(graph.units):
         number.setdefault(unit.id, index)
@@ -102,23 +103,8 @@ def inspect(graph: Graph) -> Inspection:
         result = Inspection(problems, source, target, order)
     for array in (source, target, order):
         array.setflags(write=False)
-    _latest = (weakref.ref(graph), result)
+    graph.remember_inspection(result)
     return result
-
-
-# The last graph inspected (held weakly) and what was found: a graph is loaded, then compiled.
-_latest: tuple[weakref.ref[Graph], Inspection] | None = None
-
-
-def closest(word: str, choices: Iterable[str]) -> str | None:
-    """The choice most like ``word``, if any is close enough to be a likely typo."""
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return matches[0] if matches else None
-
-
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    guess = closest(word, choices)
-    return f" (did you mean '{guess}'?)" if guess else ""
 
 
 def _unit_problems(graph: Graph) -> list[Problem]:
@@ -143,7 +129,7 @@ def _unit_problems(graph: Graph) -> list[Problem]:
         elif unit.activation is not None and unit.activation not in ACTIVATION_NAMES:
             message = (
                 f"unknown activation '{unit.activation}'"
-                f"{_did_you_mean(unit.activation, ACTIVATION_NAMES)}; "
+                f"{did_you_mean(unit.activation, ACTIVATION_NAMES)}; "
                 f"known activations are {', '.join(ACTIVATION_NAMES)}"
             )
             problems.append(Problem("DAG020", message, f"{here}/activation"))
@@ -217,7 +203,7 @@ def _first_of_pair(n_units: int, source: IntArray, target: IntArray, among: Bool
 
 
 def _unknown_unit(name: str, known: Sequence[str]) -> str:
-    message = f"unknown unit '{name}'{_did_you_mean(name, known)}"
+    message = f"unknown unit '{name}'{did_you_mean(name, known)}"
     if len(known) <= 12:
         message += f"; known units are {', '.join(known)}"
     return message

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from dagnet.graph.checks import closest
+from dagnet.graph.messages import closest
 from dagnet.errors import DataError
 from dagnet.graph.model import Graph
 

@@ -1,17 +1,15 @@
-"""The graph file format, version 1, as Pydantic models; and its JSON Schema.
+"""The graph file format, version 1, as Pydantic models.
 
 These models describe what a person writes: each object refuses unknown keys (they are usually
 typos), numbers must be finite, and types are strict (``"0.5"`` is not a number). Rules that
 relate several parts of a file (unique ids, edges naming known units, no cycles, known activation
-names) are not structural and live in :mod:`dagnet.graph.checks`, so that one run reports all of them.
-
-This module is the single source of the format's names: :data:`ACTIVATION_NAMES`,
-:data:`LOSS_NAMES`, :data:`OPTIMIZER_NAMES`. It imports nothing else from dagnet and no numpy.
+names) are not structural and live in :mod:`dagnet.graph.checks`, so that one run reports all
+of them. The names of activations and losses come from their tables in :mod:`dagnet.functions`;
+the JSON Schema generated from these models is in :mod:`dagnet.graph.schema`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import operator
 import re
@@ -25,35 +23,34 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
+    PrivateAttr,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 from pydantic_core import core_schema
 
+from dagnet.functions.activations import ACTIVATION_NAMES
+from dagnet.functions.losses import LOSSES
+
+__all__ = [
+    "DEFAULT_ACTIVATION", "FORMAT_VERSION", "LOSS_NAMES", "OPTIMIZER_NAMES", "UNIT_ID_PATTERN",
+    "Data", "Edge", "Edges", "Graph", "Trained", "Training", "Unit",
+]  # fmt: skip
+
 FORMAT_VERSION = 1
 """The newest ``format_version`` this dagnet reads and the one it writes."""
 
-ACTIVATION_NAMES = (
-    "identity",
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "elu",
-    "softplus",
-    "gaussian",
-    "sin",
-)
-LOSS_NAMES = ("squared_error",)
+LOSS_NAMES = tuple(LOSSES)
 OPTIMIZER_NAMES = ("sgd",)
+"""The optimizers a file may name; :data:`dagnet.training.optimizers.OPTIMIZERS` implements
+them (a test holds the two together)."""
 DEFAULT_ACTIVATION = {"hidden": "sigmoid", "output": "identity"}
 
 UNIT_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
 UnitId = Annotated[str, StringConstraints(pattern=UNIT_ID_PATTERN)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Role = Literal["input", "hidden", "output"]
-
-SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 # Lets other tools see in the schema what dagnet.graph.checks enforces for input units.
@@ -231,7 +228,7 @@ def _edge_columns(items: list[Any]) -> tuple[list[str], list[str], list[Any]] | 
 class Training(_Model):
     """Defaults for ``dagnet train``; command-line options override them."""
 
-    loss: Literal["squared_error"] = "squared_error"
+    loss: Literal[LOSS_NAMES] = "squared_error"  # type: ignore[valid-type]
     optimizer: Literal["sgd"] = "sgd"
     learning_rate: FiniteFloat = Field(0.1, gt=0, description="η, the step size.")
     epochs: int = Field(100, ge=1)
@@ -284,32 +281,51 @@ class Graph(_Model):
     format_version: Literal[1] = Field(description="Version of this file format.")
     name: str | None = None
     description: str | None = None
-    units: list[Unit]
+    units: tuple[Unit, ...]
     edges: Edges
     training: Training | None = None
     data: Data | None = None
     trained: Trained | None = None
 
+    # What dagnet.graph.checks found, kept so that a graph loaded and then compiled is checked
+    # once; the graph cannot change, and a copy with changes starts without it.
+    _inspection: Any = PrivateAttr(default=None)
+
+    @field_validator("units", mode="before")
+    @classmethod
+    def _units_as_tuple(cls, value: Any) -> Any:
+        # A file's array, or a list in Python, is kept as a tuple: a frozen graph's units
+        # cannot be appended to behind the checks' back.
+        return tuple(value) if isinstance(value, list) else value
+
+    def __eq__(self, other: object) -> bool:
+        # Two graphs are equal when the files would be: what was remembered about them is not
+        # part of them.
+        if not isinstance(other, Graph):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # (the edges are a mutable-looking sequence)
+
+    @property
+    def inspection(self) -> Any:
+        """What :func:`dagnet.graph.checks.examine` found for this graph, once it has run."""
+        return self._inspection
+
+    def remember_inspection(self, inspection: Any) -> None:
+        self._inspection = inspection
+
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Graph:
-        """A copy with ``update`` applied; new edges, given as any iterable of Edge, are stored
-        as :class:`Edges` like validated ones."""
-        if update is not None and "edges" in update:
-            update = {**update, "edges": Edges.of(update["edges"])}
-        return super().model_copy(update=update, deep=deep)
+        """A copy with ``update`` applied, validated as a file would be for types (new edges,
+        given as any iterable of Edge, are stored as :class:`Edges`; units as a tuple)."""
+        if update is not None:
+            update = dict(update)
+            if "edges" in update:
+                update["edges"] = Edges.of(update["edges"])
+            if "units" in update:
+                update["units"] = tuple(update["units"])
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            copy._inspection = None
+        return copy
 
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of format v1, generated from the models.
-
-    Returns
-    -------
-    dict
-        The schema document that ``dagnet schema`` prints and ``schemas/`` holds.
-    """
-    schema = Graph.model_json_schema(by_alias=True)
-    return {"$schema": SCHEMA_DIALECT, **schema}
-
-
-def json_schema_text() -> str:
-    """The JSON Schema as the text committed in ``schemas/graph.schema.json``."""
-    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"

@@ -7,8 +7,9 @@ function that asks a *valuation* for the text of every symbol, so the symbolic l
 with numbers cannot disagree in shape: :class:`_Symbols` answers ``δ_k``, :class:`_Numbers`
 answers ``0.0123``.
 
-The numbers of :func:`step` are computed by walking the same equations in plain Python, one
-example at a time; the tests hold them to the compiled engine and to :mod:`dagnet.showing.reference`.
+The numbers of :func:`step` are the reference engine's (:mod:`dagnet.showing.reference`, the
+derivation as plain loops); the tests hold them to the compiled engine. Activations and the loss
+are written as their tables (:mod:`dagnet.functions`) write them.
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dagnet.functions.activations import ACTIVATIONS
 from dagnet.engine.network import Network
 from dagnet.engine.plan import Plan
+from dagnet.functions.activations import ACTIVATION_NAMES, ACTIVATIONS
+from dagnet.functions.losses import LOSSES, Loss
+from dagnet.showing import reference
 
-ACTIVATION_BY_CODE = tuple(ACTIVATIONS)
+__all__ = ["ASCII", "UNICODE", "Notation", "Step", "equations", "header", "step", "step_lines"]
+
+ACTIVATION_BY_CODE = ACTIVATION_NAMES
 """Activation names by their code in a Plan."""
 
 
@@ -48,14 +53,6 @@ class Notation:
     def eta(self) -> str:
         return "eta" if self.ascii else "η"
 
-    @property
-    def half(self) -> str:
-        return "1/2 " if self.ascii else "½ "
-
-    @property
-    def squared(self) -> str:
-        return "^2" if self.ascii else "²"
-
     def sub(self, base: str, unit: str) -> str:
         """``base`` with the unit id as subscript: s_k, s_{h1} (ASCII: s_k, s_h1)."""
         if self.ascii or len(unit) == 1:
@@ -77,26 +74,13 @@ class Notation:
         return self.sub(("D" if self.ascii else "Δ") + "b" if change else "b", unit)
 
     def function(self, activation: str) -> str:
-        return (
-            "sigma"
-            if self.ascii and activation == "sigmoid"
-            else {"sigmoid": "σ"}.get(activation, activation)
-        )
+        entry = ACTIVATIONS[activation]
+        return (entry.ascii_symbol if self.ascii else entry.symbol) or activation
 
     def derivative(self, activation: str) -> str:
         """The derivative's definition, for the legend under the error signals."""
-        f = self.function(activation)
-        rules = {
-            "sigmoid": f"{f}(s)(1 - {f}(s))" if self.ascii else f"{f}(s)(1 − {f}(s))",
-            "tanh": "1 - tanh(s)^2" if self.ascii else "1 − tanh²(s)",
-            "relu": "1 if s > 0, else 0",
-            "leaky_relu": "1 if s > 0, else 0.01",
-            "elu": "1 if s > 0, else e^s",
-            "softplus": self.function("sigmoid") + "(s)",
-            "gaussian": "-2s e^(-s^2)" if self.ascii else "−2s·e^(−s²)",
-            "sin": "cos(s)",
-        }
-        return f"{f}'(s) = {rules[activation]}"
+        entry = ACTIVATIONS[activation]
+        return f"{self.function(activation)}'(s) = {entry.ascii_rule if self.ascii else entry.rule}"
 
 
 UNICODE = Notation()
@@ -137,12 +121,9 @@ def header(net: Network, notation: Notation = UNICODE) -> list[str]:
     counts = ", ".join(f"{roles.count(role)} {role}" for role in ("input", "hidden", "output"))
     name = net.graph.name or "network"
     edges = f"{len(net.edges)} edge{'' if len(net.edges) == 1 else 's'}"
-    if notation.ascii:
-        loss = "E = 1/2 sum_o (yhat_o - y_o)^2"
-        delta, eta = "d_j = dE/ds_j", "eta"
-    else:
-        loss = "E = ½ Σ_o (ŷ_o − y_o)²"
-        delta, eta = "δ_j = ∂E/∂s_j", "η"
+    entry = LOSSES[net.loss_name]
+    loss = entry.ascii_formula if notation.ascii else entry.formula
+    delta, eta = ("d_j = dE/ds_j", "eta") if notation.ascii else ("δ_j = ∂E/∂s_j", "η")
     return [
         f"{name}: {len(roles)} units ({counts}), {edges}; {loss} per example.",
         f"s_j is the net input of unit j, z_j = f_j(s_j) its output, {delta} its error signal;",
@@ -163,7 +144,7 @@ def equations(net: Network, notation: Notation = UNICODE) -> list[str]:
       δ_j = σ'(s_j) · δ_o · w_{j→o}
       δ_i = σ'(s_i) · (δ_j · w_{i→j} + δ_k · w_{i→k})
     """
-    plan, symbols = net.plan, _Symbols(net.plan, notation)
+    plan, symbols = net.plan, _Symbols(net.plan, notation, LOSSES[net.loss_name])
     lines = ["Forward pass, in topological order:"]
     lines += [f"  {_forward_line(plan, j, symbols)}" for j in range(plan.n_inputs, plan.n_units)]
     lines += ["", "Error signals, in reverse topological order:"]
@@ -186,7 +167,7 @@ def equations(net: Network, notation: Notation = UNICODE) -> list[str]:
 
 
 def step(net: Network, inputs: ArrayLike, targets: ArrayLike, learning_rate: float) -> Step:
-    """Carry one example through the equations of :func:`equations`, in plain Python.
+    """Carry one example through the equations of :func:`equations`, in the reference engine.
 
     Parameters
     ----------
@@ -207,43 +188,21 @@ def step(net: Network, inputs: ArrayLike, targets: ArrayLike, learning_rate: flo
     >>> result.delta["y"], result.weight_change["x", "y"]
     (1.5, -0.75)
     """
-    plan = net.plan
-    x = np.asarray(inputs, dtype=np.float64).reshape(plan.n_inputs)
-    y = np.asarray(targets, dtype=np.float64).reshape(len(plan.output_positions))
-    s, z = np.zeros(plan.n_units), np.zeros(plan.n_units)
-    s[: plan.n_inputs] = z[: plan.n_inputs] = x[np.argsort(plan.unit_file_index[: plan.n_inputs])]
-    for j in range(plan.n_inputs, plan.n_units):
-        edges = range(plan.in_start[j], plan.in_start[j + 1])
-        s[j] = net.bias[j] + sum(net.weight[p] * z[plan.in_source[p]] for p in edges)
-        z[j] = _f(plan, j)(s[j])
-    delta = np.zeros(plan.n_units)
-    for j in _non_inputs_reversed(plan):
-        slot = plan.output_slot[j]
-        error = z[j] - y[slot] if slot >= 0 else 0.0
-        outs = range(plan.out_start[j], plan.out_start[j + 1])
-        error += sum(delta[plan.out_target[q]] * net.weight[plan.out_edge[q]] for q in outs)
-        delta[j] = _f_prime(plan, j)(s[j]) * error
-    ids, target = plan.unit_ids, plan.edge_target
+    ref = reference.ReferenceNetwork.from_graph(net.to_graph(), net.loss_name)
+    x = np.asarray(inputs, dtype=np.float64).reshape(len(ref.inputs)).tolist()
+    y = np.asarray(targets, dtype=np.float64).reshape(len(ref.outputs)).tolist()
+    s, z = reference.forward(ref, x)
+    delta = reference.backward(ref, s, z, y)
     return Step(
-        weight={
-            (ids[plan.in_source[p]], ids[target[p]]): float(net.weight[p])
-            for p in range(plan.n_edges)
-        },
-        bias={ids[j]: float(net.bias[j]) for j in range(plan.n_inputs, plan.n_units)},
-        y={ids[j]: float(y[plan.output_slot[j]]) for j in plan.output_positions},
-        s=dict(zip(ids, s.tolist(), strict=True)),
-        z=dict(zip(ids, z.tolist(), strict=True)),
-        delta={ids[j]: float(delta[j]) for j in range(plan.n_inputs, plan.n_units)},
-        weight_change={
-            (ids[plan.in_source[p]], ids[target[p]]): float(
-                -learning_rate * delta[target[p]] * z[plan.in_source[p]]
-            )
-            for p in range(plan.n_edges)
-        },
-        bias_change={
-            ids[j]: float(-learning_rate * delta[j]) for j in range(plan.n_inputs, plan.n_units)
-        },
-        loss=float(0.5 * np.sum((z[plan.output_positions] - y) ** 2)),
+        weight=dict(ref.weight),
+        bias=dict(ref.bias),
+        y=dict(zip(ref.outputs, y, strict=True)),
+        s=s,
+        z=z,
+        delta=delta,
+        weight_change={(i, j): -learning_rate * delta[j] * z[i] for i, j in ref.weight},
+        bias_change={j: -learning_rate * delta[j] for j in ref.bias},
+        loss=reference.loss(ref, z, y),
         learning_rate=learning_rate,
     )
 
@@ -263,8 +222,8 @@ def step_lines(net: Network, result: Step, notation: Notation = UNICODE) -> list
     >>> step_lines(net, step(net, [1.0], [0.5], learning_rate=0.5))[-2]
     '  Δw_{x→y} = −η · δ_y · z_x = −0.5 · 1.5 · 1 = -0.75'
     """
-    plan = net.plan
-    symbols, numbers = _Symbols(plan, notation), _Numbers(plan, notation, result)
+    plan, loss = net.plan, LOSSES[net.loss_name]
+    symbols, numbers = _Symbols(plan, notation, loss), _Numbers(plan, notation, loss, result)
     position = {unit: p for p, unit in enumerate(plan.unit_ids)}
     ids = plan.unit_ids
     lines = [
@@ -275,12 +234,13 @@ def step_lines(net: Network, result: Step, notation: Notation = UNICODE) -> list
         lines.append("  " + _chain(notation.sub("s", ids[j]), *s_parts))
         z_parts = [*_z_parts(plan, j, symbols), numbers.f(j), _plain(result.z[ids[j]])]
         lines.append("  " + _chain(*z_parts))
-    squares = [
-        [f"({v.y_hat(j)}{notation.minus}{v.y(j)}){notation.squared}" for j in plan.output_positions]
+    prefix = loss.sum_prefix[notation.ascii]
+    sums = [
+        prefix
+        + " + ".join(loss.term_text(v.y_hat(j), v.y(j), notation.ascii) for j in plan.output_positions)
         for v in (symbols, numbers)
     ]
-    loss = [notation.half + " + ".join(terms) for terms in squares]
-    lines.append("  " + _chain("E", *loss, _plain(result.loss)))
+    lines.append("  " + _chain("E", *sums, _plain(result.loss)))
     lines.append("")
     for j in _non_inputs_reversed(plan):
         rhs = (_delta_rhs(plan, j, symbols), _delta_rhs(plan, j, numbers))
@@ -338,7 +298,7 @@ def _delta_rhs(plan: Plan, j: int, v: _Symbols) -> str:
     notation = v.notation
     terms = []
     if plan.output_slot[j] >= 0:
-        terms.append(f"{v.y_hat(j)}{notation.minus}{v.y(j)}")
+        terms.append(v.loss.error_text(v.y_hat(j), v.y(j), notation.ascii))
     for q in range(plan.out_start[j], plan.out_start[j + 1]):
         terms.append(f"{v.delta(plan.out_target[q])}{notation.times}{v.w(plan.out_edge[q])}")
     if not terms:
@@ -379,19 +339,11 @@ def _plain(value: float) -> str:
     return f"{value + 0.0:.6g}"  # + 0.0 turns -0.0 into 0.0
 
 
-def _f(plan: Plan, j: int):  # type: ignore[no-untyped-def]
-    return ACTIVATIONS[ACTIVATION_BY_CODE[plan.activation[j]]][0]
-
-
-def _f_prime(plan: Plan, j: int):  # type: ignore[no-untyped-def]
-    return ACTIVATIONS[ACTIVATION_BY_CODE[plan.activation[j]]][1]
-
-
 class _Symbols:
     """Answers each symbol with its name: ``s_j``, ``w_{i→j}``, ``σ'(s_j)``."""
 
-    def __init__(self, plan: Plan, notation: Notation) -> None:
-        self.plan, self.notation = plan, notation
+    def __init__(self, plan: Plan, notation: Notation, loss: Loss) -> None:
+        self.plan, self.notation, self.loss = plan, notation, loss
 
     def _id(self, j: int) -> str:
         return self.plan.unit_ids[j]
@@ -433,8 +385,8 @@ class _Symbols:
 class _Numbers(_Symbols):
     """Answers each symbol with its value in one :class:`Step`, negatives in parentheses."""
 
-    def __init__(self, plan: Plan, notation: Notation, result: Step) -> None:
-        super().__init__(plan, notation)
+    def __init__(self, plan: Plan, notation: Notation, loss: Loss, result: Step) -> None:
+        super().__init__(plan, notation, loss)
         self.result = result
 
     def _number(self, value: float) -> str:
@@ -471,4 +423,6 @@ class _Numbers(_Symbols):
         return self._number(self.result.y[self._id(j)])
 
     def f_prime(self, j: int) -> str:
-        return self._number(_f_prime(self.plan, j)(self.result.s[self._id(j)]))
+        unit = self._id(j)
+        slope = ACTIVATIONS[self._activation(j)].derivative
+        return self._number(slope(self.result.s[unit], self.result.z[unit]))

@@ -1,12 +1,13 @@
-"""The derivation of ``backprop.md`` as plain Python: one unit, one example at a time.
+"""The derivation as plain Python: one unit, one example at a time.
 
 This engine is meant to be read next to the derivation, and it is the oracle the compiled engine
 is tested against (and the baseline it is benchmarked against). It shares nothing with the
-compiled path except the scalar activation functions: its own topological order (networkx), its
-own dictionaries of weights keyed by ``(i, j)``, its own loops.
+compiled path except the tables of activations and losses (whose scalar functions it calls as
+plain Python): its own topological order (networkx), its own dictionaries of weights keyed by
+``(i, j)``, its own loops. ``dagnet explain`` prints its numbers.
 
     s_j = b_j + Σ_{i∈ins(j)} w_{i→j} z_i,     z_j = f_j(s_j)
-    δ_o = f'_o(s_o) (ŷ_o − y_o) + f'_o(s_o) Σ_{k∈outs(o)} δ_k w_{o→k}    at an output unit o
+    δ_o = f'_o(s_o) (∂E/∂ŷ_o + Σ_{k∈outs(o)} δ_k w_{o→k})    at an output unit o
     δ_j = f'_j(s_j) Σ_{k∈outs(j)} δ_k w_{j→k}                             at any other unit j
     ∂E/∂w_{i→j} = δ_j z_i,   ∂E/∂b_j = δ_j;   a minibatch averages them over its N examples
 """
@@ -19,14 +20,24 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from dagnet.functions.activations import ACTIVATIONS
+from dagnet.functions.losses import LOSSES, Loss
 from dagnet.graph.model import Graph
+
+__all__ = ["ReferenceGradients", "ReferenceNetwork", "backward", "forward", "gradients", "loss",
+           "train_step"]  # fmt: skip
 
 Scalar = Callable[[float], float]
 
 
-def _plain(function: Scalar) -> Scalar:
+def _plain(function: Callable[..., float]) -> Callable[..., float]:
     # The Python function behind a numba-compiled one, so this engine stays plain Python.
     return getattr(function, "py_func", function)
+
+
+def _functions(name: str) -> tuple[Scalar, Scalar]:
+    """f(s) and f'(s) of an activation, as plain Python functions of s."""
+    f, derivative = _plain(ACTIVATIONS[name].f), _plain(ACTIVATIONS[name].derivative)
+    return f, lambda s: derivative(s, f(s))
 
 
 @dataclass
@@ -42,10 +53,12 @@ class ReferenceNetwork:
     f_prime: dict[str, Scalar]
     weight: dict[tuple[str, str], float]
     bias: dict[str, float] = field(default_factory=dict)
+    loss: Loss = LOSSES["squared_error"]
 
     @classmethod
-    def from_graph(cls, graph: Graph) -> ReferenceNetwork:
-        """Build from a graph whose every weight is written out (see ``Network.to_graph``)."""
+    def from_graph(cls, graph: Graph, loss: str | None = None) -> ReferenceNetwork:
+        """Build from a graph whose every weight is written out (see ``Network.to_graph``);
+        ``loss`` defaults to the graph's ``training.loss``."""
         if any(edge.weight is None for edge in graph.edges):
             raise ValueError("the reference engine needs every weight written in the graph")
         digraph = nx.DiGraph()
@@ -58,10 +71,11 @@ class ReferenceNetwork:
             outputs=[unit.id for unit in graph.units if unit.role == "output"],
             ins={u: list(digraph.predecessors(u)) for u in digraph},
             outs={u: list(digraph.successors(u)) for u in digraph},
-            f={u: _plain(ACTIVATIONS[name][0]) for u, name in activation.items()},
-            f_prime={u: _plain(ACTIVATIONS[name][1]) for u, name in activation.items()},
+            f={u: _functions(name)[0] for u, name in activation.items()},
+            f_prime={u: _functions(name)[1] for u, name in activation.items()},
             weight={(e.source, e.target): float(e.weight) for e in graph.edges},  # type: ignore[arg-type]
             bias={unit.id: unit.bias or 0.0 for unit in graph.units if unit.role != "input"},
+            loss=LOSSES[loss or (graph.training.loss if graph.training else "squared_error")],
         )
 
 
@@ -87,7 +101,7 @@ def backward(
     for j in reversed(net.order):
         if j in net.inputs:
             continue
-        error = z[j] - target[j] if j in target else 0.0  # ∂E/∂ŷ_j for E = ½ Σ (ŷ − y)²
+        error = net.loss.error(z[j], target[j]) if j in target else 0.0  # ∂E/∂ŷ_j
         error += sum(delta[k] * net.weight[j, k] for k in net.outs[j])
         delta[j] = net.f_prime[j](s[j]) * error
     return delta
@@ -109,12 +123,17 @@ def gradients(
     for x, y in zip(inputs, targets, strict=True):
         s, z = forward(net, x)
         delta = backward(net, s, z, y)
-        result.loss += sum(0.5 * (z[o] - t) ** 2 for o, t in zip(net.outputs, y, strict=True)) / n
+        result.loss += loss(net, z, y) / n
         for i, j in net.weight:
             result.weight[i, j] += delta[j] * z[i] / n
         for j in net.bias:
             result.bias[j] += delta[j] / n
     return result
+
+
+def loss(net: ReferenceNetwork, z: dict[str, float], y: Sequence[float]) -> float:
+    """E_n of one example: the loss terms of every output unit, summed."""
+    return sum(net.loss.terms(z[o], float(t)) for o, t in zip(net.outputs, y, strict=True))
 
 
 def train_step(

@@ -13,37 +13,30 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dagnet.errors import TrainingError, TrainingInterrupted
-from dagnet.functions.losses import LOSSES
-from dagnet.engine.network import Network, Workspace, unit_major
+from dagnet.engine.network import Network, unit_major
+from dagnet.engine.workspace import Workspace
+from dagnet.errors import ArgumentError, DataError, TrainingError, TrainingInterrupted
+from dagnet.training.divergence import (
+    DIVERGENCE_FACTOR,
+    Snapshot,
+    blow_up_message,
+    divergence_message,
+    sizes,
+)
+from dagnet.training.history import History
 from dagnet.training.optimizers import OPTIMIZERS
+
+__all__ = ["SHUFFLE_STREAM", "Progress", "fit"]
 
 SHUFFLE_STREAM = 1
 """Which ``default_rng([seed, stream])`` stream shuffles the examples (weights use 0)."""
 
 Progress = Callable[[int, float], None]
 """Called after each epoch with the epoch number (from 1) and its mean loss."""
-
-
-@dataclass
-class History:
-    """What a run did: the mean loss of each epoch, and the loss after the last one.
-
-    ``epoch_loss[e]`` averages the minibatch losses of epoch e+1 as they were met, weights
-    changing along the way; ``final_loss`` is one clean pass over all the data at the end.
-    ``output_loss[e]`` and ``final_output_loss`` split those into the share of each output
-    unit (file order), so that they sum to ``epoch_loss[e]`` and ``final_loss``.
-    """
-
-    epoch_loss: list[float] = field(default_factory=list)
-    final_loss: float = float("nan")
-    output_loss: list[list[float]] = field(default_factory=list)
-    final_output_loss: list[float] = field(default_factory=list)
 
 
 def fit(
@@ -109,19 +102,21 @@ def fit(
     >>> np.round([net.weights[0], net.biases[1]], 6)
     array([3., 1.])
     """
-    if epochs < 1 or batch_size < 1 or not learning_rate > 0:
-        raise ValueError("epochs and batch_size must be at least 1, learning_rate above 0")
+    _check_settings(epochs, batch_size, learning_rate, optimizer)
     x = unit_major(inputs, net.input_ids, "inputs")
     y = unit_major(targets, net.output_ids, "targets")
     if x.shape[1] != y.shape[1]:
-        raise ValueError(f"{x.shape[1]} input rows but {y.shape[1]} target rows")
+        raise DataError(
+            "DAG044", f"inputs have {x.shape[1]} rows but targets have {y.shape[1]}; give one "
+            "row of targets per row of inputs"
+        )
     n_examples = x.shape[1]
     seed = net.seed if seed is None else seed
     rng = np.random.default_rng(None if seed is None else [seed, SHUFFLE_STREAM])
     optimizer_step = OPTIMIZERS[optimizer](learning_rate).step
     history = History()
     workspaces: dict[int, Workspace] = {}  # by minibatch size: at most two
-    good = _Snapshot(net)  # the parameters of the last step whose loss passed, restored on failure
+    good = Snapshot(net)  # the parameters of the last step whose loss passed, restored on failure
     limit = math.inf  # the divergence line, known once the first epoch has set the scale
     scale = None  # each unit's largest |z| before training, to tell when values blow up
     with _stop_on_ctrl_c() as stop_requested:
@@ -135,18 +130,18 @@ def fit(
                     n, net.workspace(n, split=True)
                 )
                 if scale is None:
-                    scale = _sizes(net.evaluate(x_batch)[1])
+                    scale = sizes(net.evaluate(x_batch)[1])
                 loss, weight_gradient, bias_gradient = net.loss_and_gradients(
                     x_batch, y_batch, workspace
                 )
                 if not np.isfinite(loss):
                     z = net.evaluate(x_batch)[1]  # the state that overflowed, to name its unit
                     good.restore()
-                    message = _blow_up_message(net, z, scale, epoch, learning_rate)
+                    message = blow_up_message(net, z, scale, epoch, learning_rate)
                     raise TrainingError(message, epoch=epoch, epochs_done=len(history.epoch_loss))
                 if loss > limit:
                     z = net.evaluate(x_batch)[1]
-                    message = _divergence_message(net, z, scale, history.epoch_loss[0], loss, epoch)
+                    message = divergence_message(net, z, scale, history.epoch_loss[0], loss, epoch)
                     good.restore()
                     raise TrainingError(
                         f"{message}; try a smaller learning rate than {learning_rate:g}",
@@ -168,7 +163,7 @@ def fit(
     history.final_loss = float(np.sum(terms, axis=0).mean())  # as Network.mean_loss has it
     history.final_output_loss = terms.mean(axis=1).tolist()
     if not np.isfinite(history.final_loss):
-        message = _blow_up_message(net, z, scale, epochs, learning_rate)
+        message = blow_up_message(net, z, scale, epochs, learning_rate)
         good.restore()
         raise TrainingError(message, epoch=epochs, epochs_done=epochs - 1)
     return history
@@ -177,24 +172,22 @@ def fit(
 def _output_losses(net: Network, z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The loss of each output unit for each example, (outputs, N)."""
     with np.errstate(over="ignore", invalid="ignore"):
-        return LOSSES[net.loss_name].terms(z[net.plan.output_positions], y)
+        return net.loss_function.terms(z[net.plan.output_positions], y)  # type: ignore[no-any-return]
 
 
-class _Snapshot:
-    """A copy of a network's parameters, kept in buffers of its own so that taking one is cheap."""
-
-    def __init__(self, net: Network) -> None:
-        self.net = net
-        self.weight = net.weight.copy()
-        self.bias = net.bias.copy()
-
-    def take(self) -> None:
-        np.copyto(self.weight, self.net.weight)
-        np.copyto(self.bias, self.net.bias)
-
-    def restore(self) -> None:
-        np.copyto(self.net.weight, self.weight)
-        np.copyto(self.net.bias, self.bias)
+def _check_settings(epochs: int, batch_size: int, learning_rate: float, optimizer: str) -> None:
+    """The settings ``fit`` was given, or an ArgumentError saying which one is wrong."""
+    if epochs < 1 or batch_size < 1:
+        raise ArgumentError(
+            f"epochs and batch_size must be at least 1; got epochs={epochs}, "
+            f"batch_size={batch_size}"
+        )
+    if not (learning_rate > 0 and math.isfinite(learning_rate)):
+        raise ArgumentError(f"learning_rate must be a finite number above 0, not {learning_rate}")
+    if optimizer not in OPTIMIZERS:
+        raise ArgumentError(
+            f"unknown optimizer {optimizer!r}; known optimizers are {', '.join(OPTIMIZERS)}"
+        )
 
 
 @contextmanager
@@ -232,65 +225,3 @@ def _minibatches(
     """Consecutive column blocks of unit-major inputs and targets; the last may be smaller."""
     for start in range(0, x.shape[1], batch_size):
         yield x[:, start : start + batch_size], y[:, start : start + batch_size]
-
-
-DIVERGENCE_FACTOR = 1e6
-"""A minibatch whose loss exceeds this many times the first epoch's mean, and 1, has diverged."""
-
-BLOWN_UP = 1e150
-"""A value this large overflows when the loss squares it: the run has left arithmetic behind."""
-
-GROWTH = 1e3
-"""A unit whose largest |z| grew this many times beyond its size before training (or beyond 1,
-if that is larger) has blown up."""
-
-
-def _sizes(z: np.ndarray) -> np.ndarray:
-    """Each unit's largest |z| over the examples; NaN where a value is NaN."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.abs(z).max(axis=1)
-
-
-def _first_blown_up(z: np.ndarray, scale: np.ndarray | None) -> int | None:
-    """The plan index of the first unit, in execution order, whose values blew up."""
-    sizes = _sizes(z)
-    with np.errstate(invalid="ignore", over="ignore"):
-        broken = ~(sizes < BLOWN_UP)
-        if scale is not None:
-            broken |= sizes > GROWTH * np.maximum(scale, 1.0)
-    index = np.flatnonzero(broken)
-    return int(index[0]) if len(index) else None
-
-
-def _blow_up_message(
-    net: Network, z: np.ndarray, scale: np.ndarray | None, epoch: int, learning_rate: float
-) -> str:
-    first = _first_blown_up(z, None)  # inputs are data: only their own size counts
-    if first is not None and first < net.plan.n_inputs:
-        return (
-            f"input unit '{net.plan.unit_ids[first]}' has values too large to compute with "
-            f"(up to {np.abs(z[first]).max():.3g}); scale the data down"
-        )
-    first = _first_blown_up(z, scale)
-    which = (
-        f"; unit '{net.plan.unit_ids[first]}' was the first whose values blew up"
-        if first is not None
-        else ""
-    )
-    return (
-        f"training diverged in epoch {epoch}: the loss is no longer a finite number{which}; "
-        f"try a smaller learning rate than {learning_rate:g}"
-    )
-
-
-def _divergence_message(
-    net: Network, z: np.ndarray, scale: np.ndarray | None, first: float, loss: float, epoch: int
-) -> str:
-    broken = _first_blown_up(z, scale)
-    if broken is None:  # no single unit stands out: name the one that grew most
-        broken = int(np.nanargmax(_sizes(z) / np.maximum(scale if scale is not None else 1, 1)))
-    return (
-        f"training diverged in epoch {epoch}: the loss grew from {first:.3g} (the mean of epoch "
-        f"1) to {loss:.3g} in a minibatch, more than {DIVERGENCE_FACTOR:.0e} times; unit "
-        f"'{net.plan.unit_ids[broken]}' was the first whose values blew up"
-    )

@@ -1,0 +1,175 @@
+"""The engine's view of a network: a Plan and its parameters in Plan order, and the passes.
+
+Everything here is unit-major, (units, N), in the Plan's order of units and edges, the order the
+kernels read: no reordering, no copies beyond the state. :class:`~dagnet.engine.network.Network`
+puts the graph file's order on top, for people.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from dagnet.engine import kernels
+from dagnet.engine.kernels import Parameters, State
+from dagnet.engine.plan import Plan
+from dagnet.engine.workspace import Workspace, make_workspace
+from dagnet.errors import ArgumentError
+from dagnet.functions.losses import LOSSES, Loss
+
+__all__ = ["DTYPES", "CompiledNetwork"]
+
+Array = NDArray[np.floating]
+
+DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+"""The floating-point types the engine computes in."""
+
+
+class CompiledNetwork:
+    """A Plan with a weight per edge and a bias per unit, and the passes over it.
+
+    Parameters
+    ----------
+    plan : Plan
+    weight, bias : ndarray
+        In Plan order; kept (as arrays of ``dtype``) and updated in place by training.
+    loss : str
+        A name from :data:`dagnet.functions.losses.LOSSES`.
+    dtype : float64 or float32
+        What the engine computes in.
+    """
+
+    def __init__(
+        self, plan: Plan, weight: ArrayLike, bias: ArrayLike, loss: str, dtype: np.dtype
+    ) -> None:
+        if dtype not in DTYPES:
+            raise ArgumentError(f"dtype must be float64 or float32, not {dtype}")
+        if loss not in LOSSES:
+            raise ArgumentError(f"unknown loss {loss!r}; known losses are {', '.join(LOSSES)}")
+        self.plan = plan
+        self.dtype = dtype
+        self.loss_name = loss
+        self.parameters = Parameters(
+            np.ascontiguousarray(weight, dtype=dtype), np.ascontiguousarray(bias, dtype=dtype)
+        )
+        self.weight, self.bias = weight, bias  # checked as any later assignment is
+
+    # The parameters: assigning checks the values and writes them into the arrays the kernels
+    # and optimizers hold, which never change size, type or place.
+
+    @property
+    def weight(self) -> Array:
+        """w per edge in Plan order (the engine's own array)."""
+        return self.parameters.weight
+
+    @weight.setter
+    def weight(self, values: ArrayLike) -> None:
+        self.parameters.weight[:] = self._checked(values, self.plan.n_edges, "weight")
+
+    @property
+    def bias(self) -> Array:
+        """b per unit in Plan order (the engine's own array; 0 for inputs)."""
+        return self.parameters.bias
+
+    @bias.setter
+    def bias(self, values: ArrayLike) -> None:
+        self.parameters.bias[:] = self._checked(values, self.plan.n_units, "bias")
+        self.parameters.bias[: self.plan.n_inputs] = 0.0
+
+    @property
+    def loss_function(self) -> Loss:
+        return LOSSES[self.loss_name]
+
+    def evaluate(self, x: Array, workspace: Workspace | None = None) -> tuple[Array, Array]:
+        """Forward pass for unit-major inputs ``x`` (input units, N): s and z as (units, N).
+
+        With a ``workspace`` for this N, s and z are its arrays, overwritten (see
+        :meth:`workspace`); otherwise they are new.
+        """
+        plan = self.plan
+        workspace = workspace or self.workspace(x.shape[1])
+        _require_unsplit(workspace)
+        state = workspace.state
+        state.z[: plan.n_inputs] = x
+        state.s[: plan.n_inputs] = x
+        kernels.forward(plan.wiring, self.parameters, state, workspace.blocks)
+        return state.s, state.z
+
+    def workspace(
+        self, batch: int, threads: int | None = None, *, split: bool = False
+    ) -> Workspace:
+        """Arrays for steps on minibatches of ``batch`` examples, to be reused step after step
+        (see :mod:`dagnet.engine.workspace`): pass them to :meth:`evaluate` and
+        :meth:`backpropagate`, or, ``split`` by column block, to :meth:`loss_and_gradients`."""
+        return make_workspace(self.plan, self.dtype, batch, threads, split=split)
+
+    def loss_and_gradients(
+        self, x: Array, y: Array, workspace: Workspace
+    ) -> tuple[float, Array, Array]:
+        """:meth:`evaluate` then :meth:`backpropagate` for unit-major ``x`` and ``y``: the mean
+        loss, ∂E/∂w and ∂E/∂b, in the arrays of ``workspace`` (which may be split).
+
+        This is the training step's computation; the state it leaves is not returned, because
+        in a split workspace it is not one (units, N) array.
+        """
+        if not workspace.split:
+            return self.backpropagate(*self.evaluate(x, workspace), y, workspace)
+        wiring, state, blocks = self.plan.wiring, workspace.state, workspace.blocks
+        kernels.forward_split(wiring, self.parameters, x, state, blocks)
+        signal, outputs = self.loss_function.signal, self.plan.output_positions
+        total = 0.0
+        for b in range(len(blocks) - 1):  # one compiled call per thread's block of columns
+            y_block = y[:, blocks[b] : blocks[b + 1]]
+            total += signal(
+                state.z[b], outputs, y_block, state.output_error[b], workspace.output_sums[b]
+            )
+        np.sum(workspace.output_sums, axis=0, out=workspace.output_loss)
+        gradient = workspace.gradient
+        kernels.backward_split(wiring, self.parameters, state, gradient, blocks, workspace.sums)
+        return total / x.shape[1], gradient.weight, gradient.bias
+
+    def mean_loss(self, z: Array, y: Array) -> float:
+        """The mean loss E of the outputs in state ``z`` against unit-major targets ``y``."""
+        # A diverging run overflows here first; fit() checks the loss and says so in words.
+        with np.errstate(over="ignore", invalid="ignore"):
+            terms = self.loss_function.terms(z[self.plan.output_positions], y)
+            return float(np.sum(terms, axis=0).mean())
+
+    def backpropagate(
+        self, s: Array, z: Array, y: Array, workspace: Workspace | None = None
+    ) -> tuple[float, Array, Array]:
+        """Mean loss, ∂E/∂w (Plan edge order) and ∂E/∂b (Plan unit order) for targets ``y``.
+
+        With a ``workspace``, δ and the gradients are its arrays, overwritten.
+        """
+        plan = self.plan
+        workspace = workspace or self.workspace(s.shape[1])
+        _require_unsplit(workspace)
+        state = State(s, z, workspace.state.delta, workspace.state.output_error)
+        total = self.loss_function.signal(
+            z, plan.output_positions, y, state.output_error, workspace.output_loss
+        )
+        gradient = workspace.gradient
+        kernels.backward(
+            plan.wiring, self.parameters, state, gradient, workspace.blocks, workspace.sums
+        )
+        return total / s.shape[1], gradient.weight, gradient.bias
+
+    def _checked(self, values: ArrayLike, length: int, name: str) -> NDArray[np.float64]:
+        """``values`` as float64 of ``length``, finite; anything else is an ArgumentError, so
+        that no array the kernels cannot index ever reaches them."""
+        array = np.asarray(values)
+        if array.dtype.kind not in "biuf":
+            raise ArgumentError(f"{name} must be real numbers, not an array of {array.dtype}")
+        if array.shape != (length,):
+            raise ArgumentError(f"{name} must have shape ({length},), got {array.shape}")
+        array = array.astype(np.float64)
+        if not np.all(np.isfinite(array)):
+            raise ArgumentError(f"{name} must be finite numbers")
+        return array
+
+
+def _require_unsplit(workspace: Workspace) -> None:
+    if workspace.split:
+        raise ArgumentError("a workspace split by column block is for loss_and_gradients only")
+

@@ -1,0 +1,116 @@
+"""The arrays of a training step, made once and reused step after step, and how a minibatch is
+cut into column blocks, one per thread.
+
+New arrays for every step cost more than the step itself on a deep narrow network (fresh memory
+is faulted in page by page, and starts out of cache), so a training loop keeps one workspace per
+minibatch size. State is (units, N), or, in a workspace split by column block, (blocks, units,
+width): each thread's columns then lie together in memory, which spares the two cores of a
+machine from fetching each other's half of every row (15% of a step on two threads).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from dagnet.engine.kernels import Gradient, State, block_sums
+from dagnet.engine.plan import Plan
+
+__all__ = [
+    "BLOCK_ALIGNMENT",
+    "MIN_BLOCK_WORK",
+    "MIN_COLUMNS",
+    "MIN_SPLIT_COLUMNS",
+    "Workspace",
+    "column_blocks",
+    "make_workspace",
+]
+
+BLOCK_ALIGNMENT = 16
+"""Block bounds are multiples of this many columns, so blocks do not share cache lines."""
+
+MIN_COLUMNS = 32
+"""The narrowest column block of state shared as (units, N): narrower, two threads' blocks of
+a row sit on neighbouring cache lines, which the cores then keep taking from each other."""
+
+MIN_SPLIT_COLUMNS = 16
+"""The narrowest column block of state split by block (see :func:`kernels.forward_split`)."""
+
+MIN_BLOCK_WORK = 200_000
+"""The least work (edges and units × columns) worth a thread: starting one costs tens of µs."""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The arrays of one forward and backward pass over N examples."""
+
+    state: State
+    output_loss: NDArray[np.float64]
+    """Each output unit's loss summed over the minibatch, as the last pass left it."""
+    output_sums: NDArray[np.float64]
+    """(blocks, outputs): each block's share of output_loss."""
+    gradient: Gradient
+    blocks: NDArray[np.int64]
+    """Column blocks of the minibatch, one per thread and no narrower than
+    :func:`column_blocks` allows."""
+    sums: Gradient
+    """Each block's private sums of the weight and bias gradients."""
+
+    @property
+    def split(self) -> bool:
+        """Whether each block's state is an array of its own (for loss_and_gradients only)."""
+        return self.state.s.ndim == 3
+
+
+def make_workspace(
+    plan: Plan, dtype: np.dtype, batch: int, threads: int | None = None, *, split: bool = False
+) -> Workspace:
+    """Arrays for steps on minibatches of ``batch`` examples.
+
+    The minibatch is split between ``threads`` threads (default: as many as numba may use, see
+    ``numba.set_num_threads``), or fewer when there is too little work for them.
+    """
+    work = (plan.n_edges + plan.n_units) * batch
+    threads = min(threads or numba.get_num_threads(), max(1, work // MIN_BLOCK_WORK))
+    blocks = column_blocks(batch, threads, MIN_SPLIT_COLUMNS if split else MIN_COLUMNS)
+    outputs = len(plan.output_positions)
+    if split and len(blocks) > 2:
+        width = int(np.diff(blocks).max())
+        shape: tuple[int, ...] = (len(blocks) - 1, plan.n_units, width)
+        error_shape: tuple[int, ...] = (len(blocks) - 1, outputs, width)
+    else:
+        shape, error_shape = (plan.n_units, batch), (outputs, batch)
+    gradient = Gradient(np.empty(plan.n_edges, dtype), np.empty(plan.n_units, dtype))
+    return Workspace(
+        state=State(
+            s=np.empty(shape, dtype),
+            z=np.empty(shape, dtype),
+            delta=np.empty(shape, dtype),
+            output_error=np.empty(error_shape, dtype),
+        ),
+        output_loss=np.empty(outputs),
+        output_sums=np.empty((len(blocks) - 1, outputs)),
+        gradient=gradient,
+        blocks=blocks,
+        sums=block_sums(len(blocks) - 1, gradient),
+    )
+
+
+def column_blocks(batch: int, threads: int, min_columns: int = MIN_COLUMNS) -> NDArray[np.int64]:
+    """Bounds of at most ``threads`` column blocks of about equal width, none narrower than
+    ``min_columns``.
+
+    Examples
+    --------
+    >>> column_blocks(256, 2).tolist(), column_blocks(40, 2).tolist()
+    ([0, 128, 256], [0, 40])
+    """
+    n_blocks = max(1, min(threads, batch // min_columns))
+    width = -(-batch // n_blocks)
+    width = -(-width // BLOCK_ALIGNMENT) * BLOCK_ALIGNMENT
+    bounds = np.minimum(np.arange(n_blocks + 1) * width, batch)
+    bounds[-1] = batch
+    return np.unique(bounds)

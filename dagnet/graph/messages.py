@@ -1,0 +1,140 @@
+"""The wording of problems: Pydantic's findings about a document's structure as one-sentence
+messages at their JSON pointer, how a JSON value is named in a message, and did-you-mean."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from dagnet.errors import Problem
+from dagnet.graph.jsontext import pointer
+from dagnet.graph.model import Data, Edge, Graph, Trained, Training, Unit
+
+__all__ = ["closest", "describe", "did_you_mean", "structure_problems"]
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most like ``word``, if any is close enough to be a likely typo."""
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when a choice is close to ``word``, else nothing."""
+    guess = closest(word, choices)
+    return f" (did you mean '{guess}'?)" if guess else ""
+
+
+_KEYS = {
+    None: Graph,
+    "units": Unit,
+    "edges": Edge,
+    "training": Training,
+    "data": Data,
+    "trained": Trained,
+}
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model = _KEYS.get(loc[0] if len(loc) > 1 else None, Graph)
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def structure_problems(
+    exc: ValidationError, source: Callable[[str], str | None] | None = None
+) -> list[Problem]:
+    """Pydantic's findings, each as a one-sentence Problem at its JSON pointer."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        if loc and loc[-1] == "[key]":
+            loc = loc[:-1]
+        ptr = pointer(*loc)
+        literal = source(ptr) if source else None
+        problems.append(_structure_problem(error, loc, ptr, literal))
+    return problems
+
+
+def _structure_problem(error: Any, loc: tuple[Any, ...], ptr: str, literal: str | None) -> Problem:
+    kind, value = error["type"], error.get("input")
+    key = str(loc[-1]) if loc else ""
+    # An array element has no key to name: "/units/0: this element must be an object".
+    subject = f"'{key}'" if loc and isinstance(loc[-1], str) else "this element"
+    found = describe(value)
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc)
+        guess = closest(key, allowed)
+        hint = f" (did you mean '{guess}'?)" if guess else ""
+        return Problem(
+            "DAG011", f"unknown key '{key}'{hint}; allowed keys are {', '.join(allowed)}", ptr
+        )
+    if kind == "missing":
+        return Problem("DAG012", f"missing required key '{key}'", ptr)
+    if kind == "finite_number":
+        literal = literal if literal is None or len(literal) <= 40 else f"{literal[:40]}…"
+        return Problem("DAG013", f"expected a finite number, found {literal or found}", ptr)
+    if kind == "string_pattern_mismatch":
+        shown = value if value.isprintable() else ascii(value)[1:-1]  # a control char, visibly
+        message = (
+            f"'{shown}' is not a valid unit id; use letters, digits, '_', '-' and '.', "
+            "starting with a letter or '_'"
+        )
+        return Problem("DAG014", message, ptr)
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", error["ctx"]["expected"])
+        guess = closest(str(value), choices) if isinstance(value, str) else None
+        hint = f" (did you mean '{guess}'?)" if guess else ""
+        options = ", ".join(choices)
+        return Problem("DAG015", f"{subject} must be one of {options}; found {found}{hint}", ptr)
+    if kind in ("greater_than", "greater_than_equal", "too_short", "string_too_short"):
+        return Problem("DAG015", f"{subject} {_range_rule(kind, error)}, found {found}", ptr)
+    if kind == "value_error":
+        return Problem("DAG010", str(error["ctx"]["error"]), ptr)
+    expected = _EXPECTED.get(kind)
+    if expected:
+        return Problem("DAG010", f"{subject} must be {expected}, found {found}", ptr)
+    return Problem("DAG010", f"{error['msg'].lower()}, found {found}", ptr)
+
+
+_EXPECTED = {
+    "float_type": "a number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "list_type": "an array",
+    "tuple_type": "an array",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+}
+
+
+def _range_rule(kind: str, error: Any) -> str:
+    ctx = error.get("ctx", {})
+    if kind == "greater_than":
+        return f"must be greater than {ctx['gt']:g}"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx['ge']:g}"
+    return "must not be empty"
+
+
+def describe(value: Any) -> str:
+    """A JSON value as a person would name it in a message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the string {json.dumps(value[:40] + ('…' if len(value) > 40 else ''))}"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+

@@ -1,0 +1,103 @@
+"""When a run has diverged, and which unit to blame: the watch ``fit`` keeps over every step.
+
+A run diverges when a minibatch's loss is not a finite number, or, after the first epoch,
+exceeds :data:`DIVERGENCE_FACTOR` times that epoch's mean (and 1). The message names the epoch
+and the first unit, in execution order, whose values blew up. :class:`Snapshot` keeps the last
+good parameters, those of the last step whose loss passed, to put back when a run fails.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dagnet.engine.compiled import CompiledNetwork
+
+__all__ = [
+    "BLOWN_UP",
+    "DIVERGENCE_FACTOR",
+    "GROWTH",
+    "Snapshot",
+    "blow_up_message",
+    "divergence_message",
+    "sizes",
+]
+
+
+class Snapshot:
+    """A copy of a network's parameters, kept in buffers of its own so that taking one is cheap."""
+
+    def __init__(self, net: CompiledNetwork) -> None:
+        self.net = net
+        self.weight = net.weight.copy()
+        self.bias = net.bias.copy()
+
+    def take(self) -> None:
+        np.copyto(self.weight, self.net.weight)
+        np.copyto(self.bias, self.net.bias)
+
+    def restore(self) -> None:
+        np.copyto(self.net.weight, self.weight)
+        np.copyto(self.net.bias, self.bias)
+
+
+
+DIVERGENCE_FACTOR = 1e6
+"""A minibatch whose loss exceeds this many times the first epoch's mean, and 1, has diverged."""
+
+BLOWN_UP = 1e150
+"""A value this large overflows when the loss squares it: the run has left arithmetic behind."""
+
+GROWTH = 1e3
+"""A unit whose largest |z| grew this many times beyond its size before training (or beyond 1,
+if that is larger) has blown up."""
+
+
+def sizes(z: np.ndarray) -> np.ndarray:
+    """Each unit's largest |z| over the examples; NaN where a value is NaN."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.abs(z).max(axis=1)
+
+
+def _first_blown_up(z: np.ndarray, scale: np.ndarray | None) -> int | None:
+    """The plan index of the first unit, in execution order, whose values blew up."""
+    largest = sizes(z)
+    with np.errstate(invalid="ignore", over="ignore"):
+        broken = ~(largest < BLOWN_UP)
+        if scale is not None:
+            broken |= largest > GROWTH * np.maximum(scale, 1.0)
+    index = np.flatnonzero(broken)
+    return int(index[0]) if len(index) else None
+
+
+def blow_up_message(
+    net: CompiledNetwork, z: np.ndarray, scale: np.ndarray | None, epoch: int, learning_rate: float
+) -> str:
+    first = _first_blown_up(z, None)  # inputs are data: only their own size counts
+    if first is not None and first < net.plan.n_inputs:
+        return (
+            f"input unit '{net.plan.unit_ids[first]}' has values too large to compute with "
+            f"(up to {np.abs(z[first]).max():.3g}); scale the data down"
+        )
+    first = _first_blown_up(z, scale)
+    which = (
+        f"; unit '{net.plan.unit_ids[first]}' was the first whose values blew up"
+        if first is not None
+        else ""
+    )
+    return (
+        f"training diverged in epoch {epoch}: the loss is no longer a finite number{which}; "
+        f"try a smaller learning rate than {learning_rate:g}"
+    )
+
+
+def divergence_message(
+    net: CompiledNetwork, z: np.ndarray, scale: np.ndarray | None, first: float, loss: float, epoch: int
+) -> str:
+    broken = _first_blown_up(z, scale)
+    if broken is None:  # no single unit stands out: name the one that grew most
+        broken = int(np.nanargmax(sizes(z) / np.maximum(scale if scale is not None else 1, 1)))
+    return (
+        f"training diverged in epoch {epoch}: the loss grew from {first:.3g} (the mean of epoch "
+        f"1) to {loss:.3g} in a minibatch, more than {DIVERGENCE_FACTOR:.0e} times; unit "
+        f"'{net.plan.unit_ids[broken]}' was the first whose values blew up"
+    )

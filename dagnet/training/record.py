@@ -1,0 +1,63 @@
+"""What a run starts from and what it leaves: its settings, and the trained graph it writes.
+
+A run's settings are the file's ``training`` section with the caller's overrides on top, every
+one written out, the seed included (drawn when there is none anywhere, so that the run can be
+repeated). The trained graph is the network with every weight and bias filled in, those settings
+in ``training`` and the result in ``trained``; after a failed run, the last good parameters make
+one too, recording only whole epochs and a finite loss.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dagnet import __version__
+from dagnet.engine.initialisation import draw_seed
+from dagnet.engine.network import Network
+from dagnet.graph.data import Dataset
+from dagnet.graph.model import Graph, Trained, Training
+
+__all__ = ["last_good", "run_settings", "trained", "trained_graph"]
+
+
+def run_settings(graph: Graph, **overrides: Any) -> tuple[Training, bool]:
+    """The file's training settings with ``overrides`` (those not None) over them, and whether
+    the seed was drawn here.
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> graph = dagnet.load_graph("graphs/xor.json")
+    >>> settings, drawn = run_settings(graph, epochs=10, seed=None)
+    >>> settings.epochs, settings.seed == graph.training.seed, drawn
+    (10, True, False)
+    """
+    given = {key: value for key, value in overrides.items() if value is not None}
+    # Validated afresh so that every setting, defaults included, counts as set and is written.
+    settings = Training.model_validate((graph.training or Training()).model_dump() | given)
+    if settings.seed is not None:
+        return settings, False
+    return settings.model_copy(update={"seed": draw_seed()}), True
+
+
+def trained(final_loss: float, epochs: int, examples: int) -> Trained:
+    """The ``trained`` section of a run that completed ``epochs`` over ``examples``."""
+    return Trained(
+        final_loss=final_loss, epochs=epochs, examples=examples, dagnet_version=__version__
+    )
+
+
+def trained_graph(net: Network, settings: Training, result: Trained | None) -> Graph:
+    """The graph file model of ``net`` as trained, with the run's settings and result."""
+    return net.to_graph().model_copy(update={"training": settings, "trained": result})
+
+
+def last_good(net: Network, dataset: Dataset, epochs_done: int) -> tuple[Trained | None, float]:
+    """The ``trained`` section for the parameters a failed run left in ``net`` (None unless they
+    completed a whole epoch with a finite loss), and their loss over the data."""
+    assert dataset.targets is not None
+    loss = net.loss(dataset.inputs, dataset.targets)
+    if epochs_done >= 1 and math.isfinite(loss):
+        return trained(loss, epochs_done, dataset.n_examples), loss
+    return None, loss
