@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from dagnet.activations import ACTIVATIONS, CODES, activate, derivative
 from dagnet.schema import ACTIVATION_NAMES
 
-# The formulas of DESIGN.md §4, written with numpy.
+# The formulas of the activations listed in README.md ("The graph file"), written with numpy.
 FORMULAS = {
     "identity": lambda s: s,
     "sigmoid": lambda s: 1.0 / (1.0 + np.exp(-s)),
