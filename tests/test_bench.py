@@ -13,8 +13,8 @@ from click.testing import CliRunner
 import dagnet
 from dagnet.bench import rivals, timing
 from dagnet.bench.shapes import SHAPES
-from dagnet.graph.checks import check
 from dagnet.cli import main
+from dagnet.graph.checks import check
 from tests.conftest import GRAPHS
 
 

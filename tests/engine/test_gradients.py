@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import dagnet
-from dagnet.showing import reference
 from dagnet.functions.activations import ACTIVATION_NAMES
 from dagnet.graph.model import Graph
+from dagnet.showing import reference
 from tests.conftest import run_without_jit
 from tests.strategies import (
     KINKED_ACTIVATIONS,

@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from dagnet.graph.checks import check
 from dagnet.cli import main
-from dagnet.graph.data import load_data, read_data_file
 from dagnet.errors import CODES, DataError
-from dagnet.graph.reading import load_graph, read_graph
+from dagnet.graph.checks import check
+from dagnet.graph.data import load_data, read_data_file
 from dagnet.graph.model import Graph
+from dagnet.graph.reading import load_graph, read_graph
 from tests.conftest import ROOT, small_graph
 
 CORPUS = ROOT / "tests" / "corpus"

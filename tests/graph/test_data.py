@@ -19,8 +19,8 @@ from click.testing import CliRunner, Result
 
 import dagnet
 from dagnet.cli import main
-from dagnet.graph.data import read_csv, read_npz
 from dagnet.errors import CODES, DataError
+from dagnet.graph.data import read_csv, read_npz
 
 
 def data_graph(**overrides: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 import dagnet
 from dagnet.cli import main
 from dagnet.graph.writing import graph_to_text
-from tests.test_train import two_outputs
+from tests.training.test_fit import two_outputs
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

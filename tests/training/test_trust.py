@@ -22,11 +22,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 import dagnet
+from dagnet.cli import main
+from dagnet.errors import TrainingError, TrainingInterrupted
 from dagnet.graph import reading as files
 from dagnet.graph import upgrades
 from dagnet.training import fit as train
-from dagnet.cli import main
-from dagnet.errors import TrainingError, TrainingInterrupted
 from tests.conftest import GRAPHS, small_graph
 
 

@@ -11,11 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dagnet
-from dagnet.graph import reading as files
 from dagnet.graph import upgrades, writing
+from dagnet.graph.jsontext import Positions, pointer
 from dagnet.graph.reading import load_graph, parse_graph_text, read_graph
 from dagnet.graph.writing import graph_to_text, save_graph
-from dagnet.graph.jsontext import Positions, pointer
 from tests.conftest import EXAMPLES, GRAPHS, small_graph
 from tests.strategies import graph_documents
 

@@ -27,9 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dagnet.cli import main
+from dagnet.engine.network import Network
 from dagnet.errors import GraphFileError
 from dagnet.graph.reading import load_graph
-from dagnet.engine.network import Network
 from tests.strategies import graph_documents
 
 FUZZ = settings(

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import dagnet
-from dagnet.showing import reference
 from dagnet.graph.reading import load_graph
+from dagnet.showing import reference
 from tests.conftest import GRAPHS, small_graph
 
 

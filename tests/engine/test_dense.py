@@ -20,7 +20,7 @@ from dagnet.engine import plan
 from dagnet.engine.network import unit_major
 from tests.conftest import GRAPHS, run_without_jit, state_and_gradients
 from tests.strategies import SMOOTH_ACTIVATIONS, batches, graphs, parameters
-from tests.test_gradients import ENGINE_TOLERANCE, reference_results
+from tests.engine.test_gradients import ENGINE_TOLERANCE, reference_results
 
 examples = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 

@@ -12,12 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from dagnet.functions.activations import ACTIVATIONS
+from dagnet.functions.activations import ACTIVATION_NAMES, ACTIVATIONS
 from dagnet.functions.losses import LOSSES
-from dagnet.training.optimizers import OPTIMIZERS
-from dagnet.functions.activations import ACTIVATION_NAMES
 from dagnet.graph.model import LOSS_NAMES, OPTIMIZER_NAMES, Edge, Edges, Graph
 from dagnet.graph.schema import json_schema, json_schema_text
+from dagnet.training.optimizers import OPTIMIZERS
 from tests.conftest import GRAPHS, ROOT, small_graph
 
 COMMITTED = ROOT / "schemas" / "graph.schema.json"
