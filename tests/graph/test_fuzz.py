@@ -29,7 +29,10 @@ from hypothesis import strategies as st
 from dagnet.cli import main
 from dagnet.engine.network import Network
 from dagnet.errors import GraphFileError
+from dagnet.graph import jsonscan
+from dagnet.graph.jsontext import MAX_DEPTH
 from dagnet.graph.reading import load_graph
+from tests.conftest import GRAPHS
 from tests.strategies import graph_documents
 
 FUZZ = settings(
@@ -66,6 +69,14 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compiled() -> None:
+    """Compile (or load from numba's cache) what reading and compiling a graph runs, before any
+    case is timed: the time limit is for reading a mutant, not for a cold JIT."""
+    Network(load_graph(GRAPHS / "xor.json"), seed=0)
+    jsonscan.scan('{"a": [' * 60 + "1" + "]}" * 60, MAX_DEPTH)
 
 
 @pytest.fixture(scope="module")
