@@ -15,7 +15,7 @@ True
 
 __version__ = "0.1.0"  # first: modules imported below read it
 
-from dagnet.graph.data import Dataset, load_data
+from dagnet.engine.network import Gradients, Network, Trace
 from dagnet.errors import (
     ArgumentError,
     DagnetError,
@@ -25,14 +25,14 @@ from dagnet.errors import (
     TrainingError,
     TrainingInterrupted,
 )
+from dagnet.graph.data import Dataset, load_data
+from dagnet.graph.model import Edge, Graph, Unit
 from dagnet.graph.reading import Report, load_graph, read_graph
+from dagnet.graph.schema import json_schema
 from dagnet.graph.writing import save_graph
 from dagnet.interop.networkx import from_networkx, to_networkx
-from dagnet.engine.network import Gradients, Network, Trace
-from dagnet.graph.model import Edge, Graph, Unit
-from dagnet.graph.schema import json_schema
-from dagnet.training.fit import History, fit
-
+from dagnet.training.fit import fit
+from dagnet.training.history import History
 
 __all__ = [
     "ArgumentError",

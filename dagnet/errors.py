@@ -199,6 +199,8 @@ class DataError(DagnetError):
         The data column (unit id) at fault, when there is one.
     """
 
+    code: str
+
     def __init__(self, code: str, message: str, column: str | None = None) -> None:
         super().__init__(visible(message))
         self.code = _known(code)

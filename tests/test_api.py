@@ -10,9 +10,9 @@ import dagnet
 from tests.conftest import ROOT
 
 EXPECTED = {
-    "ArgumentError", "DagnetError", "DataError", "Dataset", "Edge", "Gradients", "Graph", "GraphFileError",
-    "History", "Network", "Problem", "Report", "Trace", "TrainingError", "TrainingInterrupted",
-    "Unit", "__version__",
+    "ArgumentError", "DagnetError", "DataError", "Dataset", "Edge", "Gradients", "Graph",
+    "GraphFileError", "History", "Network", "Problem", "Report", "Trace", "TrainingError",
+    "TrainingInterrupted", "Unit", "__version__",
     "fit", "from_networkx", "json_schema", "load_data", "load_graph", "read_graph", "save_graph",
     "to_networkx",
 }  # fmt: skip
@@ -56,7 +56,9 @@ def test_the_library_refuses_bad_arguments_with_its_own_error() -> None:
     graph = dagnet.load_graph("graphs/xor.json")
     net = dagnet.Network(graph)
     x, y = np.zeros((4, 2)), np.zeros((4, 1))
-    with pytest.raises(dagnet.ArgumentError, match="unknown optimizer 'adam'; known optimizers are sgd") as caught:
+    with pytest.raises(
+        dagnet.ArgumentError, match="unknown optimizer 'adam'; known optimizers are sgd"
+    ) as caught:
         dagnet.fit(net, x, y, epochs=1, learning_rate=0.1, optimizer="adam")
     assert caught.value.code == "DAG050"
     assert isinstance(caught.value, ValueError)

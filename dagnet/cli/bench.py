@@ -18,11 +18,11 @@ import numpy as np
 from dagnet.bench.shapes import SHAPES
 from dagnet.bench.timing import Engine, measure
 from dagnet.cli.common import count, load, say
+from dagnet.engine.network import Network
+from dagnet.graph.model import Graph
 from dagnet.graph.reading import load_graph
 from dagnet.graph.writing import graph_to_text
-from dagnet.engine.network import Network
 from dagnet.training.optimizers import SGD
-from dagnet.graph.model import Graph
 
 LEARNING_RATE = 1e-3
 """Small enough that repeated steps on random data stay far from overflow on every shape."""

@@ -9,8 +9,8 @@ import click
 
 from dagnet.errors import GraphFileError
 from dagnet.graph.atomic import atomic_write
-from dagnet.graph.reading import read_graph
 from dagnet.graph.model import Graph
+from dagnet.graph.reading import read_graph
 
 EXIT_INTERRUPTED = 130
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from dagnet.cli.common import count, load
-from dagnet.graph.data import load_data
-from dagnet.showing.explain import ASCII, UNICODE, equations, header, step, step_lines
 from dagnet.engine.network import Network
+from dagnet.graph.data import load_data
 from dagnet.graph.model import Training
+from dagnet.showing.explain import ASCII, UNICODE, equations, header, step, step_lines
 
 
 @click.command()

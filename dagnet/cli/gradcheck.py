@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from dagnet.cli.common import count, finite, load, say
-from dagnet.graph.data import load_data
-from dagnet.showing.gradcheck import EPSILON, TOLERANCE, UnitCheck, gradcheck
 from dagnet.engine.network import Network
+from dagnet.graph.data import load_data
 from dagnet.graph.model import Training
+from dagnet.showing.gradcheck import EPSILON, TOLERANCE, UnitCheck, gradcheck
 
 
 @click.command("gradcheck")

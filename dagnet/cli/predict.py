@@ -15,8 +15,8 @@ from dagnet.cli.common import (
     refuse_same_file,
     write,
 )
-from dagnet.graph.data import load_data
 from dagnet.engine.network import Network
+from dagnet.graph.data import load_data
 
 
 @click.command()

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -191,7 +192,8 @@ def train(
         write(plot, loss_curve(history.epoch_loss, by_output, _format(plot)))
         say(quiet, f"wrote {plot}")
     if as_json:
-        summary = {"file": str(file), "output": str(destination), "data": dataset.source}
+        summary: dict[str, Any] = {"file": str(file), "output": str(destination)}
+        summary["data"] = dataset.source
         summary |= settings.model_dump(exclude={"loss", "optimizer"}) | result.model_dump()
         summary |= {"final_output_loss": per_output, "epoch_loss": history.epoch_loss}
         click.echo(json.dumps(summary))
@@ -264,13 +266,14 @@ def _destination(file: Path, output: Path | None, *, force: bool, in_place: bool
 
 
 def _fit(net: Network, dataset: Dataset, settings: Training, *, quiet: bool) -> History:
-    assert dataset.targets is not None
+    targets = dataset.targets
+    assert targets is not None  # load_data asked for them
 
     def run(progress: Progress | None) -> History:
         return fit(
             net,
             dataset.inputs,
-            dataset.targets,
+            targets,
             epochs=settings.epochs,
             learning_rate=settings.learning_rate,
             batch_size=settings.batch_size,

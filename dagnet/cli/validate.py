@@ -9,10 +9,10 @@ from typing import Any
 import click
 
 from dagnet.cli.common import count
-from dagnet.graph.data import load_data, read_data_file
 from dagnet.errors import DataError, Problem
-from dagnet.graph.reading import read_graph
+from dagnet.graph.data import load_data, read_data_file
 from dagnet.graph.jsontext import Positions, pointer
+from dagnet.graph.reading import read_graph
 
 
 @click.command()

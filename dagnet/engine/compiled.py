@@ -60,7 +60,7 @@ class CompiledNetwork:
     @property
     def weight(self) -> Array:
         """w per edge in Plan order (the engine's own array)."""
-        return self.parameters.weight
+        return self.parameters.weight  # type: ignore[no-any-return]
 
     @weight.setter
     def weight(self, values: ArrayLike) -> None:
@@ -69,7 +69,7 @@ class CompiledNetwork:
     @property
     def bias(self) -> Array:
         """b per unit in Plan order (the engine's own array; 0 for inputs)."""
-        return self.parameters.bias
+        return self.parameters.bias  # type: ignore[no-any-return]
 
     @bias.setter
     def bias(self, values: ArrayLike) -> None:
@@ -92,7 +92,7 @@ class CompiledNetwork:
         state = workspace.state
         state.z[: plan.n_inputs] = x
         state.s[: plan.n_inputs] = x
-        kernels.forward(plan.wiring, self.parameters, state, workspace.blocks)
+        kernels.forward(plan.wiring, self.parameters, state, workspace.blocks)  # type: ignore[no-untyped-call]
         return state.s, state.z
 
     def workspace(
@@ -150,7 +150,7 @@ class CompiledNetwork:
             z, plan.output_positions, y, state.output_error, workspace.output_loss
         )
         gradient = workspace.gradient
-        kernels.backward(
+        kernels.backward(  # type: ignore[no-untyped-call]
             plan.wiring, self.parameters, state, gradient, workspace.blocks, workspace.sums
         )
         return total / s.shape[1], gradient.weight, gradient.bias
@@ -172,4 +172,3 @@ class CompiledNetwork:
 def _require_unsplit(workspace: Workspace) -> None:
     if workspace.split:
         raise ArgumentError("a workspace split by column block is for loss_and_gradients only")
-

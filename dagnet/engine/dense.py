@@ -15,13 +15,13 @@ __all__ = ["dense_backward", "dense_forward", "dot", "products", "width"]
 
 
 @njit(cache=True)
-def width(ranges, block):  # type: ignore[no-untyped-def]
+def width(ranges, block):
     """How many positions a block's range of sources or targets spans."""
     return ranges[block, 1] - ranges[block, 0]
 
 
 @njit(cache=True)
-def dense_forward(wiring, block, weight, state, lo, hi):  # type: ignore[no-untyped-def]
+def dense_forward(wiring, block, weight, state, lo, hi):
     """s_t = Σ_i w_{i→t} z_i over the block's edges, for its targets t (bias comes after)."""
     s, z = state.s, state.z
     s0, s1 = wiring.dense_sources[block, 0], wiring.dense_sources[block, 1]
@@ -36,7 +36,7 @@ def dense_forward(wiring, block, weight, state, lo, hi):  # type: ignore[no-unty
 
 
 @njit(cache=True)
-def dense_backward(wiring, block, weight, state, weight_sum, lo, hi):  # type: ignore[no-untyped-def]
+def dense_backward(wiring, block, weight, state, weight_sum, lo, hi):
     """Σ_t δ_t w_{i→t} over the block's edges into δ_i of its non-input sources i (to which
     the unit-by-unit pass adds the rest), and Σ_n δ_t z_i for every block edge."""
     z, delta = state.z, state.delta
@@ -59,7 +59,7 @@ def dense_backward(wiring, block, weight, state, weight_sum, lo, hi):  # type: i
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def products(a, b, lo, hi, out):  # type: ignore[no-untyped-def]
+def products(a, b, lo, hi, out):
     """out[r, c] = Σ_{k=lo}^{hi-1} a[r, k] b[c, k] for every row r of ``a`` and c of ``b``.
 
     Four rows of ``a`` against four of ``b`` at a time: sixteen sums kept in registers, eight
@@ -120,7 +120,7 @@ def products(a, b, lo, hi, out):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _put_four(out, i, j, p0, p1, p2, p3):  # type: ignore[no-untyped-def]
+def _put_four(out, i, j, p0, p1, p2, p3):
     out[i, j], out[i, j + 1], out[i, j + 2], out[i, j + 3] = p0, p1, p2, p3
 
 
@@ -129,7 +129,7 @@ def _put_four(out, i, j, p0, p1, p2, p3):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def dot(a, b):  # type: ignore[no-untyped-def]
+def dot(a, b):
     """Σ_n a[n] b[n]."""
     result = 0.0
     for n in range(a.shape[0]):

@@ -37,6 +37,7 @@ def initial_parameters(
     file_weights = file_weights.astype(np.float64)
     missing = np.isnan(file_weights)
     if missing.any():
+        assert seed is not None, "a network with weights to draw has a seed"
         fan_in = np.diff(plan.in_start)[plan.edge_target]
         fan_out = np.diff(plan.out_start)[plan.in_source]
         limit = np.empty(plan.n_edges)

@@ -67,7 +67,7 @@ class Gradient(NamedTuple):
     bias: Array
 
 
-def forward(wiring, parameters, state, bounds):  # type: ignore[no-untyped-def]
+def forward(wiring, parameters, state, bounds):
     """Fill s_j = b_j + Σ_{i∈ins(j)} w_{i→j} z_i and z_j = f_j(s_j) for every non-input unit.
 
     ``wiring`` is :attr:`Plan.wiring <dagnet.engine.plan.Plan.wiring>`. Rows ``0 .. n_inputs-1``
@@ -82,13 +82,13 @@ def forward(wiring, parameters, state, bounds):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, parallel=True)
-def _forward_blocks(wiring, parameters, state, bounds):  # type: ignore[no-untyped-def]
+def _forward_blocks(wiring, parameters, state, bounds):
     for b in prange(len(bounds) - 1):
         forward_block(wiring, parameters, state, bounds[b], bounds[b + 1])
 
 
 @njit(cache=True, fastmath={"contract"})
-def forward_block(wiring, parameters, state, lo, hi):  # type: ignore[no-untyped-def]
+def forward_block(wiring, parameters, state, lo, hi):
     """The forward pass over columns ``lo .. hi-1``."""
     weight, bias = parameters
     s, z = state.s, state.z
@@ -120,7 +120,7 @@ def forward_block(wiring, parameters, state, lo, hi):  # type: ignore[no-untyped
 
 
 @njit(cache=True, fastmath={"contract"})
-def _sum_in_edges(s_j, weight, in_source, z, p, end, lo, hi):  # type: ignore[no-untyped-def]
+def _sum_in_edges(s_j, weight, in_source, z, p, end, lo, hi):
     """s_j += Σ w_{i→j} z_i over in-edges ``p .. end-1``."""
     # Four in-edges per sweep over the row, so s_j is loaded and stored a quarter as often;
     # the last sweep is padded with weight 0 (one sweep, not up to three, for a short rest;
@@ -139,7 +139,7 @@ def _sum_in_edges(s_j, weight, in_source, z, p, end, lo, hi):  # type: ignore[no
         p += 4
 
 
-def backward(wiring, parameters, state, gradient, bounds, sums=None):  # type: ignore[no-untyped-def]
+def backward(wiring, parameters, state, gradient, bounds, sums=None):
     """Fill δ_j = f'_j(s_j) · (∂E/∂ŷ_j + Σ_{k∈outs(j)} δ_k w_{j→k}), ∂E/∂w and ∂E/∂b.
 
     ``state.output_error[r]`` is ∂E/∂ŷ for the output in row r; the ∂E/∂ŷ term is present only
@@ -168,7 +168,7 @@ def block_sums(n_blocks: int, gradient: Gradient) -> Gradient:
 
 
 @njit(cache=True, parallel=True)
-def _backward_blocks(wiring, weight, state, gradient, bounds, sums):  # type: ignore[no-untyped-def]
+def _backward_blocks(wiring, weight, state, gradient, bounds, sums):
     for b in prange(len(bounds) - 1):
         block_sum = Gradient(sums.weight[b], sums.bias[b])
         backward_block(wiring, weight, state, block_sum, bounds[b], bounds[b + 1])
@@ -177,7 +177,7 @@ def _backward_blocks(wiring, weight, state, gradient, bounds, sums):  # type: ig
 
 
 @njit(cache=True)
-def backward_block(wiring, weight, state, sums, lo, hi):  # type: ignore[no-untyped-def]
+def backward_block(wiring, weight, state, sums, lo, hi):
     """δ for columns ``lo .. hi-1``, and the sums Σ_n δ_j z_i and Σ_n δ_j over those columns
     into ``sums`` (a :class:`Gradient`)."""
     if hi - lo == 1:
@@ -217,7 +217,7 @@ def backward_block(wiring, weight, state, sums, lo, hi):  # type: ignore[no-unty
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def _out_edges(wiring, weight, state, weight_sum, j, q, end, lo, hi):  # type: ignore[no-untyped-def]
+def _out_edges(wiring, weight, state, weight_sum, j, q, end, lo, hi):
     """δ_j += Σ δ_k w_{j→k}, and weight_sum[j→k] = Σ_n δ_k z_j, over out-edge entries
     ``q .. end-1``: four per sweep, the last sweep padded as in :func:`_sum_in_edges` (a padded
     entry repeats the last edge, whose sum is written last)."""
@@ -253,7 +253,7 @@ def _out_edges(wiring, weight, state, weight_sum, j, q, end, lo, hi):  # type: i
 
 
 @njit(cache=True, fastmath={"contract"})
-def _backward_one(wiring, weight, state, sums, n):  # type: ignore[no-untyped-def]
+def _backward_one(wiring, weight, state, sums, n):
     """backward_block for the one example in column n: numbers, not rows."""
     s, z, delta, output_error = state
     for j in range(z.shape[0] - 1, wiring.n_inputs - 1, -1):
@@ -275,7 +275,7 @@ def _backward_one(wiring, weight, state, sums, n):  # type: ignore[no-untyped-de
 
 
 @njit(cache=True, parallel=True)
-def forward_split(wiring, parameters, x, state, bounds):  # type: ignore[no-untyped-def]
+def forward_split(wiring, parameters, x, state, bounds):
     """:func:`forward` over inputs ``x`` (inputs, N) into split state (blocks, units, width):
     block b holds columns ``bounds[b] .. bounds[b+1]-1``."""
     n_inputs = wiring.n_inputs
@@ -288,7 +288,7 @@ def forward_split(wiring, parameters, x, state, bounds):  # type: ignore[no-unty
 
 
 @njit(cache=True, parallel=True)
-def backward_split(wiring, parameters, state, gradient, bounds, sums):  # type: ignore[no-untyped-def]
+def backward_split(wiring, parameters, state, gradient, bounds, sums):
     """:func:`backward` over split state (see :func:`forward_split`)."""
     for b in prange(len(bounds) - 1):
         own = State(state.s[b], state.z[b], state.delta[b], state.output_error[b])
@@ -299,7 +299,7 @@ def backward_split(wiring, parameters, state, gradient, bounds, sums):  # type: 
 
 
 @njit(cache=True, parallel=True)
-def _mean_of_sums(sums, batch, mean):  # type: ignore[no-untyped-def]
+def _mean_of_sums(sums, batch, mean):
     scale = 1.0 / batch
     for p in prange(sums.shape[1]):
         added = 0.0
@@ -313,7 +313,7 @@ def _mean_of_sums(sums, batch, mean):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, fastmath={"reassoc"})
-def total(a):  # type: ignore[no-untyped-def]
+def total(a):
     """Σ_n a[n]."""
     result = 0.0
     for n in range(a.shape[0]):

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from dagnet.engine.compiled import CompiledNetwork
 from dagnet.engine.initialisation import draw_seed, initial_parameters
 from dagnet.engine.plan import compile_plan
-from dagnet.errors import ArgumentError, DataError
+from dagnet.errors import DataError
 from dagnet.graph.model import Edges, Graph
 
 __all__ = ["Gradients", "Network", "Trace", "unit_major"]
@@ -262,7 +262,7 @@ def _read_only(values: Array) -> Array:
     return values
 
 
-def _in_file_order(values: Array, file_index: NDArray[np.int64]) -> Array:
+def _in_file_order(values: NDArray[np.floating], file_index: NDArray[np.int64]) -> Array:
     """Values kept in Plan order (along the first axis), put back in the graph file's order."""
     reordered = np.empty(values.shape, np.float64)
     reordered[file_index] = values

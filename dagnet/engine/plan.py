@@ -17,10 +17,10 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from dagnet.graph import topology
-from dagnet.functions.activations import CODES
-from dagnet.graph.checks import examine
 from dagnet.errors import GraphFileError
+from dagnet.functions.activations import CODES
+from dagnet.graph import topology
+from dagnet.graph.checks import examine
 from dagnet.graph.model import Graph
 
 IntArray = NDArray[np.int64]
@@ -247,7 +247,7 @@ def _levels(in_start: IntArray, in_source: IntArray) -> IntArray:  # one pass in
 
 
 @njit(cache=True)
-def _dense_blocks(n_inputs, in_start, in_source, out_start, out_target, min_sources, min_targets):
+def _dense_blocks(n_inputs, in_start, in_source, out_start, out_target, min_sources, min_targets):  # type: ignore[no-untyped-def]
     """Find DenseBlocks in one pass: each unit's longest run of consecutive sources, then runs
     of consecutive units sharing that run of sources."""
     n_units = len(in_start) - 1

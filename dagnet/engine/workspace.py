@@ -62,7 +62,7 @@ class Workspace:
     @property
     def split(self) -> bool:
         """Whether each block's state is an array of its own (for loss_and_gradients only)."""
-        return self.state.s.ndim == 3
+        return bool(self.state.s.ndim == 3)
 
 
 def make_workspace(

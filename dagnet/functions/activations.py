@@ -303,9 +303,10 @@ def _chain(functions: list[Callable[..., Any]]) -> Callable[..., Any]:
     def dispatch(code, *arguments):  # type: ignore[no-untyped-def]
         return last(*arguments)
 
+    chain: Callable[..., Any] = dispatch
     for code in range(len(functions) - 2, -1, -1):
-        dispatch = _link(code, functions[code], dispatch)
-    return dispatch
+        chain = _link(code, functions[code], chain)
+    return chain
 
 
 def _link(own: int, function: Callable[..., Any], rest: Callable[..., Any]) -> Callable[..., Any]:
@@ -353,10 +354,7 @@ derivative = _chain([a.derivative for a in ACTIVATIONS.values()])
 """derivative(code, s, z): f'(s) for the activation with this code, given z = f(s)."""
 
 activate_row = _chain(
-    [
-        _copy_row if name == "identity" else a.row or _row_of(a.f)
-        for name, a in ACTIVATIONS.items()
-    ]
+    [_copy_row if name == "identity" else a.row or _row_of(a.f) for name, a in ACTIVATIONS.items()]
 )
 """activate_row(code, s, z): z = f(s) over a row, the activation chosen once per row."""
 

@@ -71,7 +71,7 @@ def _squared_error_signal(
             out[r, n] = difference
             output_total += 0.5 * difference * difference
         by_output[r] = output_total
-    return by_output.sum()
+    return float(by_output.sum())
 
 
 def _minus(y_hat: str, y: str, plain: bool) -> str:

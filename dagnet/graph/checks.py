@@ -1,11 +1,11 @@
 """The rules that relate the parts of a graph file to each other, checked on arrays.
 
-:func:`check` takes a structurally valid :class:`~dagnet.graph.model.Graph` and returns every problem
-it finds, not only the first: duplicate unit ids, unknown activations, edges that name unknown
-units, duplicate edges, self-loops, edges into inputs, activations or biases on inputs, a missing
-input or output role, and cycles (one per strongly connected component, printed as a path). When
-the graph is otherwise valid it also warns about units that no input reaches and units that reach
-no output: legal, but rarely what was meant.
+:func:`check` takes a structurally valid :class:`~dagnet.graph.model.Graph` and returns every
+problem it finds, not only the first: duplicate unit ids, unknown activations, edges that name
+unknown units, duplicate edges, self-loops, edges into inputs, activations or biases on inputs,
+a missing input or output role, and cycles (one per strongly connected component, printed as a
+path). When the graph is otherwise valid it also warns about units that no input reaches and
+units that reach no output: legal, but rarely what was meant.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from itertools import repeat
 import numpy as np
 from numpy.typing import NDArray
 
-from dagnet.graph import topology
 from dagnet.errors import Problem
-from dagnet.graph.jsontext import pointer
 from dagnet.functions.activations import ACTIVATION_NAMES
+from dagnet.graph import topology
+from dagnet.graph.jsontext import pointer
 from dagnet.graph.messages import did_you_mean
 from dagnet.graph.model import Graph
 
@@ -84,8 +84,8 @@ def examine(graph: Graph) -> Inspection:
     it), so loading a file and then compiling it checks it once.
     """
     if graph.inspection is not None:
-        return graph.inspection  # type: ignore[no-any-return]
-    number = {}
+        return graph.inspection  # type: ignore[no-any-return]  # (kept untyped on the model)
+    number: dict[str, int] = {}
     for index, unit in enumerate(graph.units):
         number.setdefault(unit.id, index)
     source, target = (

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from dagnet.graph.messages import closest
 from dagnet.errors import DataError
+from dagnet.graph.messages import closest
 from dagnet.graph.model import Graph
 
 Array = NDArray[np.float64]
@@ -298,6 +298,9 @@ def dataset_from_columns(
                 "number",
                 column,
             )
-    stack = lambda ids: np.column_stack([columns[u] for u in ids]).astype(np.float64)  # noqa: E731
+
+    def stack(ids: list[str]) -> Array:
+        return np.column_stack([columns[u] for u in ids]).astype(np.float64)
+
     targets = stack(outputs) if all(u in columns for u in outputs) else None
     return Dataset(stack(inputs), targets, source)

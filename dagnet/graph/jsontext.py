@@ -17,9 +17,10 @@ from typing import Any
 
 import pydantic_core
 
-from dagnet.graph import jsonscan
 from dagnet.errors import Problem
+from dagnet.graph import jsonscan
 
+_scanstring: Any = json.decoder.scanstring  # type: ignore[attr-defined]  # (not in typeshed)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity")
 
@@ -65,10 +66,10 @@ def parse(text: str) -> ParsedText:
     --------
     >>> parse('{"units": []}').value
     {'units': []}
-    >>> parse("[" * 101 + "]" * 101)
+    >>> parse("[" * 101 + "]" * 101)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    dagnet.graph.jsontext.JSONTextError: the JSON is nested 101 levels deep; dagnet reads at most 100
+    dagnet.graph.jsontext.JSONTextError: the JSON is nested 101 levels deep; dagnet reads at ...
     """
     if not text.strip():
         raise JSONTextError(Problem("DAG003", "the file is empty; expected a JSON object"))
@@ -257,7 +258,7 @@ class Positions:
                     here, start, i = self._enter_member(stack[-1], i)
                     continue
             elif char == '"':
-                end = json.decoder.scanstring(text, i + 1)[1]
+                end = _scanstring(text, i + 1)[1]
                 self.value_span[here], i = (i, end), end
             else:
                 match = _SCALAR.match(text, i)
@@ -281,7 +282,7 @@ class Positions:
         frame[2] += 1
         if closing == "]":
             return f"{parent}/{index}", i, i
-        key, after_key = json.decoder.scanstring(self._text, i + 1)
+        key, after_key = _scanstring(self._text, i + 1)
         child = parent + pointer(key)
         if key in seen:
             self.duplicate_keys.append((child, i))

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from dagnet.errors import Problem
 from dagnet.graph.jsontext import pointer
@@ -30,7 +30,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{guess}'?)" if guess else ""
 
 
-_KEYS = {
+_KEYS: dict[str | None, type[BaseModel]] = {
     None: Graph,
     "units": Unit,
     "edges": Edge,
@@ -137,4 +137,3 @@ def describe(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     return "an object"
-

@@ -328,4 +328,3 @@ class Graph(_Model):
         if update:
             copy._inspection = None
         return copy
-

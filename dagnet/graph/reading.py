@@ -168,4 +168,3 @@ def validate_document(
     except ValidationError as exc:
         return None, structure_problems(exc, source)
     return graph, check(graph)
-

@@ -59,4 +59,3 @@ def _version_range() -> str:
     if OLDEST_FORMAT_VERSION == FORMAT_VERSION:
         return str(FORMAT_VERSION)
     return f"{OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}"
-

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dagnet.errors import GraphFileError, Problem
-from dagnet.graph.reading import validate_document
 from dagnet.engine.network import Network
+from dagnet.errors import GraphFileError, Problem
 from dagnet.graph.model import FORMAT_VERSION, Graph
+from dagnet.graph.reading import validate_document
 
 if TYPE_CHECKING:  # networkx is imported when it is used: it is a tenth of dagnet's start-up
     import networkx as nx

@@ -1,10 +1,10 @@
 """Pictures of a network and of its training: Graphviz DOT text, and SVG or PNG with matplotlib.
 
-The layout puts each unit in the column of its level (:meth:`dagnet.engine.plan.Plan.levels`), so inputs
-are on the left and every edge points right; an output unit that feeds nothing is moved to the last
-column, so the outputs end the picture. Each unit is labelled with its id and activation; an edge
-is blue for a positive weight and red for a negative one, as wide as its weight is large next to
-the largest, and grey and dashed while it has no weight yet.
+The layout puts each unit in the column of its level (:meth:`dagnet.engine.plan.Plan.levels`),
+so inputs are on the left and every edge points right; an output unit that feeds nothing is
+moved to the last column, so the outputs end the picture. Each unit is labelled with its id and
+activation; an edge is blue for a positive weight and red for a negative one, as wide as its
+weight is large next to the largest, and grey and dashed while it has no weight yet.
 
 matplotlib is an optional extra (``pip install 'dagnet[plot]'``); DOT text needs nothing.
 """
@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from dagnet.errors import DagnetError
 from dagnet.engine.plan import compile_plan
+from dagnet.errors import DagnetError
 from dagnet.graph.model import Graph
 
 POSITIVE, NEGATIVE, UNTRAINED = "#1f77b4", "#d62728", "#999999"

@@ -1,7 +1,7 @@
 """The derivation written out for one network: its equations, and one step with numbers.
 
-Everything is read off the compiled :class:`~dagnet.engine.plan.Plan`, the same arrays the kernels run
-over: units in execution order for the forward pass, the same order reversed for the error
+Everything is read off the compiled :class:`~dagnet.engine.plan.Plan`, the same arrays the kernels
+run over: units in execution order for the forward pass, the same order reversed for the error
 signals, CSR in-edges for s_j and CSR out-edges for δ_j. Each equation is rendered by one
 function that asks a *valuation* for the text of every symbol, so the symbolic line and the line
 with numbers cannot disagree in shape: :class:`_Symbols` answers ``δ_k``, :class:`_Numbers`
@@ -237,7 +237,9 @@ def step_lines(net: Network, result: Step, notation: Notation = UNICODE) -> list
     prefix = loss.sum_prefix[notation.ascii]
     sums = [
         prefix
-        + " + ".join(loss.term_text(v.y_hat(j), v.y(j), notation.ascii) for j in plan.output_positions)
+        + " + ".join(
+            loss.term_text(v.y_hat(j), v.y(j), notation.ascii) for j in plan.output_positions
+        )
         for v in (symbols, numbers)
     ]
     lines.append("  " + _chain("E", *sums, _plain(result.loss)))
@@ -349,7 +351,7 @@ class _Symbols:
         return self.plan.unit_ids[j]
 
     def _activation(self, j: int) -> str:
-        return ACTIVATION_BY_CODE[self.plan.activation[j]]
+        return ACTIVATION_BY_CODE[int(self.plan.activation[j])]
 
     def s(self, j: int) -> str:
         return self.notation.sub("s", self._id(j))

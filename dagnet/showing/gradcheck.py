@@ -15,6 +15,7 @@ parameters stays in Python because this is a check, not the hot path.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -83,7 +84,7 @@ def finite_differences(
     def loss() -> float:
         return net.mean_loss(net.evaluate(x)[1], y)
 
-    def derivative(values: Array, index: int) -> float:
+    def derivative(values: NDArray[np.floating], index: int) -> float:
         kept = values[index]
         try:
             values[index] = kept + epsilon
@@ -140,7 +141,9 @@ def gradcheck(
     for j in range(plan.n_inputs, plan.n_units):
         edges = range(plan.in_start[j], plan.in_start[j + 1])
         # The bias first, then the in-edges: on a tie the bias is named.
-        candidates = [(bias_error[j], plan.unit_ids[j], bias_gradient[j], bias_fd[j])]
+        candidates: list[tuple[Any, tuple[str, str] | str, Any, Any]] = [
+            (bias_error[j], plan.unit_ids[j], bias_gradient[j], bias_fd[j])
+        ]
         candidates += [
             (
                 weight_error[p],

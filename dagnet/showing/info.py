@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from dagnet.functions.activations import ACTIVATIONS
 from dagnet.engine.plan import Plan, compile_plan
+from dagnet.functions.activations import ACTIVATIONS
 from dagnet.graph.model import Graph
 
 

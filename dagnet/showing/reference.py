@@ -133,7 +133,7 @@ def gradients(
 
 def loss(net: ReferenceNetwork, z: dict[str, float], y: Sequence[float]) -> float:
     """E_n of one example: the loss terms of every output unit, summed."""
-    return sum(net.loss.terms(z[o], float(t)) for o, t in zip(net.outputs, y, strict=True))
+    return float(sum(net.loss.terms(z[o], float(t)) for o, t in zip(net.outputs, y, strict=True)))
 
 
 def train_step(

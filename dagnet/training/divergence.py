@@ -40,7 +40,6 @@ class Snapshot:
         np.copyto(self.net.bias, self.bias)
 
 
-
 DIVERGENCE_FACTOR = 1e6
 """A minibatch whose loss exceeds this many times the first epoch's mean, and 1, has diverged."""
 
@@ -55,7 +54,7 @@ if that is larger) has blown up."""
 def sizes(z: np.ndarray) -> np.ndarray:
     """Each unit's largest |z| over the examples; NaN where a value is NaN."""
     with np.errstate(invalid="ignore", over="ignore"):
-        return np.abs(z).max(axis=1)
+        return np.abs(z).max(axis=1)  # type: ignore[no-any-return]
 
 
 def _first_blown_up(z: np.ndarray, scale: np.ndarray | None) -> int | None:
@@ -91,7 +90,12 @@ def blow_up_message(
 
 
 def divergence_message(
-    net: CompiledNetwork, z: np.ndarray, scale: np.ndarray | None, first: float, loss: float, epoch: int
+    net: CompiledNetwork,
+    z: np.ndarray,
+    scale: np.ndarray | None,
+    first: float,
+    loss: float,
+    epoch: int,
 ) -> str:
     broken = _first_blown_up(z, scale)
     if broken is None:  # no single unit stands out: name the one that grew most

@@ -107,8 +107,9 @@ def fit(
     y = unit_major(targets, net.output_ids, "targets")
     if x.shape[1] != y.shape[1]:
         raise DataError(
-            "DAG044", f"inputs have {x.shape[1]} rows but targets have {y.shape[1]}; give one "
-            "row of targets per row of inputs"
+            "DAG044",
+            f"inputs have {x.shape[1]} rows but targets have {y.shape[1]}; give one "
+            "row of targets per row of inputs",
         )
     n_examples = x.shape[1]
     seed = net.seed if seed is None else seed

@@ -1,4 +1,4 @@
-"""dagnet explain: the derivation's equations for a network and one step with numbers, on the command line."""
+"""dagnet explain on the command line: a network's equations, and one step with numbers."""
 
 from __future__ import annotations
 

@@ -19,8 +19,8 @@ import dagnet.bench.shapes
 from dagnet.engine import plan
 from dagnet.engine.network import unit_major
 from tests.conftest import GRAPHS, run_without_jit, state_and_gradients
-from tests.strategies import SMOOTH_ACTIVATIONS, batches, graphs, parameters
 from tests.engine.test_gradients import ENGINE_TOLERANCE, reference_results
+from tests.strategies import SMOOTH_ACTIVATIONS, batches, graphs, parameters
 
 examples = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 

@@ -117,7 +117,7 @@ def test_array_formulas_agree_with_the_compiled_scalars(name: str) -> None:
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
 def test_row_dispatch_agrees_with_the_scalars(name: str) -> None:
-    code, (f, f_prime) = CODES[name], pair(name)
+    code, (_, f_prime) = CODES[name], pair(name)
     s = np.concatenate([GRID, EXTREMES])
     z, delta = np.empty_like(s), np.full_like(s, 2.0)
     activate_row(code, s, z)

@@ -34,10 +34,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-from dagnet.showing import reference
-from dagnet.functions.activations import ACTIVATIONS, LEAKY_SLOPE
 from dagnet.engine.network import Network
 from dagnet.engine.plan import Plan
+from dagnet.functions.activations import ACTIVATIONS, LEAKY_SLOPE
+from dagnet.showing import reference
 
 Array = NDArray[np.floating]
 IntArray = NDArray[np.int64]
