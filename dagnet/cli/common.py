@@ -12,6 +12,19 @@ from dagnet.graph.atomic import atomic_write
 from dagnet.graph.model import Graph
 from dagnet.graph.reading import read_graph
 
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "check_writable",
+    "count",
+    "dtype_option",
+    "finite",
+    "load",
+    "refuse_data_files",
+    "refuse_same_file",
+    "say",
+    "write",
+]
+
 EXIT_INTERRUPTED = 130
 
 dtype_option = click.option(

@@ -16,6 +16,8 @@ from dagnet.cli.common import (
 )
 from dagnet.showing.draw import PICTURE_FORMATS, picture, to_dot
 
+__all__ = ["draw"]
+
 FORMATS = ("dot", *PICTURE_FORMATS)
 
 

@@ -12,6 +12,8 @@ from dagnet.graph.data import load_data
 from dagnet.graph.model import Training
 from dagnet.showing.explain import ASCII, UNICODE, equations, header, step, step_lines
 
+__all__ = ["explain"]
+
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))

@@ -12,6 +12,8 @@ from dagnet.graph.data import load_data
 from dagnet.graph.model import Training
 from dagnet.showing.gradcheck import EPSILON, TOLERANCE, UnitCheck, gradcheck
 
+__all__ = ["check_gradients"]
+
 
 @click.command("gradcheck")
 @click.argument("file", type=click.Path(path_type=Path))

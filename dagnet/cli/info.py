@@ -13,6 +13,8 @@ from dagnet.errors import GraphFileError
 from dagnet.graph.reading import read_graph
 from dagnet.showing.info import Info, describe
 
+__all__ = ["info"]
+
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))

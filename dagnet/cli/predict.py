@@ -18,6 +18,8 @@ from dagnet.cli.common import (
 from dagnet.engine.network import Network
 from dagnet.graph.data import load_data
 
+__all__ = ["predict"]
+
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path))

@@ -6,6 +6,8 @@ import click
 
 from dagnet.graph.schema import json_schema_text
 
+__all__ = ["schema"]
+
 
 @click.command()
 def schema() -> None:

@@ -34,6 +34,8 @@ from dagnet.training.fit import Progress, fit
 from dagnet.training.history import HISTORY_FORMATS, History, history_text
 from dagnet.training.record import last_good, run_settings, trained, trained_graph
 
+__all__ = ["train"]
+
 
 def _format(path: Path) -> str:
     return path.suffix.lower().lstrip(".")

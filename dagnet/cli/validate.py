@@ -14,6 +14,8 @@ from dagnet.graph.data import load_data, read_data_file
 from dagnet.graph.jsontext import Positions, pointer
 from dagnet.graph.reading import read_graph
 
+__all__ = ["validate"]
+
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))

@@ -23,6 +23,15 @@ from dagnet.graph import topology
 from dagnet.graph.checks import examine
 from dagnet.graph.model import Graph
 
+__all__ = [
+    "MIN_DENSE_SOURCES",
+    "MIN_DENSE_TARGETS",
+    "DenseBlocks",
+    "Plan",
+    "Wiring",
+    "compile_plan",
+]
+
 IntArray = NDArray[np.int64]
 
 

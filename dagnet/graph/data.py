@@ -26,6 +26,15 @@ from dagnet.errors import DataError
 from dagnet.graph.messages import closest
 from dagnet.graph.model import Graph
 
+__all__ = [
+    "Dataset",
+    "dataset_from_columns",
+    "load_data",
+    "read_csv",
+    "read_data_file",
+    "read_npz",
+]
+
 Array = NDArray[np.float64]
 
 

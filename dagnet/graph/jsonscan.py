@@ -17,6 +17,8 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+__all__ = ["FRAMES", "KIND", "Layout", "scan"]
+
 QUOTE, BACKSLASH = ord('"'), ord("\\")
 FNV_OFFSET, FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
 

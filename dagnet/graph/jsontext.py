@@ -20,6 +20,16 @@ import pydantic_core
 from dagnet.errors import Problem
 from dagnet.graph import jsonscan
 
+__all__ = [
+    "LARGE_TEXT",
+    "MAX_DEPTH",
+    "JSONTextError",
+    "ParsedText",
+    "Positions",
+    "parse",
+    "pointer",
+]
+
 _scanstring: Any = json.decoder.scanstring  # type: ignore[attr-defined]  # (not in typeshed)
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity")

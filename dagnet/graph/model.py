@@ -122,7 +122,11 @@ class Edges(Sequence[Edge]):
         self.sources = tuple(sources)
         self.targets = tuple(targets)
         self.weights = tuple(weights) if weights is not None else (None,) * len(self.sources)
-        assert len(self.sources) == len(self.targets) == len(self.weights)
+        if not len(self.sources) == len(self.targets) == len(self.weights):
+            raise ValueError(
+                f"edges need as many targets and weights as sources; got {len(self.sources)} "
+                f"sources, {len(self.targets)} targets and {len(self.weights)} weights"
+            )
 
     @classmethod
     def of(cls, edges: Iterable[Edge]) -> Edges:
@@ -305,7 +309,7 @@ class Graph(_Model):
             return NotImplemented
         return self.__dict__ == other.__dict__
 
-    __hash__ = None  # type: ignore[assignment]  # (the edges are a mutable-looking sequence)
+    __hash__ = None  # type: ignore[assignment]  # (equal graphs must hash alike; none need to)
 
     @property
     def inspection(self) -> Any:

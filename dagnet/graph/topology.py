@@ -13,6 +13,14 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+__all__ = [
+    "by_source",
+    "edge_order",
+    "lexicographic_order",
+    "reachable",
+    "stable_order",
+]
+
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 

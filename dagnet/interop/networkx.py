@@ -19,6 +19,8 @@ from dagnet.errors import GraphFileError, Problem
 from dagnet.graph.model import FORMAT_VERSION, Graph
 from dagnet.graph.reading import validate_document
 
+__all__ = ["from_networkx", "to_networkx"]
+
 if TYPE_CHECKING:  # networkx is imported when it is used: it is a tenth of dagnet's start-up
     import networkx as nx
 

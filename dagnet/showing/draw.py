@@ -21,6 +21,18 @@ from dagnet.engine.plan import compile_plan
 from dagnet.errors import DagnetError
 from dagnet.graph.model import Graph
 
+__all__ = [
+    "PICTURE_FORMATS",
+    "ROLE_COLOURS",
+    "PlotUnavailable",
+    "edge_styles",
+    "layout",
+    "loss_curve",
+    "picture",
+    "require_matplotlib",
+    "to_dot",
+]
+
 POSITIVE, NEGATIVE, UNTRAINED = "#1f77b4", "#d62728", "#999999"
 ROLE_COLOURS = {"input": "#cfe8cf", "hidden": "#e8e8e8", "output": "#fbd9b0"}
 PICTURE_FORMATS = ("svg", "png")

@@ -22,6 +22,16 @@ from numpy.typing import ArrayLike, NDArray
 
 from dagnet.engine.network import Network, unit_major
 
+__all__ = [
+    "EPSILON",
+    "FLOOR",
+    "TOLERANCE",
+    "UnitCheck",
+    "finite_differences",
+    "gradcheck",
+    "relative_error",
+]
+
 Array = NDArray[np.float64]
 
 EPSILON = 1e-6

@@ -16,6 +16,8 @@ from dagnet.engine.plan import Plan, compile_plan
 from dagnet.functions.activations import ACTIVATIONS
 from dagnet.graph.model import Graph
 
+__all__ = ["Info", "describe"]
+
 
 @dataclass(frozen=True)
 class Info:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+__all__ = ["OPTIMIZERS", "SGD"]
+
 
 class SGD:
     """Plain minibatch gradient descent: p ← p − η ∂E/∂p.

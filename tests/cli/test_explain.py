@@ -15,8 +15,9 @@ import dagnet
 from dagnet.cli import main
 from tests.conftest import EXAMPLES, GRAPHS, small_graph
 
-# backprop.md, case 3 (graphs/multi_output.json): δ_o = ŷ−y, δ_k = δ_o w_{k→o} σ'(s_k),
-# δ_j = δ_o w_{j→o} σ'(s_j), δ_i = σ'(s_i)(δ_j w_{i→j} + δ_k w_{i→k}), Δw = −(η/N) Σ_n δ_j z_i.
+# The derivation's case 3 (graphs/derivation.md, graphs/multi_output.json): δ_o = ŷ−y,
+# δ_k = δ_o w_{k→o} σ'(s_k), δ_j = δ_o w_{j→o} σ'(s_j), δ_i = σ'(s_i)(δ_j w_{i→j} + δ_k w_{i→k}),
+# Δw = −(η/N) Σ_n δ_j z_i.
 MULTI_OUTPUT = """\
 multi_output: 5 units (1 input, 3 hidden, 1 output), 5 edges; E = ½ Σ_o (ŷ_o − y_o)² per example.
 s_j is the net input of unit j, z_j = f_j(s_j) its output, δ_j = ∂E/∂s_j its error signal;

@@ -1,5 +1,5 @@
 """Gradients by backpropagation: against finite differences, the reference engine, the closed
-forms of backprop.md, and the update rule Δw = −η ∂E/∂w."""
+forms of the derivation's three cases (graphs/derivation.md), and the update rule Δw = −η ∂E/∂w."""
 
 from __future__ import annotations
 
@@ -165,7 +165,7 @@ def test_file_order_of_units_and_edges_does_not_matter(case, data) -> None:
     assert_allclose(other_grads.biases[units], grads.biases, **rounding)
 
 
-# The three cases of backprop.md, in closed form. Biases are 0 as in the post.
+# The three cases of graphs/derivation.md, in closed form, with biases 0.
 
 
 def sigma(s: float) -> float:
