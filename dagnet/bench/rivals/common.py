@@ -129,9 +129,3 @@ def float_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
     return dtype
-
-
-def _require_all(table: dict[str, Any], engine: str) -> None:
-    missing = [name for name in ACTIVATION_NAMES if name not in table]
-    if missing:
-        raise ValueError(f"activation {missing[0]!r} is not available in {engine}")

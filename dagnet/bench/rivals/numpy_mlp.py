@@ -7,7 +7,6 @@ not); :func:`numpy_mlp_step` takes the training step on it, every state array al
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,89 +17,13 @@ from dagnet.bench.rivals.common import (
     IntArray,
     Parameters,
     Step,
-    _require_all,
     float_dtype,
     layout_of,
 )
 from dagnet.engine.network import Network
-from dagnet.functions.activations import LEAKY_SLOPE
+from dagnet.functions.activations import ACTIVATIONS
 
 __all__ = ["dense_layers", "numpy_mlp_step"]
-
-
-def _numpy_activations() -> dict[str, tuple[Callable[..., None], Callable[..., None]]]:
-    """name → (f(s, out), scale(delta, s, z, scratch)): z = f(s) written into ``out``, and
-    delta multiplied in place by f'(s), all without temporaries of a layer's size where numpy
-    allows it. (Identity is handled by its caller: z is s, and delta stays.)"""
-
-    def sigmoid(s: Array, out: Array) -> None:
-        # σ(s) = (1 + tanh(s/2)) / 2: no overflow for any s, and in place.
-        np.multiply(s, 0.5, out=out)
-        np.tanh(out, out=out)
-        out *= 0.5
-        out += 0.5
-
-    def scale_sigmoid(delta: Array, s: Array, z: Array, scratch: Array) -> None:
-        np.subtract(1.0, z, out=scratch)
-        scratch *= z
-        delta *= scratch
-
-    def scale_tanh(delta: Array, s: Array, z: Array, scratch: Array) -> None:
-        np.multiply(z, z, out=scratch)
-        np.subtract(1.0, scratch, out=scratch)
-        delta *= scratch
-
-    def elu(s: Array, out: Array) -> None:
-        np.minimum(s, 0.0, out=out)
-        np.expm1(out, out=out)
-        np.copyto(out, s, where=s > 0.0)
-
-    def scale_elu(delta: Array, s: Array, z: Array, scratch: Array) -> None:
-        np.minimum(s, 0.0, out=scratch)
-        np.exp(scratch, out=scratch)
-        np.multiply(delta, scratch, out=delta, where=s <= 0.0)
-
-    def scale_softplus(delta: Array, s: Array, z: Array, scratch: Array) -> None:
-        sigmoid(s, scratch)
-        delta *= scratch
-
-    def gaussian(s: Array, out: Array) -> None:
-        np.multiply(s, s, out=out)
-        np.negative(out, out=out)
-        np.exp(out, out=out)
-
-    def scale_gaussian(delta: Array, s: Array, z: Array, scratch: Array) -> None:
-        np.multiply(s, z, out=scratch)
-        scratch *= -2.0
-        delta *= scratch
-
-    def scale_sin(delta: Array, s: Array, z: Array, scratch: Array) -> None:
-        np.cos(s, out=scratch)
-        delta *= scratch
-
-    def nothing(*arrays: Array) -> None:
-        pass
-
-    table = {
-        "identity": (nothing, nothing),
-        "sigmoid": (sigmoid, scale_sigmoid),
-        "tanh": (lambda s, out: np.tanh(s, out=out), scale_tanh),
-        "relu": (
-            lambda s, out: np.maximum(s, 0.0, out=out),
-            lambda delta, s, z, scratch: np.copyto(delta, 0.0, where=s <= 0.0),
-        ),
-        "leaky_relu": (
-            # max(s, 0.01 s) is s for s > 0 and 0.01 s otherwise, since the slope is below 1.
-            lambda s, out: np.maximum(s, np.multiply(s, LEAKY_SLOPE, out=out), out=out),
-            lambda delta, s, z, scratch: np.multiply(delta, LEAKY_SLOPE, out=delta, where=s <= 0.0),
-        ),
-        "elu": (elu, scale_elu),
-        "softplus": (lambda s, out: np.logaddexp(s, 0.0, out=out), scale_softplus),
-        "gaussian": (gaussian, scale_gaussian),
-        "sin": (lambda s, out: np.sin(s, out=out), scale_sin),
-    }
-    _require_all(table, "numpy")
-    return table
 
 
 @dataclass(frozen=True)
@@ -192,8 +115,11 @@ def numpy_mlp_step(
     """One step of a dense layered network (an MLP) as numpy matrix products, layer by layer.
 
     s_L = W_L z_{L−1} + b_L and z_L = f_L(s_L) forward; δ_L = f'_L(s_L) ⊙ W_{L+1}ᵀ δ_{L+1}
-    backward, from δ = f'(s) ⊙ (ŷ − y) at the outputs; then W_L −= (η/N) δ_L z_{L−1}ᵀ and
-    b_L −= (η/N) Σ_n δ_L. Every state array is allocated once, when the step is built.
+    backward, from δ = f'(s) ⊙ ∂E/∂ŷ at the outputs; then W_L −= (η/N) δ_L z_{L−1}ᵀ and
+    b_L −= (η/N) Σ_n δ_L. f and f' are the array forms of
+    :data:`~dagnet.functions.activations.ACTIVATIONS`, ∂E/∂ŷ the error of the network's loss.
+    Every state array is allocated once, when the step is built; what f, f' and ∂E/∂ŷ return is
+    copied or multiplied into it.
 
     Parameters
     ----------
@@ -221,7 +147,7 @@ def numpy_mlp_step(
     ((3,), (4,))
     """
     dtype = float_dtype(dtype)
-    plan, activations = net.plan, _numpy_activations()
+    plan, loss = net.plan, net.loss_function
     below = np.arange(plan.n_inputs)
     layers = []
     for units, activation in dense_layers(net):
@@ -241,30 +167,32 @@ def numpy_mlp_step(
     targets = np.asarray(y, dtype=dtype)
     z_in = np.asarray(x, dtype=dtype)
     s = [np.empty((len(layer.units), n), dtype=dtype) for layer in layers]
-    # An identity layer's z is its s: no copy.
-    z = [z_in] + [
-        s[k] if layer.activation == "identity" else np.empty_like(s[k])
-        for k, layer in enumerate(layers)
-    ]
+    # An identity layer's z is its s (no copy), and its f' = 1 leaves δ as it is.
+    identity = [layer.activation == "identity" for layer in layers]
+    z = [z_in] + [s[k] if identity[k] else np.empty_like(s[k]) for k in range(len(layers))]
     delta = [np.empty_like(v) for v in s]
-    scratch = [np.empty_like(v) for v in s]
     weight_step = [np.empty_like(layer.weight) for layer in layers]
-    f = [activations[layer.activation][0] for layer in layers]
-    scale = [activations[layer.activation][1] for layer in layers]
+    functions = [ACTIVATIONS[layer.activation] for layer in layers]
     rate = learning_rate / n
+
+    def scale(k: int) -> None:
+        """δ of layer k times f'(s), given z = f(s) (layer k's z is z[k + 1])."""
+        if not identity[k]:
+            delta[k] *= functions[k].array_derivative(s[k], z[k + 1], np)
 
     def run() -> None:
         for k, layer in enumerate(layers):
             np.matmul(layer.weight, z[k], out=s[k])
             s[k] += layer.bias
-            f[k](s[k], z[k + 1])
-        np.subtract(z[-1], targets, out=delta[-1])
-        scale[-1](delta[-1], s[-1], z[-1], scratch[-1])
+            if not identity[k]:
+                np.copyto(z[k + 1], functions[k].array(s[k], np))
+        np.copyto(delta[-1], loss.error(z[-1], targets))
+        scale(len(layers) - 1)
         for k in range(len(layers) - 1, -1, -1):
             layer = layers[k]
             if k > 0:  # δ of the layer below, through the weights before they change
                 np.matmul(layer.weight.T, delta[k], out=delta[k - 1])
-                scale[k - 1](delta[k - 1], s[k - 1], z[k], scratch[k - 1])
+                scale(k - 1)
             delta[k] *= rate
             np.matmul(delta[k], z[k].T, out=weight_step[k])
             # (In place through the ufuncs: a frozen _Layer refuses augmented assignment.)

@@ -23,7 +23,7 @@ def reference_step(
     Parameters
     ----------
     net : Network
-        Its current weights and biases are copied.
+        Its current weights and biases are copied, and its loss is the step's.
     x, y : ndarray, shapes (input units, N), (output units, N)
         The minibatch, unit-major.
     learning_rate : float
@@ -39,7 +39,7 @@ def reference_step(
     >>> bool(np.all(weight != net.weight))  # the copy moved; the network did not
     True
     """
-    ref = reference.ReferenceNetwork.from_graph(net.to_graph())
+    ref = reference.ReferenceNetwork.from_graph(net.to_graph(), loss=net.loss_name)
     inputs, targets = np.asarray(x).T.tolist(), np.asarray(y).T.tolist()
     ids = net.plan.unit_ids
     edges = [

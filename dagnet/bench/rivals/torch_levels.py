@@ -6,7 +6,9 @@
   level's edges and zeros elsewhere; a fixed 0/1 mask keeps the zeros at zero.
 
 Both share :class:`_TorchLevels`: the layout, the biases per level, the activation runs, the
-inputs and targets as tensors, the loss and the in-place update. Every index tensor is built
+inputs and targets as tensors, the loss and the in-place update. The activations are those of
+:data:`~dagnet.functions.activations.ACTIVATIONS` over tensors, and the loss is the network's
+own, from :data:`~dagnet.functions.losses.LOSSES`. Every index tensor is built
 once, and a step does no Python work per unit or per edge. PyTorch is imported only when a
 builder is called; its thread count is left to the caller (``torch.set_num_threads``).
 """
@@ -24,14 +26,15 @@ from dagnet.bench.rivals.common import (
     IntArray,
     Parameters,
     Step,
-    _require_all,
     float_dtype,
     layout_of,
 )
 from dagnet.engine.network import Network
-from dagnet.functions.activations import LEAKY_SLOPE
+from dagnet.functions.activations import ACTIVATIONS, Activation
 
 __all__ = ["torch_index_step", "torch_masked_step"]
+
+Tensor = Any  # a torch.Tensor: PyTorch is optional, and imported only by the builders
 
 
 def _import_torch() -> Any:
@@ -44,26 +47,42 @@ def _import_torch() -> Any:
     return torch
 
 
-def _torch_activations(torch: Any, dtype: Any) -> dict[str, Callable[[Any], Any]]:
-    """f for every activation as PyTorch operations; autograd supplies f' (checked by tests:
-    f'(0) is the left slope for relu and leaky_relu, as in dagnet)."""
-    functional = torch.nn.functional
-    zero = torch.zeros((), dtype=dtype)
-    table: dict[str, Callable[[Any], Any]] = {
-        "identity": lambda s: s,
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "relu": torch.relu,
-        "leaky_relu": lambda s: functional.leaky_relu(s, LEAKY_SLOPE),
-        "elu": functional.elu,
-        # ln(1 + e^s) without overflow, and with the exact derivative σ(s) (softplus's own
-        # threshold would switch to s above 20).
-        "softplus": lambda s: torch.logaddexp(s, zero),
-        "gaussian": lambda s: torch.exp(-s * s),
-        "sin": torch.sin,
-    }
-    _require_all(table, "PyTorch")
-    return table
+PROBES = (-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0)
+"""Where :func:`_differentiable` compares autograd's derivative with the table's: s = 0, where
+the table's kinks lie, and either side of it."""
+
+
+def _differentiable(activation: Activation, torch: Any) -> Callable[[Tensor], Tensor]:
+    """``activation.array`` over PyTorch tensors, its derivative the table's f'.
+
+    Where autograd, differentiating the array form itself, gives the table's
+    ``array_derivative`` at :data:`PROBES`, it does the backward pass, in PyTorch's own kernels
+    (tanh's, say) and at no cost per call. Otherwise a custom autograd function applies
+    ``array_derivative``: elu's array form takes e^min(s, 0) − 1, and autograd splits the
+    gradient of a minimum between its arguments when they tie, which gives elu'(0) = ½ where
+    dagnet has 1. (Each call of such a function costs some 15 µs of Python, which is why it is
+    not used for every activation: on a deep graph, that is one call per level.)
+    """
+    s = torch.tensor(PROBES, dtype=torch.float64, requires_grad=True)
+    z = activation.array(s, torch)
+    (slope,) = torch.autograd.grad(z.sum(), s, allow_unused=True, materialize_grads=True)
+    expected = activation.array_derivative(s.detach(), z.detach(), torch)
+    if torch.allclose(slope, expected, rtol=1e-12, atol=1e-15):
+        return lambda s: activation.array(s, torch)
+
+    class TableDerivative(torch.autograd.Function):  # type: ignore[misc]
+        @staticmethod
+        def forward(ctx: Any, s: Tensor) -> Tensor:
+            z = activation.array(s, torch)
+            ctx.save_for_backward(s, z)
+            return z
+
+        @staticmethod
+        def backward(ctx: Any, grad: Tensor) -> Tensor:
+            s, z = ctx.saved_tensors
+            return grad * activation.array_derivative(s, z, torch)
+
+    return TableDerivative.apply  # type: ignore[no-any-return]
 
 
 class _TorchLevels:
@@ -81,11 +100,13 @@ class _TorchLevels:
         self.dtype = {np.float32: torch.float32, np.float64: torch.float64}[float_dtype(dtype).type]
         self.n = x.shape[1]
         self.x = self.tensor(x)
-        activations = _torch_activations(torch, self.dtype)
-        self.runs = [
-            [(activations[name], a, b) for name, a, b in layout.runs(plan, level)]
-            for level in range(layout.depth + 1)
-        ]
+        runs = [layout.runs(plan, level) for level in range(layout.depth + 1)]
+        activations = {
+            name: _differentiable(ACTIVATIONS[name], torch)
+            for name in {name for level in runs for name, _, _ in level}
+        }
+        self.runs = [[(activations[name], a, b) for name, a, b in level] for level in runs]
+        self.loss_terms = net.loss_function.terms
         # Columns (units, 1), so that they broadcast over the N examples without a view op.
         self.biases = [
             self.tensor(net.bias[self.units(level), None], requires_grad=True)
@@ -123,12 +144,13 @@ class _TorchLevels:
         return self.torch.cat([f(s[a:b]) for f, a, b in runs])
 
     def loss(self, z: list[Any]) -> Any:
-        """E = (1/N) Σ_n ½ Σ_outputs (ŷ − y)²."""
+        """E = (1/N) Σ_n E_n, E_n the sum over the outputs of the network's loss terms."""
+        terms = self.loss_terms
         total = sum(
-            (z[level].index_select(0, rows) - targets).square().sum()
+            terms(z[level].index_select(0, rows), targets).sum()
             for level, rows, targets in self.outputs
         )
-        return total * (0.5 / self.n)
+        return total / self.n
 
     def step(
         self,
