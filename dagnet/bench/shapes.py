@@ -21,6 +21,8 @@ from numpy.typing import NDArray
 
 from dagnet.graph.model import FORMAT_VERSION
 
+__all__ = ["SHAPES", "deep", "layered", "mlp", "random_dag"]
+
 Document = dict[str, Any]
 IntArray = NDArray[np.int64]
 

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from statistics import median
 
+__all__ = ["SETTLE_SECONDS", "Engine", "measure"]
+
 Step = Callable[[], object]
 
 SETTLE_SECONDS = 0.1

@@ -1,36 +1,28 @@
-"""``dagnet bench``: edge-examples per second of one training step, beside its rivals."""
+"""``dagnet bench``: edge-examples per second of one training step, beside its rivals.
+
+The command parses its options, calls :mod:`dagnet.bench.run` (or :mod:`dagnet.bench.loading`
+for ``--load``) and :func:`dagnet.bench.timing.measure`, and prints.
+"""
 
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 import numba
-import numpy as np
 
+from dagnet.bench import run
+from dagnet.bench.loading import time_loading
 from dagnet.bench.shapes import SHAPES
-from dagnet.bench.timing import Engine, measure
+from dagnet.bench.timing import measure
 from dagnet.cli.common import count, load, say
 from dagnet.engine.network import Network
 from dagnet.graph.model import Graph
-from dagnet.graph.reading import load_graph
-from dagnet.graph.writing import graph_to_text
-from dagnet.training.optimizers import SGD
 
-LEARNING_RATE = 1e-3
-"""Small enough that repeated steps on random data stay far from overflow on every shape."""
-
-CORES = numba.config.NUMBA_NUM_THREADS
-
-POOL_COOLDOWN = 0.25
-"""Seconds for PyTorch's and OpenBLAS's worker threads to stop spinning after a step."""
+CORES: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (set at import)
 
 
 @click.command()
@@ -144,126 +136,24 @@ def bench(
         graph = Graph.model_validate(SHAPES[shape](edges, seed))
         described = f"{shape} DAG"
     if loading:
-        _bench_loading(graph, described, repeat=min(repeat, 5), as_json=as_json)
+        _print_loading(graph, described, repeat=min(repeat, 5), as_json=as_json)
         return
     net = Network(graph, seed=seed, dtype=dtype)
-    rng = np.random.default_rng([seed, 2])
-    x = rng.standard_normal((net.plan.n_inputs, batch_size))
-    y = rng.standard_normal((len(net.output_ids), batch_size))
-    engines = _engines(net, x, y, threads=threads, compare=compare)
+    x, y = run.minibatch(net, batch_size, seed)
+    engines = run.engines(net, x, y, threads=threads, compare=compare)
     quiet = as_json
-    say(quiet, f"{described}: {_describe(net)}; batch {batch_size}, {dtype}")
+    say(quiet, f"{described}: {run.describe(net)}; batch {batch_size}, {dtype}")
     progress = _progress(quiet)
     measure(engines, repeat=repeat, budget=budget, progress=progress)
     if progress is not None:
         progress("")
-    results = _results(engines, net.plan.n_edges * batch_size)
+    results = run.results(engines, net.plan.n_edges * batch_size)
     if as_json:
-        summary = {"graph": described, **_graph_facts(net), "batch_size": batch_size}
+        summary = {"graph": described, **run.graph_facts(net), "batch_size": batch_size}
         summary |= {"dtype": dtype, "threads": threads, "engines": results}
         click.echo(json.dumps(summary, indent=2))
     else:
-        click.echo(_table(results))
-
-
-def _engines(
-    net: Network, x: np.ndarray, y: np.ndarray, *, threads: int, compare: bool
-) -> list[Engine]:
-    engines = [Engine(f"dagnet, {count(threads, 'thread')}", _dagnet_step(net, x, y, threads))]
-    if not compare:
-        return engines
-    if threads > 1:
-        engines.append(Engine("dagnet, 1 thread", _dagnet_step(net, x, y, 1)))
-    from dagnet.bench import rivals  # the rivals' imports are not every command's cost
-
-    # Pure Python compiles nothing and caches little, and one step can take a minute.
-    reference = rivals.reference_step(net, x, y, LEARNING_RATE)
-    engines.append(Engine("reference (per unit, Python)", reference, warmup=0, settle=False))
-    if rivals.torch_available():
-        import torch
-
-        torch.set_num_threads(threads)
-        for name, make in [
-            ("torch, index_add per level", rivals.torch_index_step),
-            ("torch, masked matmul per level", rivals.torch_masked_step),
-        ]:
-            step = make(net, x, y, LEARNING_RATE, net.dtype)
-            engines.append(Engine(name, step, cooldown=POOL_COOLDOWN))
-    try:
-        mlp = rivals.numpy_mlp_step(net, x, y, LEARNING_RATE, net.dtype)
-    except ValueError:  # not a dense layered MLP: no matmul formulation to compare with
-        pass
-    else:
-        engines.append(Engine("numpy matmul (MLP)", mlp, cooldown=POOL_COOLDOWN))
-    return engines
-
-
-def _dagnet_step(net: Network, x: np.ndarray, y: np.ndarray, threads: int) -> Callable[[], None]:
-    """The step fit() takes: loss_and_gradients and an SGD update, on ``threads`` threads, in a
-    workspace kept from step to step as fit() keeps one."""
-    sgd = SGD(LEARNING_RATE)
-    workspace = net.workspace(x.shape[1], threads, split=True)
-
-    def step() -> None:
-        numba.set_num_threads(threads)
-        _, weight_gradient, bias_gradient = net.loss_and_gradients(x, y, workspace)
-        sgd.step((net.weight, net.bias), (weight_gradient, bias_gradient))
-
-    return step
-
-
-def _graph_facts(net: Network) -> dict[str, int]:
-    return {
-        "units": net.plan.n_units,
-        "edges": net.plan.n_edges,
-        "inputs": net.plan.n_inputs,
-        "outputs": len(net.output_ids),
-        "levels": int(net.plan.levels().max(initial=0)),
-    }
-
-
-def _describe(net: Network) -> str:
-    facts = _graph_facts(net)
-    return (
-        f"{count(facts['units'], 'unit')} ({facts['inputs']} in, {facts['outputs']} out), "
-        f"{count(facts['edges'], 'edge')}, {count(facts['levels'], 'level')}"
-    )
-
-
-def _results(engines: list[Engine], edge_examples: int) -> list[dict[str, Any]]:
-    fastest = engines[0].median
-    return [
-        {
-            "engine": engine.name,
-            "median_seconds": engine.median,
-            "edge_examples_per_second": edge_examples / engine.median,
-            "steps": len(engine.seconds),
-            "dagnet_speedup": engine.median / fastest,
-        }
-        for engine in engines
-    ]
-
-
-def _table(results: list[dict[str, Any]]) -> str:
-    width = max(len(r["engine"]) for r in results)
-    lines = [
-        f"{'engine':<{width}}  {'median step':>12}  {'M edge-ex/s':>12}  {'steps':>5}  dagnet ×"
-    ]
-    for r in results:
-        lines.append(
-            f"{r['engine']:<{width}}  {_duration(r['median_seconds']):>12}  "
-            f"{r['edge_examples_per_second'] / 1e6:>12,.1f}  {r['steps']:>5}  "
-            f"{r['dagnet_speedup']:,.{1 if r['dagnet_speedup'] < 100 else 0}f}"
-        )
-    return "\n".join(lines)
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.1f} µs"
+        click.echo(run.table(results))
 
 
 def _progress(quiet: bool) -> Callable[[str], None] | None:
@@ -273,27 +163,18 @@ def _progress(quiet: bool) -> Callable[[str], None] | None:
     return lambda message: click.echo(f"\r\033[K{message}", err=True, nl=False)
 
 
-def _bench_loading(graph: Graph, described: str, *, repeat: int, as_json: bool) -> None:
+def _print_loading(graph: Graph, described: str, *, repeat: int, as_json: bool) -> None:
     """Time read_graph + Network on the graph's file text, the first time and then again."""
-    edges = len(graph.edges)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "graph.json"
-        path.write_text(graph_to_text(graph), encoding="utf-8")
-        size = path.stat().st_size
-        seconds = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            Network(load_graph(path))
-            seconds.append(time.perf_counter() - started)
-    first, median = seconds[0], statistics.median(seconds[1:] or seconds)
+    timing = time_loading(graph, repeat)
+    edges, first, median = timing.edges, timing.first_seconds, timing.median_seconds
     if as_json:
-        document = {"graph": described, "edges": edges, "bytes": size}
-        document |= {"first_seconds": first, "median_seconds": median, "runs": repeat}
+        document = {"graph": described, "edges": edges, "bytes": timing.bytes}
+        document |= {"first_seconds": first, "median_seconds": median, "runs": timing.runs}
         click.echo(json.dumps(document, indent=2))
         return
     click.echo(
-        f"{described}: {count(edges, 'edge')}, {size / 1e6:.1f} MB of JSON; read, validated, "
-        f"checked and compiled in {median:.2f} s = {median / edges * 1e6:.2f} µs per edge "
-        f"(median of {repeat}; the first run, which also loads numba's compiled code if this "
-        f"process had not yet, took {first:.2f} s = {first / edges * 1e6:.2f} µs per edge)"
+        f"{described}: {count(edges, 'edge')}, {timing.bytes / 1e6:.1f} MB of JSON; read, "
+        f"validated, checked and compiled in {median:.2f} s = {median / edges * 1e6:.2f} µs per "
+        f"edge (median of {timing.runs}; the first run, which also loads numba's compiled code if "
+        f"this process had not yet, took {first:.2f} s = {first / edges * 1e6:.2f} µs per edge)"
     )

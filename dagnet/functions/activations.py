@@ -53,7 +53,8 @@ class Activation:
     derivative: Callable[[float, float], float]
     """Compiled f'(s), given s and z = f(s): σ' = z(1 − z) spares an exponential."""
     array: Callable[[Tensor, Namespace], Tensor]
-    """f over an array, ``array(s, xp)`` with ``xp`` the numpy or torch module."""
+    """f over an array, ``array(s, xp)`` with ``xp`` the numpy or torch module; written so that
+    autograd differentiates it to :attr:`array_derivative`, kinks included."""
     array_derivative: Callable[[Tensor, Tensor, Namespace], Tensor]
     """f'(s) over arrays, ``array_derivative(s, z, xp)``."""
     rule: str
@@ -257,7 +258,9 @@ ACTIVATIONS: dict[str, Activation] = {
     ),
     "elu": Activation(
         elu, elu_derivative,
-        array=lambda s, xp: xp.where(s > 0.0, s, xp.expm1(xp.minimum(s, _zero(s)))),
+        # min(s, 0) as a where, not a minimum: autograd splits a minimum's gradient at a tie,
+        # which would give elu'(0) = ½ where the table's f' is 1.
+        array=lambda s, xp: xp.where(s > 0.0, s, xp.expm1(xp.where(s > 0.0, _zero(s), s))),
         array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s),
                                                    xp.exp(xp.minimum(s, _zero(s)))),
         rule="1 if s > 0, else e^s", ascii_rule="1 if s > 0, else e^s",

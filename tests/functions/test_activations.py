@@ -124,3 +124,17 @@ def test_row_dispatch_agrees_with_the_scalars(name: str) -> None:
     scale_by_derivative(code, s, z, delta)
     assert_array_equal(z, [activate(code, value) for value in s])
     assert_allclose(delta, 2.0 * apply(f_prime, s), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_autograd_of_the_array_form_is_the_tables_derivative(name: str) -> None:
+    # PyTorch (the rivals, the exporter) differentiates the array form itself; at a kink it must
+    # take the same side as f' (relu'(0) = 0, elu'(0) = 1).
+    torch = pytest.importorskip("torch")
+    entry = ACTIVATIONS[name]
+    s = torch.tensor([-3.0, -1.0, -1e-9, 0.0, 1e-9, 0.5, 3.0], dtype=torch.float64)
+    s.requires_grad_(True)
+    z = entry.array(s, torch)
+    (slope,) = torch.autograd.grad(z.sum(), s)
+    expected = entry.array_derivative(s.detach(), z.detach(), torch)
+    assert_allclose(slope.numpy(), expected.numpy(), rtol=1e-12, atol=1e-15)

@@ -1,4 +1,4 @@
-"""The competitors of ``dagnet bench --compare``: each one's training step is dagnet's own step.
+"""The rivals of ``dagnet bench --compare``: each one's training step is dagnet's own step.
 
 After one and after three steps on the same minibatch, every competitor's parameters must equal
 those ``dagnet.fit`` reaches with ``batch_size=N, shuffle=False`` (forward, backpropagate, SGD),

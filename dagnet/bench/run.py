@@ -1,0 +1,192 @@
+"""One run of ``dagnet bench``, short of timing it: the minibatch, the engines that take the
+training step on it (dagnet's own step as ``fit`` takes it, and with ``compare`` its rivals),
+the facts of the graph, and the results of :func:`~dagnet.bench.timing.measure` as rows (the
+command's JSON) and as the text table. The rivals, and PyTorch, are imported only when compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypedDict
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from dagnet.bench.timing import Engine
+from dagnet.engine.network import Network
+from dagnet.training.optimizers import SGD
+
+__all__ = [
+    "LEARNING_RATE",
+    "POOL_COOLDOWN",
+    "Result",
+    "dagnet_step",
+    "describe",
+    "duration",
+    "engines",
+    "graph_facts",
+    "minibatch",
+    "results",
+    "table",
+]
+
+Array = NDArray[np.float64]
+
+LEARNING_RATE = 1e-3
+"""Small enough that repeated steps on random data stay far from overflow on every shape."""
+
+POOL_COOLDOWN = 0.25
+"""Seconds for PyTorch's and OpenBLAS's worker threads to stop spinning after a step."""
+
+
+class Result(TypedDict):
+    """One engine's row of the results, as the command's JSON has it."""
+
+    engine: str
+    median_seconds: float
+    edge_examples_per_second: float
+    steps: int
+    dagnet_speedup: float
+    """The engine's median step over the first engine's (dagnet's): how many times faster
+    dagnet is."""
+
+
+def minibatch(net: Network, batch_size: int, seed: int) -> tuple[Array, Array]:
+    """Standard normal inputs and targets, unit-major: (input units, N), (output units, N)."""
+    rng = np.random.default_rng([seed, 2])
+    x = rng.standard_normal((net.plan.n_inputs, batch_size))
+    y = rng.standard_normal((len(net.output_ids), batch_size))
+    return x, y
+
+
+def engines(net: Network, x: Array, y: Array, *, threads: int, compare: bool) -> list[Engine]:
+    """dagnet's step on ``threads`` threads first; with ``compare``, also on one thread, then
+    the reference engine, PyTorch's two formulations (when installed, on ``threads`` threads)
+    and, when ``net`` is a dense layered network, the numpy MLP.
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> net = dagnet.Network(dagnet.load_graph("graphs/xor.json"))
+    >>> x, y = minibatch(net, 4, seed=0)
+    >>> [engine.name for engine in engines(net, x, y, threads=2, compare=False)]
+    ['dagnet, 2 threads']
+    """
+    timed = [Engine(f"dagnet, {_count(threads, 'thread')}", dagnet_step(net, x, y, threads))]
+    if not compare:
+        return timed
+    if threads > 1:
+        timed.append(Engine("dagnet, 1 thread", dagnet_step(net, x, y, 1)))
+    from dagnet.bench import rivals  # the rivals' imports are not every command's cost
+
+    # Pure Python compiles nothing and caches little, and one step can take a minute.
+    reference = rivals.reference_step(net, x, y, LEARNING_RATE)
+    timed.append(Engine("reference (per unit, Python)", reference, warmup=0, settle=False))
+    if rivals.torch_available():
+        import torch
+
+        torch.set_num_threads(threads)
+        for name, make in [
+            ("torch, index_add per level", rivals.torch_index_step),
+            ("torch, masked matmul per level", rivals.torch_masked_step),
+        ]:
+            step = make(net, x, y, LEARNING_RATE, net.dtype)
+            timed.append(Engine(name, step, cooldown=POOL_COOLDOWN))
+    try:
+        mlp = rivals.numpy_mlp_step(net, x, y, LEARNING_RATE, net.dtype)
+    except ValueError:  # not a dense layered MLP: no matmul formulation to compare with
+        pass
+    else:
+        timed.append(Engine("numpy matmul (MLP)", mlp, cooldown=POOL_COOLDOWN))
+    return timed
+
+
+def dagnet_step(net: Network, x: Array, y: Array, threads: int) -> Callable[[], None]:
+    """The step fit() takes: loss_and_gradients and an SGD update, on ``threads`` threads, in a
+    workspace kept from step to step as fit() keeps one."""
+    sgd = SGD(LEARNING_RATE)
+    workspace = net.workspace(x.shape[1], threads, split=True)
+
+    def step() -> None:
+        numba.set_num_threads(threads)
+        _, weight_gradient, bias_gradient = net.loss_and_gradients(x, y, workspace)
+        sgd.step((net.weight, net.bias), (weight_gradient, bias_gradient))
+
+    return step
+
+
+def graph_facts(net: Network) -> dict[str, int]:
+    """Units, edges, inputs, outputs and levels (the longest path's edges) of ``net``."""
+    return {
+        "units": net.plan.n_units,
+        "edges": net.plan.n_edges,
+        "inputs": net.plan.n_inputs,
+        "outputs": len(net.output_ids),
+        "levels": int(net.plan.levels().max(initial=0)),
+    }
+
+
+def describe(net: Network) -> str:
+    """:func:`graph_facts` in words.
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> describe(dagnet.Network(dagnet.load_graph("graphs/xor.json")))
+    '5 units (2 in, 1 out), 9 edges, 3 levels'
+    """
+    facts = graph_facts(net)
+    return (
+        f"{_count(facts['units'], 'unit')} ({facts['inputs']} in, {facts['outputs']} out), "
+        f"{_count(facts['edges'], 'edge')}, {_count(facts['levels'], 'level')}"
+    )
+
+
+def results(timed: list[Engine], edge_examples: int) -> list[Result]:
+    """One row per measured engine; ``edge_examples`` is edges × batch size of one step."""
+    fastest = timed[0].median
+    return [
+        {
+            "engine": engine.name,
+            "median_seconds": engine.median,
+            "edge_examples_per_second": edge_examples / engine.median,
+            "steps": len(engine.seconds),
+            "dagnet_speedup": engine.median / fastest,
+        }
+        for engine in timed
+    ]
+
+
+def table(rows: list[Result]) -> str:
+    """The results as the command prints them: one aligned line per engine, under a header."""
+    width = max(len(r["engine"]) for r in rows)
+    lines = [
+        f"{'engine':<{width}}  {'median step':>12}  {'M edge-ex/s':>12}  {'steps':>5}  dagnet ×"
+    ]
+    for r in rows:
+        lines.append(
+            f"{r['engine']:<{width}}  {duration(r['median_seconds']):>12}  "
+            f"{r['edge_examples_per_second'] / 1e6:>12,.1f}  {r['steps']:>5}  "
+            f"{r['dagnet_speedup']:,.{1 if r['dagnet_speedup'] < 100 else 0}f}"
+        )
+    return "\n".join(lines)
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` in s, ms or µs, with three or four significant digits.
+
+    Examples
+    --------
+    >>> duration(2.5), duration(0.0125), duration(0.0000123)
+    ('2.50 s', '12.50 ms', '12.3 µs')
+    """
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -1,0 +1,71 @@
+"""dagnet bench on the command line: a smoke run of each mode, --json, and the refusals.
+Nothing here asserts a speed: these machines are shared and noisy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from dagnet.bench import rivals
+from dagnet.cli import main
+from tests.conftest import GRAPHS
+
+
+def run_bench(*arguments: str) -> dict:
+    result = CliRunner().invoke(main, ["bench", *arguments, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_bench_reports_edge_examples_per_second_as_json() -> None:
+    report = run_bench(
+        "--shape", "layered", "--edges", "2000", "--batch-size", "8", "--repeat", "2"
+    )
+    assert report["batch_size"] == 8 and report["dtype"] == "float64"
+    [dagnet_row] = report["engines"]
+    assert dagnet_row["engine"].startswith("dagnet, ")
+    assert dagnet_row["steps"] == 2
+    expected = report["edges"] * 8 / dagnet_row["median_seconds"]
+    assert dagnet_row["edge_examples_per_second"] == pytest.approx(expected)
+
+
+def test_bench_compare_times_every_rival_on_a_graph_file() -> None:
+    report = run_bench(
+        str(GRAPHS / "multi_output.json"), "--batch-size", "4", "--repeat", "2",
+        "--compare", "--dtype", "float32", "--threads", "1",
+    )  # fmt: skip
+    names = [row["engine"] for row in report["engines"]]
+    assert names[0] == "dagnet, 1 thread"
+    assert "reference (per unit, Python)" in names
+    if rivals.torch_available():
+        assert {"torch, index_add per level", "torch, masked matmul per level"} <= set(names)
+    assert report["units"] == 5 and report["edges"] == 5 and report["levels"] == 3
+    for row in report["engines"]:
+        assert row["steps"] >= 1 and np.isfinite(row["dagnet_speedup"])
+
+
+def test_bench_compares_an_mlp_with_numpy_matmul() -> None:
+    report = run_bench("--shape", "mlp", "--edges", "1000", "--batch-size", "4", "--repeat", "1",
+                       "--compare", "--budget", "0.5")  # fmt: skip
+    assert "numpy matmul (MLP)" in [row["engine"] for row in report["engines"]]
+
+
+def test_bench_refuses_a_shape_with_a_file_and_a_bad_file(tmp_path: Path) -> None:
+    runner = CliRunner()
+    both = runner.invoke(main, ["bench", str(GRAPHS / "xor.json"), "--shape", "deep"])
+    assert both.exit_code == 2 and "FILE gives one" in both.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text("{", encoding="utf-8")
+    result = runner.invoke(main, ["bench", str(broken)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_bench_load_times_reading_a_written_graph_file() -> None:
+    report = run_bench("--load", "--shape", "deep", "--edges", "1200", "--repeat", "2")
+    assert report["edges"] == 1200 and report["runs"] == 2
+    assert report["bytes"] > 1200 * 30  # one '{"source": ..., "target": ...}' line per edge
+    assert report["median_seconds"] > 0 and report["first_seconds"] > 0
