@@ -15,16 +15,14 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from dagnet.functions.activations import ACTIVATION_NAMES
+from dagnet.functions.activations import ACTIVATION_NAMES, ACTIVATIONS
 from dagnet.graph.model import Graph
 
-SMOOTH_ACTIVATIONS = ("identity", "sigmoid", "tanh", "elu", "softplus", "gaussian", "sin")
+SMOOTH_ACTIVATIONS = tuple(name for name, entry in ACTIVATIONS.items() if entry.smooth)
 """Activations with a continuous derivative, for finite differences (elu's f'' jumps at 0)."""
 
-KINKED_ACTIVATIONS = ("relu", "leaky_relu")
-"""Activations whose derivative jumps at s = 0."""
-
-assert set(SMOOTH_ACTIVATIONS) | set(KINKED_ACTIVATIONS) == set(ACTIVATION_NAMES)
+KINKED_ACTIVATIONS = tuple(name for name, entry in ACTIVATIONS.items() if not entry.smooth)
+"""Activations whose derivative jumps somewhere (relu's at s = 0)."""
 
 parameters = st.floats(-1.5, 1.5, allow_nan=False, allow_infinity=False)
 """A weight or a bias: finite and moderate, so that no activation saturates completely."""
