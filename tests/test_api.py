@@ -69,6 +69,7 @@ def test_the_library_refuses_bad_arguments_with_its_own_error() -> None:
         lambda: dagnet.fit(net, x, y, epochs=1, learning_rate=-1.0),
         lambda: dagnet.Network(graph, loss="hinge"),
         lambda: dagnet.Network(graph, dtype=np.int32),
+        lambda: dagnet.Network(graph, dtype="no such type"),
         lambda: setattr(net, "weight", np.zeros(1)),
         lambda: setattr(net, "weights", [1.0] * 8 + [np.nan]),
         lambda: setattr(net, "bias", np.zeros(net.plan.n_units, complex)),

@@ -17,12 +17,23 @@ from dagnet.engine.workspace import Workspace, make_workspace
 from dagnet.errors import ArgumentError
 from dagnet.functions.losses import LOSSES, Loss
 
-__all__ = ["DTYPES", "CompiledNetwork"]
+__all__ = ["DTYPES", "CompiledNetwork", "engine_dtype"]
 
 Array = NDArray[np.floating]
 
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 """The floating-point types the engine computes in."""
+
+
+def engine_dtype(dtype: object) -> np.dtype:
+    """``dtype`` as one of :data:`DTYPES`, or an ArgumentError naming them."""
+    try:
+        chosen: np.dtype = np.dtype(dtype)  # type: ignore[call-overload]
+    except TypeError:
+        chosen = np.dtype(object)
+    if chosen not in DTYPES:
+        raise ArgumentError(f"dtype must be float64 or float32, not {dtype!r}")
+    return chosen
 
 
 class CompiledNetwork:
@@ -42,8 +53,7 @@ class CompiledNetwork:
     def __init__(
         self, plan: Plan, weight: ArrayLike, bias: ArrayLike, loss: str, dtype: np.dtype
     ) -> None:
-        if dtype not in DTYPES:
-            raise ArgumentError(f"dtype must be float64 or float32, not {dtype}")
+        dtype = engine_dtype(dtype)
         if loss not in LOSSES:
             raise ArgumentError(f"unknown loss {loss!r}; known losses are {', '.join(LOSSES)}")
         self.plan = plan

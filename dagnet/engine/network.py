@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from dagnet.engine.compiled import CompiledNetwork
+from dagnet.engine.compiled import CompiledNetwork, engine_dtype
 from dagnet.engine.initialisation import draw_seed, initial_parameters
 from dagnet.engine.plan import compile_plan
 from dagnet.errors import DataError
@@ -97,7 +97,7 @@ class Network(CompiledNetwork):
         self.seed = seed if seed is not None else (training.seed if training else None)
         if self.seed is None and None in graph.edges.weights:
             self.seed = draw_seed()
-        dtype = np.dtype(dtype)
+        dtype = engine_dtype(dtype)
         weight, bias = initial_parameters(graph, plan, self.seed, dtype)
         loss = loss or (training.loss if training else "squared_error")
         super().__init__(plan, weight, bias, loss, dtype)
