@@ -30,6 +30,7 @@ from pydantic import (
 )
 from pydantic_core import core_schema
 
+from dagnet.errors import ArgumentError
 from dagnet.functions.activations import ACTIVATION_NAMES
 from dagnet.functions.losses import LOSSES
 
@@ -123,7 +124,7 @@ class Edges(Sequence[Edge]):
         self.targets = tuple(targets)
         self.weights = tuple(weights) if weights is not None else (None,) * len(self.sources)
         if not len(self.sources) == len(self.targets) == len(self.weights):
-            raise ValueError(
+            raise ArgumentError(
                 f"edges need as many targets and weights as sources; got {len(self.sources)} "
                 f"sources, {len(self.targets)} targets and {len(self.weights)} weights"
             )

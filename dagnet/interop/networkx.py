@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dagnet.engine.network import Network
-from dagnet.errors import GraphFileError, Problem
+from dagnet.errors import ArgumentError, GraphFileError, Problem
 from dagnet.graph.model import FORMAT_VERSION, Graph
 from dagnet.graph.reading import validate_document
 
@@ -76,6 +76,8 @@ def from_networkx(digraph: nx.DiGraph, *, name: str | None = None) -> Graph:
     GraphFileError
         When the result is not a valid graph (a cycle, a bad attribute, ...); every problem is
         listed with its JSON pointer into the equivalent graph file.
+    ArgumentError
+        When ``digraph`` is not a ``networkx.DiGraph`` (a multigraph, an undirected graph).
 
     Examples
     --------
@@ -87,7 +89,7 @@ def from_networkx(digraph: nx.DiGraph, *, name: str | None = None) -> Graph:
     import networkx as nx
 
     if not isinstance(digraph, nx.DiGraph) or digraph.is_multigraph():
-        raise TypeError("from_networkx takes a networkx.DiGraph")
+        raise ArgumentError(f"from_networkx takes a networkx.DiGraph, not {type(digraph).__name__}")
     strange = [node for node in digraph if not isinstance(node, str)]
     if strange:
         raise GraphFileError(None, [Problem(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from dagnet.errors import ArgumentError
 from dagnet.functions.activations import ACTIVATIONS
 from dagnet.functions.losses import LOSSES, Loss
 from dagnet.graph.model import Graph
@@ -60,7 +61,7 @@ class ReferenceNetwork:
         """Build from a graph whose every weight is written out (see ``Network.to_graph``);
         ``loss`` defaults to the graph's ``training.loss``."""
         if any(edge.weight is None for edge in graph.edges):
-            raise ValueError("the reference engine needs every weight written in the graph")
+            raise ArgumentError("the reference engine needs every weight written in the graph")
         digraph = nx.DiGraph()
         digraph.add_nodes_from(unit.id for unit in graph.units)
         digraph.add_edges_from((edge.source, edge.target) for edge in graph.edges)

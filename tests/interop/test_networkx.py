@@ -60,3 +60,9 @@ def test_an_invalid_networkx_graph_is_refused_with_every_problem() -> None:
 def test_nodes_that_are_not_strings_are_refused_with_a_fix() -> None:
     with pytest.raises(dagnet.GraphFileError, match="relabel"):
         dagnet.from_networkx(nx.DiGraph([(1, 2)]))
+
+
+@pytest.mark.parametrize("other", [nx.Graph([("x", "y")]), nx.MultiDiGraph([("x", "y")]), [1]])
+def test_what_is_not_a_digraph_is_refused_with_dagnets_error(other) -> None:
+    with pytest.raises(dagnet.ArgumentError, match="takes a networkx.DiGraph"):
+        dagnet.from_networkx(other)
