@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from dagnet.functions.activations import ACTIVATION_NAMES, ACTIVATIONS
+from dagnet.functions.activations import ACTIVATIONS
 from dagnet.functions.losses import LOSSES
-from dagnet.graph.model import LOSS_NAMES, OPTIMIZER_NAMES, Edge, Edges, Graph
+from dagnet.graph.model import OPTIMIZER_NAMES, Edge, Edges, Graph
 from dagnet.graph.schema import json_schema, json_schema_text
 from dagnet.training.optimizers import OPTIMIZERS
 from tests.conftest import GRAPHS, ROOT, small_graph
@@ -54,9 +54,12 @@ def test_other_tools_see_the_same_rules_in_the_schema(mistake) -> None:
         jsonschema.validate(small_graph(**mistake), json_schema())
 
 
-def test_the_tables_implement_exactly_the_names_of_the_format() -> None:
-    assert tuple(ACTIVATIONS) == ACTIVATION_NAMES
-    assert tuple(LOSSES) == LOSS_NAMES
+def test_the_schema_offers_exactly_the_names_the_tables_implement() -> None:
+    definitions = json_schema()["$defs"]
+    activation = definitions["Unit"]["properties"]["activation"]
+    assert [name for name in activation["enum"] if name is not None] == list(ACTIVATIONS)
+    loss = definitions["Training"]["properties"]["loss"]
+    assert loss.get("enum", [loss.get("const")]) == list(LOSSES)  # one name is a const
     assert tuple(OPTIMIZERS) == OPTIMIZER_NAMES
 
 

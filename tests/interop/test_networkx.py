@@ -64,5 +64,5 @@ def test_nodes_that_are_not_strings_are_refused_with_a_fix() -> None:
 
 @pytest.mark.parametrize("other", [nx.Graph([("x", "y")]), nx.MultiDiGraph([("x", "y")]), [1]])
 def test_what_is_not_a_digraph_is_refused_with_dagnets_error(other) -> None:
-    with pytest.raises(dagnet.ArgumentError, match="takes a networkx.DiGraph"):
+    with pytest.raises(dagnet.ArgumentError, match=r"takes a networkx\.DiGraph"):
         dagnet.from_networkx(other)
