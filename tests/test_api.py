@@ -57,9 +57,9 @@ def test_the_library_refuses_bad_arguments_with_its_own_error() -> None:
     net = dagnet.Network(graph)
     x, y = np.zeros((4, 2)), np.zeros((4, 1))
     with pytest.raises(
-        dagnet.ArgumentError, match="unknown optimizer 'adam'; known optimizers are sgd"
+        dagnet.ArgumentError, match="unknown optimizer 'adagrad'; known optimizers are sgd"
     ) as caught:
-        dagnet.fit(net, x, y, epochs=1, learning_rate=0.1, optimizer="adam")
+        dagnet.fit(net, x, y, epochs=1, learning_rate=0.1, optimizer="adagrad")
     assert caught.value.code == "DAG050"
     assert isinstance(caught.value, ValueError)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

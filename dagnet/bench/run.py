@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from dagnet.bench.timing import Engine
 from dagnet.engine.network import Network
-from dagnet.training.optimizers import SGD
+from dagnet.training.optimizers import optimizer as make_optimizer
 
 __all__ = [
     "LEARNING_RATE",
@@ -60,10 +60,13 @@ def minibatch(net: Network, batch_size: int, seed: int) -> tuple[Array, Array]:
     return x, y
 
 
-def engines(net: Network, x: Array, y: Array, *, threads: int, compare: bool) -> list[Engine]:
+def engines(
+    net: Network, x: Array, y: Array, *, threads: int, compare: bool, optimizer: str = "sgd"
+) -> list[Engine]:
     """dagnet's step on ``threads`` threads first; with ``compare``, also on one thread, then
     the reference engine, PyTorch's two formulations (when installed, on ``threads`` threads)
-    and, when ``net`` is a dense layered network, the numpy MLP.
+    and, when ``net`` is a dense layered network, the numpy MLP. dagnet updates by
+    ``optimizer``; the rivals take plain gradient steps, so they are compared with sgd only.
 
     Examples
     --------
@@ -73,11 +76,14 @@ def engines(net: Network, x: Array, y: Array, *, threads: int, compare: bool) ->
     >>> [engine.name for engine in engines(net, x, y, threads=2, compare=False)]
     ['dagnet, 2 threads']
     """
-    timed = [Engine(f"dagnet, {_count(threads, 'thread')}", dagnet_step(net, x, y, threads))]
+    if compare and optimizer != "sgd":
+        raise ValueError("the rivals take sgd steps, so --compare needs --optimizer sgd")
+    name = f"dagnet, {_count(threads, 'thread')}"
+    timed = [Engine(name, dagnet_step(net, x, y, threads, optimizer))]
     if not compare:
         return timed
     if threads > 1:
-        timed.append(Engine("dagnet, 1 thread", dagnet_step(net, x, y, 1)))
+        timed.append(Engine("dagnet, 1 thread", dagnet_step(net, x, y, 1, optimizer)))
     from dagnet.bench import rivals  # the rivals' imports are not every command's cost
 
     # Pure Python compiles nothing and caches little, and one step can take a minute.
@@ -102,16 +108,18 @@ def engines(net: Network, x: Array, y: Array, *, threads: int, compare: bool) ->
     return timed
 
 
-def dagnet_step(net: Network, x: Array, y: Array, threads: int) -> Callable[[], None]:
-    """The step fit() takes: loss_and_gradients and an SGD update, on ``threads`` threads, in a
-    workspace kept from step to step as fit() keeps one."""
-    sgd = SGD(LEARNING_RATE)
+def dagnet_step(
+    net: Network, x: Array, y: Array, threads: int, optimizer: str = "sgd"
+) -> Callable[[], None]:
+    """The step fit() takes: loss_and_gradients and an update by ``optimizer``, on ``threads``
+    threads, in a workspace kept from step to step as fit() keeps one."""
+    rule = make_optimizer(optimizer, LEARNING_RATE)
     workspace = net.workspace(x.shape[1], threads, split=True)
 
     def step() -> None:
         numba.set_num_threads(threads)
         _, weight_gradient, bias_gradient = net.loss_and_gradients(x, y, workspace)
-        sgd.step((net.weight, net.bias), (weight_gradient, bias_gradient))
+        rule.step((net.weight, net.bias), (weight_gradient, bias_gradient))
 
     return step
 

@@ -21,6 +21,7 @@ from dagnet.bench.timing import measure
 from dagnet.cli.common import count, load, say
 from dagnet.engine.network import Network
 from dagnet.graph.model import Graph
+from dagnet.training.optimizers import OPTIMIZERS
 
 CORES: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (set at import)
 
@@ -90,6 +91,13 @@ CORES: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (se
     help="Time loading instead: write the graph to a file, then read, validate, check and "
     "compile it, and print microseconds per edge.",
 )
+@click.option(
+    "--optimizer",
+    type=click.Choice(list(OPTIMIZERS)),
+    default="sgd",
+    show_default=True,
+    help="The update dagnet's step takes (the rivals take sgd steps: --compare needs sgd).",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, metavar="N")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON document.")
 @click.pass_context
@@ -105,6 +113,7 @@ def bench(
     budget: float,
     compare: bool,
     loading: bool,
+    optimizer: str,
     seed: int,
     as_json: bool,
 ) -> None:
@@ -140,7 +149,9 @@ def bench(
         return
     net = Network(graph, seed=seed, dtype=dtype)
     x, y = run.minibatch(net, batch_size, seed)
-    engines = run.engines(net, x, y, threads=threads, compare=compare)
+    if compare and optimizer != "sgd":
+        raise click.UsageError("the rivals take sgd steps, so --compare needs --optimizer sgd")
+    engines = run.engines(net, x, y, threads=threads, compare=compare, optimizer=optimizer)
     quiet = as_json
     say(quiet, f"{described}: {run.describe(net)}; batch {batch_size}, {dtype}")
     progress = _progress(quiet)

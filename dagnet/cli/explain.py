@@ -11,6 +11,7 @@ from dagnet.engine.network import Network
 from dagnet.graph.data import load_data
 from dagnet.graph.model import Training
 from dagnet.showing.explain import ASCII, UNICODE, equations, header, step, step_lines
+from dagnet.training.record import learning_rate_of
 
 __all__ = ["explain"]
 
@@ -57,7 +58,8 @@ def explain(
     net = Network(graph, seed=seed if seed is not None else training.seed, loss=training.loss)
     lines = [*header(net, notation), "", *equations(net, notation)]
     if example is not None or data is not None:
-        lines += ["", *_numbers(net, file, data, example or 1, training.learning_rate, plain)]
+        rate = learning_rate_of(training)
+        lines += ["", *_numbers(net, file, data, example or 1, rate, plain)]
     click.echo("\n".join(lines))
 
 

@@ -32,6 +32,7 @@ from dagnet.graph.writing import graph_to_text, rebase_paths
 from dagnet.showing.draw import PICTURE_FORMATS, loss_curve, require_matplotlib
 from dagnet.training.fit import Progress, fit
 from dagnet.training.history import HISTORY_FORMATS, History, history_text
+from dagnet.training.optimizers import OPTIMIZERS
 from dagnet.training.record import last_good, run_settings, trained, trained_graph
 
 __all__ = ["train"]
@@ -69,7 +70,14 @@ def _suffix_check(formats: tuple[str, ...]) -> Callable[..., Path | None]:
     type=click.FloatRange(min=0, min_open=True),
     metavar="F",
     callback=finite,
-    help="Step size η.",
+    help="Step size η; default: the file's, else the optimizer's own (0.1 for sgd, 0.01 for "
+    "momentum, nesterov and rprop, 0.001 for adam).",
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(list(OPTIMIZERS)),
+    help="The update rule: sgd (the default), momentum or nesterov (μ = 0.9), adam, rprop; "
+    "each as PyTorch defines it.",
 )
 @click.option(
     "--seed", type=click.IntRange(min=0), metavar="N", help="Seeds initialisation and shuffling."
@@ -110,6 +118,7 @@ def train(
     epochs: int | None,
     batch_size: int | None,
     learning_rate: float | None,
+    optimizer: str | None,
     seed: int | None,
     shuffle: bool | None,
     output: Path | None,
@@ -157,6 +166,7 @@ def train(
         epochs=epochs,
         batch_size=batch_size,
         learning_rate=learning_rate,
+        optimizer=optimizer,
         seed=seed,
         shuffle=shuffle,
         dtype=dtype,

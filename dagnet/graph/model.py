@@ -43,7 +43,7 @@ FORMAT_VERSION = 1
 """The newest ``format_version`` this dagnet reads and the one it writes."""
 
 LOSS_NAMES = tuple(LOSSES)
-OPTIMIZER_NAMES = ("sgd",)
+OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adam", "rprop")
 """The optimizers a file may name; :data:`dagnet.training.optimizers.OPTIMIZERS` implements
 them (a test holds the two together)."""
 DEFAULT_ACTIVATION = {"hidden": "sigmoid", "output": "identity"}
@@ -234,8 +234,10 @@ class Training(_Model):
     """Defaults for ``dagnet train``; command-line options override them."""
 
     loss: Literal[LOSS_NAMES] = "squared_error"  # type: ignore[valid-type]
-    optimizer: Literal["sgd"] = "sgd"
-    learning_rate: FiniteFloat = Field(0.1, gt=0, description="η, the step size.")
+    optimizer: Literal[OPTIMIZER_NAMES] = "sgd"  # type: ignore[valid-type]
+    learning_rate: FiniteFloat | None = Field(
+        None, gt=0, description="η, the step size; default: the optimizer's own."
+    )
     epochs: int = Field(100, ge=1)
     batch_size: int = Field(32, ge=1, description="N, the examples per minibatch.")
     seed: int | None = Field(

@@ -28,7 +28,8 @@ from dagnet.training.divergence import (
     sizes,
 )
 from dagnet.training.history import History
-from dagnet.training.optimizers import OPTIMIZERS
+from dagnet.training.optimizers import Optimizer
+from dagnet.training.optimizers import optimizer as make_optimizer
 
 __all__ = ["SHUFFLE_STREAM", "Progress", "fit"]
 
@@ -45,11 +46,11 @@ def fit(
     targets: ArrayLike,
     *,
     epochs: int,
-    learning_rate: float,
+    learning_rate: float | None = None,
     batch_size: int = 32,
     shuffle: bool = True,
     seed: int | None = None,
-    optimizer: str = "sgd",
+    optimizer: str | Optimizer = "sgd",
     progress: Progress | None = None,
 ) -> History:
     """Train ``net`` in place by minibatch gradient descent.
@@ -61,8 +62,9 @@ def fit(
     targets : array_like, shape (N, output units)
     epochs : int
         Passes over the data.
-    learning_rate : float
-        η.
+    learning_rate : float, optional
+        η; the optimizer's own default when not given (0.1 for sgd, 0.01 for momentum, nesterov
+        and rprop, 0.001 for adam).
     batch_size : int, default 32
         Examples per step; the last minibatch of an epoch may be smaller.
     shuffle : bool, default True
@@ -70,7 +72,10 @@ def fit(
     seed : int, optional
         Seeds the shuffling (``numpy.random.default_rng([seed, 1])``); defaults to ``net.seed``,
         and when that is None too, the shuffling is not reproducible.
-    optimizer : str, default "sgd"
+    optimizer : str or Optimizer, default "sgd"
+        A name from :data:`dagnet.training.optimizers.OPTIMIZERS` (sgd, momentum, nesterov,
+        adam, rprop), or an optimizer made with its own settings (``learning_rate`` is then the
+        optimizer's, and must not be given here too).
     progress : callable, optional
         ``progress(epoch, loss)`` after each epoch.
 
@@ -102,7 +107,14 @@ def fit(
     >>> np.round([net.weights[0], net.biases[1]], 6)
     array([3., 1.])
     """
-    _check_settings(epochs, batch_size, learning_rate, optimizer)
+    _check_settings(epochs, batch_size)
+    if isinstance(optimizer, Optimizer):
+        if learning_rate is not None:
+            raise ArgumentError("give the learning rate to the optimizer or to fit, not both")
+        rule = optimizer
+    else:
+        rule = make_optimizer(optimizer, learning_rate)
+    learning_rate = rule.learning_rate
     x = unit_major(inputs, net.input_ids, "inputs")
     y = unit_major(targets, net.output_ids, "targets")
     if x.shape[1] != y.shape[1]:
@@ -114,7 +126,6 @@ def fit(
     n_examples = x.shape[1]
     seed = net.seed if seed is None else seed
     rng = np.random.default_rng(None if seed is None else [seed, SHUFFLE_STREAM])
-    optimizer_step = OPTIMIZERS[optimizer](learning_rate).step
     history = History()
     workspaces: dict[int, Workspace] = {}  # by minibatch size: at most two
     good = Snapshot(net)  # the parameters of the last step whose loss passed, restored on failure
@@ -151,7 +162,7 @@ def fit(
                     )
                 good.take()
                 output_total += workspace.output_loss
-                optimizer_step((net.weight, net.bias), (weight_gradient, bias_gradient))
+                rule.step((net.weight, net.bias), (weight_gradient, bias_gradient))
                 if stop_requested():
                     raise TrainingInterrupted(epoch, steps, list(history.epoch_loss))
             history.epoch_loss.append(float(output_total.sum()) / n_examples)
@@ -176,18 +187,13 @@ def _output_losses(net: Network, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         return net.loss_function.terms(z[net.plan.output_positions], y)  # type: ignore[no-any-return]
 
 
-def _check_settings(epochs: int, batch_size: int, learning_rate: float, optimizer: str) -> None:
-    """The settings ``fit`` was given, or an ArgumentError saying which one is wrong."""
+def _check_settings(epochs: int, batch_size: int) -> None:
+    """The counts ``fit`` was given, or an ArgumentError saying which one is wrong (the
+    optimizer checks its own settings)."""
     if epochs < 1 or batch_size < 1:
         raise ArgumentError(
             f"epochs and batch_size must be at least 1; got epochs={epochs}, "
             f"batch_size={batch_size}"
-        )
-    if not (learning_rate > 0 and math.isfinite(learning_rate)):
-        raise ArgumentError(f"learning_rate must be a finite number above 0, not {learning_rate}")
-    if optimizer not in OPTIMIZERS:
-        raise ArgumentError(
-            f"unknown optimizer {optimizer!r}; known optimizers are {', '.join(OPTIMIZERS)}"
         )
 
 

@@ -17,8 +17,9 @@ from dagnet.engine.initialisation import draw_seed
 from dagnet.engine.network import Network
 from dagnet.graph.data import Dataset
 from dagnet.graph.model import Graph, Trained, Training
+from dagnet.training.optimizers import OPTIMIZERS
 
-__all__ = ["last_good", "run_settings", "trained", "trained_graph"]
+__all__ = ["last_good", "learning_rate_of", "run_settings", "trained", "trained_graph"]
 
 
 def run_settings(graph: Graph, **overrides: Any) -> tuple[Training, bool]:
@@ -36,9 +37,18 @@ def run_settings(graph: Graph, **overrides: Any) -> tuple[Training, bool]:
     given = {key: value for key, value in overrides.items() if value is not None}
     # Validated afresh so that every setting, defaults included, counts as set and is written.
     settings = Training.model_validate((graph.training or Training()).model_dump() | given)
+    if settings.learning_rate is None:  # written out, so that the file says what was used
+        settings = settings.model_copy(update={"learning_rate": learning_rate_of(settings)})
     if settings.seed is not None:
         return settings, False
     return settings.model_copy(update={"seed": draw_seed()}), True
+
+
+def learning_rate_of(settings: Training) -> float:
+    """η of these settings: their own, or their optimizer's default."""
+    if settings.learning_rate is not None:
+        return settings.learning_rate
+    return OPTIMIZERS[settings.optimizer].default_learning_rate
 
 
 def trained(final_loss: float, epochs: int, examples: int) -> Trained:

@@ -69,3 +69,15 @@ def test_bench_load_times_reading_a_written_graph_file() -> None:
     assert report["edges"] == 1200 and report["runs"] == 2
     assert report["bytes"] > 1200 * 30  # one '{"source": ..., "target": ...}' line per edge
     assert report["median_seconds"] > 0 and report["first_seconds"] > 0
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rprop"])
+def test_bench_times_the_step_of_another_optimizer(optimizer: str) -> None:
+    args = ["bench", str(GRAPHS / "xor.json"), "--optimizer", optimizer, "--repeat", "2", "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    [engine] = json.loads(result.stdout)["engines"]
+    assert engine["edge_examples_per_second"] > 0
+    refused = CliRunner().invoke(main, [*args, "--compare"])
+    assert refused.exit_code == 2
+    assert "--compare needs --optimizer sgd" in refused.stderr

@@ -212,6 +212,20 @@ def test_train_options_override_the_training_section(runner: CliRunner, xor: Pat
     assert written["trained"]["epochs"] == 3
 
 
+@pytest.mark.parametrize(
+    ("optimizer", "rate"), [("adam", 0.001), ("rprop", 0.01), ("nesterov", 0.01), ("sgd", 0.1)]
+)
+def test_train_takes_an_optimizer_and_records_its_default_learning_rate(
+    runner: CliRunner, write_json: Callable[..., Path], optimizer: str, rate: float
+) -> None:
+    data = {"columns": {"x": [0.0, 0.5, 1.0], "y": [1.0, 0.0, 1.0]}}
+    graph = write_json(small_graph(training={"epochs": 20, "seed": 3}, data=data))
+    result = run(runner, "train", graph, "--optimizer", optimizer, "-q")
+    assert result.exit_code == 0, result.stderr
+    training = read_json(graph.with_name("graph.trained.json"))["training"]
+    assert (training["optimizer"], training["learning_rate"]) == (optimizer, rate)
+
+
 def test_train_draws_prints_and_records_a_seed(runner: CliRunner, xor: Path) -> None:
     document = read_json(xor)
     del document["training"]["seed"]
