@@ -24,6 +24,7 @@ from dagnet.cli.common import (
     say,
     write,
 )
+from dagnet.engine.initialisation import INITIALISATIONS
 from dagnet.engine.network import Network
 from dagnet.errors import TrainingError, TrainingInterrupted
 from dagnet.graph.data import Dataset, load_data
@@ -80,6 +81,12 @@ def _suffix_check(formats: tuple[str, ...]) -> Callable[..., Path | None]:
     "each as PyTorch defines it.",
 )
 @click.option(
+    "--init",
+    type=click.Choice(list(INITIALISATIONS)),
+    help="How missing weights are drawn: glorot_uniform (the default), he_uniform, "
+    "lecun_normal, or widrow_nguyen (FANN's, scaled by the inputs' range; biases too).",
+)
+@click.option(
     "--seed", type=click.IntRange(min=0), metavar="N", help="Seeds initialisation and shuffling."
 )
 @click.option(
@@ -119,6 +126,7 @@ def train(
     batch_size: int | None,
     learning_rate: float | None,
     optimizer: str | None,
+    init: str | None,
     seed: int | None,
     shuffle: bool | None,
     output: Path | None,
@@ -167,6 +175,7 @@ def train(
         batch_size=batch_size,
         learning_rate=learning_rate,
         optimizer=optimizer,
+        init=init,
         seed=seed,
         shuffle=shuffle,
         dtype=dtype,
@@ -174,7 +183,15 @@ def train(
     dataset = load_data(graph, data, base=file.parent)
     if drawn:
         say(quiet, f"seed {settings.seed} (drawn; recorded in the output)")
-    net = Network(graph, seed=settings.seed, loss=settings.loss, dtype=settings.dtype)
+    span = (float(dataset.inputs.min()), float(dataset.inputs.max()))
+    net = Network(
+        graph,
+        seed=settings.seed,
+        loss=settings.loss,
+        dtype=settings.dtype,
+        init=settings.init,
+        input_range=span,
+    )
     keep = _Keeper(net, dataset, settings, file, destination) if save_on_failure else None
     try:
         history = _fit(net, dataset, settings, quiet=quiet)

@@ -60,6 +60,12 @@ class Network(CompiledNetwork):
     dtype : numpy dtype, default float64
         What the engine computes in: float64, or float32 for half the memory traffic. The
         library's arrays in and out are float64 either way.
+    init : str, optional
+        How missing weights are drawn (see :mod:`dagnet.engine.initialisation`):
+        ``glorot_uniform`` (the default), ``he_uniform``, ``lecun_normal`` or
+        ``widrow_nguyen``; defaults to ``graph.training.init``.
+    input_range : (float, float), optional
+        The lowest and highest input of the training data, which ``widrow_nguyen`` needs.
 
     Attributes
     ----------
@@ -90,6 +96,8 @@ class Network(CompiledNetwork):
         seed: int | None = None,
         loss: str | None = None,
         dtype: DTypeLike = np.float64,
+        init: str | None = None,
+        input_range: tuple[float, float] | None = None,
     ) -> None:
         self.graph = graph
         plan = compile_plan(graph)
@@ -98,7 +106,10 @@ class Network(CompiledNetwork):
         if self.seed is None and None in graph.edges.weights:
             self.seed = draw_seed()
         dtype = engine_dtype(dtype)
-        weight, bias = initial_parameters(graph, plan, self.seed, dtype)
+        scheme = init or (training.init if training else "glorot_uniform")
+        if self.seed is None and scheme == "widrow_nguyen":
+            self.seed = draw_seed()  # it draws the biases the file leaves out, too
+        weight, bias = initial_parameters(graph, plan, self.seed, dtype, scheme, input_range)
         loss = loss or (training.loss if training else "squared_error")
         super().__init__(plan, weight, bias, loss, dtype)
 

@@ -35,7 +35,8 @@ from dagnet.functions.activations import ACTIVATION_NAMES
 from dagnet.functions.losses import LOSSES
 
 __all__ = [
-    "DEFAULT_ACTIVATION", "FORMAT_VERSION", "LOSS_NAMES", "OPTIMIZER_NAMES", "UNIT_ID_PATTERN",
+    "DEFAULT_ACTIVATION", "FORMAT_VERSION", "INITIALISATION_NAMES", "LOSS_NAMES",
+    "OPTIMIZER_NAMES", "UNIT_ID_PATTERN",
     "Data", "Edge", "Edges", "Graph", "Trained", "Training", "Unit",
 ]  # fmt: skip
 
@@ -44,6 +45,9 @@ FORMAT_VERSION = 1
 
 LOSS_NAMES = tuple(LOSSES)
 OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adam", "rprop")
+INITIALISATION_NAMES = ("glorot_uniform", "he_uniform", "lecun_normal", "widrow_nguyen")
+"""The schemes a file may name for missing weights; :mod:`dagnet.engine.initialisation`
+implements them (a test holds the two together)."""
 """The optimizers a file may name; :data:`dagnet.training.optimizers.OPTIMIZERS` implements
 them (a test holds the two together)."""
 DEFAULT_ACTIVATION = {"hidden": "sigmoid", "output": "identity"}
@@ -242,6 +246,9 @@ class Training(_Model):
     batch_size: int = Field(32, ge=1, description="N, the examples per minibatch.")
     seed: int | None = Field(
         None, ge=0, description="Seeds weight initialisation and shuffling; drawn when missing."
+    )
+    init: Literal[INITIALISATION_NAMES] = Field(  # type: ignore[valid-type]
+        "glorot_uniform", description="How missing weights are drawn from the seed."
     )
     shuffle: bool = True
     dtype: Literal["float64", "float32"] = Field(

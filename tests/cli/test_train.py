@@ -208,6 +208,7 @@ def test_train_options_override_the_training_section(runner: CliRunner, xor: Pat
         "seed": 11,
         "shuffle": False,
         "dtype": "float32",
+        "init": "glorot_uniform",
     }
     assert written["trained"]["epochs"] == 3
 
@@ -224,6 +225,22 @@ def test_train_takes_an_optimizer_and_records_its_default_learning_rate(
     assert result.exit_code == 0, result.stderr
     training = read_json(graph.with_name("graph.trained.json"))["training"]
     assert (training["optimizer"], training["learning_rate"]) == (optimizer, rate)
+
+
+def test_train_draws_missing_weights_by_the_scheme_it_is_told(
+    runner: CliRunner, write_json: Callable[..., Path]
+) -> None:
+    data = {"columns": {"x": [0.0, 0.5, 2.0], "y": [1.0, 0.0, 1.0]}}
+    document = small_graph(training={"epochs": 1, "seed": 3}, data=data)
+    for edge in document["edges"]:
+        del edge["weight"]
+    graph = write_json(document)
+    result = run(runner, "train", graph, "--init", "widrow_nguyen", "--learning-rate", "1e-9", "-q")
+    assert result.exit_code == 0, result.stderr
+    written = read_json(graph.with_name("graph.trained.json"))
+    assert written["training"]["init"] == "widrow_nguyen"
+    beta = 0.7 / 2.0  # one hidden unit, one input, inputs in [0, 2]
+    assert all(0 <= edge["weight"] <= beta + 1e-6 for edge in written["edges"])
 
 
 def test_train_draws_prints_and_records_a_seed(runner: CliRunner, xor: Path) -> None:
