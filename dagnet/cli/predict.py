@@ -58,7 +58,7 @@ def predict(
         refuse_data_files(output, graph, file, data)
         check_writable(output, force=force)
     dataset = load_data(graph, data, base=file.parent, need_targets=False)
-    net = Network(graph, dtype=dtype or (graph.training.dtype if graph.training else "float64"))
+    net = Network(graph, dtype=dtype)  # the precision it was trained in, unless told
     y_hat = net.forward(dataset.inputs)
     lines = [",".join(net.output_ids)] + [",".join(map(repr, row)) for row in y_hat.tolist()]
     text = "\n".join(lines) + "\n"

@@ -57,9 +57,10 @@ class Network(CompiledNetwork):
     loss : str, optional
         A name from :data:`dagnet.functions.losses.LOSSES`; defaults to
         ``graph.training.loss``, else ``"squared_error"``.
-    dtype : numpy dtype, default float64
-        What the engine computes in: float64, or float32 for half the memory traffic. The
-        library's arrays in and out are float64 either way.
+    dtype : numpy dtype, optional
+        What the engine computes in: float64, or float32 for half the memory traffic; defaults
+        to ``graph.training.dtype`` (so a network trained in float32 comes back in float32),
+        else float64. The library's arrays in and out are float64 either way.
     init : str, optional
         How missing weights are drawn (see :mod:`dagnet.engine.initialisation`):
         ``glorot_uniform`` (the default), ``he_uniform``, ``lecun_normal`` or
@@ -95,7 +96,7 @@ class Network(CompiledNetwork):
         *,
         seed: int | None = None,
         loss: str | None = None,
-        dtype: DTypeLike = np.float64,
+        dtype: DTypeLike | None = None,
         init: str | None = None,
         input_range: tuple[float, float] | None = None,
     ) -> None:
@@ -105,6 +106,8 @@ class Network(CompiledNetwork):
         self.seed = seed if seed is not None else (training.seed if training else None)
         if self.seed is None and None in graph.edges.weights:
             self.seed = draw_seed()
+        if dtype is None:
+            dtype = training.dtype if training else np.float64
         dtype = engine_dtype(dtype)
         scheme = init or (training.init if training else "glorot_uniform")
         if self.seed is None and scheme == "widrow_nguyen":

@@ -70,3 +70,14 @@ def test_to_graph_writes_every_activation_and_bias_out() -> None:
 
 def test_repr_names_the_shape(net: dagnet.Network) -> None:
     assert repr(net) == "Network('small', 3 units, 3 edges, inputs x; outputs y)"
+
+
+def test_a_network_comes_back_in_the_precision_it_was_trained_in(tmp_path) -> None:
+
+    document = {**small_graph(), "training": {"dtype": "float32", "seed": 0}}
+    graph = dagnet.Graph.model_validate(document)
+    assert dagnet.Network(graph).dtype == np.float32
+    assert dagnet.Network(graph, dtype=np.dtype("float64")).dtype == np.float64
+    path = tmp_path / "trained.json"
+    dagnet.save_graph(dagnet.Network(graph).to_graph(), path)
+    assert dagnet.Network(dagnet.load_graph(path)).dtype == np.float32
