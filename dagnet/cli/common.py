@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
+from typing import Any
 
 import click
 
-from dagnet.errors import GraphFileError
-from dagnet.graph.atomic import atomic_write
+from dagnet.errors import GraphFileError, visible
+from dagnet.graph.atomic import NotRegularFileError, atomic_write, regular_target
 from dagnet.graph.model import Graph
 from dagnet.graph.reading import read_graph
 
 __all__ = [
     "EXIT_INTERRUPTED",
+    "OutputPath",
     "check_writable",
     "count",
     "dtype_option",
@@ -22,6 +25,7 @@ __all__ = [
     "refuse_data_files",
     "refuse_same_file",
     "say",
+    "shown",
     "write",
 ]
 
@@ -57,16 +61,29 @@ def load(file: Path) -> Graph:
     return report.graph
 
 
-def write(path: Path, content: str | bytes) -> None:
+def write(path: Path, content: str | bytes, *, replace: bool) -> None:
     """Write ``content`` (text as UTF-8) atomically; on failure say so, and that any existing
-    file is as it was."""
-    existed = path.exists()
+    file is as it was.
+
+    Without ``replace`` a file found at ``path`` when the write ends (one made while the run
+    went on) is left as it is and the write fails; a device, FIFO or socket is never replaced.
+    """
+    existed = os.path.lexists(path)
     try:
-        atomic_write(path, content.encode("utf-8") if isinstance(content, str) else content)
+        atomic_write(
+            path,
+            content.encode("utf-8") if isinstance(content, str) else content,
+            overwrite=replace,
+        )
+    except FileExistsError:
+        raise click.ClickException(
+            f"cannot write {shown(path)}: a file appeared there while dagnet was working; it was "
+            "left as it is (add --force to replace it)"
+        ) from None
     except OSError as exc:
         reason = exc.strerror or str(exc)
         kept = "the existing file is unchanged" if existed else "nothing was written"
-        raise click.ClickException(f"cannot write {path}: {reason}; {kept}") from None
+        raise click.ClickException(f"cannot write {shown(path)}: {reason}; {kept}") from None
 
 
 def say(quiet: bool, message: str) -> None:
@@ -76,14 +93,44 @@ def say(quiet: bool, message: str) -> None:
 
 def check_writable(output: Path, *, force: bool) -> None:
     """Fail before any work is done when ``output`` cannot or may not be written."""
+    name = shown(output)
     if output.is_dir():
-        raise click.ClickException(f"{output} is a folder; --output needs a file name")
-    if output.exists() and not force:
-        raise click.ClickException(f"{output} exists; add --force to replace it")
+        raise click.ClickException(f"{name} is a folder; --output needs a file name")
+    try:
+        regular_target(output)
+    except NotRegularFileError as exc:
+        raise click.ClickException(
+            f"cannot write {name}: {exc.strerror}; --output needs a regular file"
+        ) from None
+    if os.path.lexists(output) and not force:
+        raise click.ClickException(f"{name} exists; add --force to replace it")
     if not output.parent.is_dir():
         raise click.ClickException(
-            f"cannot write {output}: the folder {output.parent} does not exist"
+            f"cannot write {name}: the folder {shown(output.parent)} does not exist"
         )
+
+
+class OutputPath(click.Path):
+    """A path to write to: a name ending in a slash is a folder, refused as a usage error
+    (``Path`` would drop the slash and write a file of that name)."""
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = os.fspath(value) if isinstance(value, (str, os.PathLike)) else value
+        if isinstance(text, str) and text.endswith(("/", os.sep)):
+            self.fail(
+                f"{visible(text)!r} ends in a slash, so it names a folder; give a file name",
+                param,
+                ctx,
+            )
+        return super().convert(value, param, ctx)
+
+
+def shown(path: str | os.PathLike[str]) -> str:
+    """A file name as it may be printed: control characters escaped, look-alikes marked."""
+    return visible(os.fspath(path))
 
 
 def refuse_data_files(destination: Path, graph: Graph, file: Path, data: Path | None) -> None:
@@ -96,4 +143,4 @@ def refuse_data_files(destination: Path, graph: Graph, file: Path, data: Path | 
 
 def refuse_same_file(destination: Path, other: Path, what: str) -> None:
     if destination.resolve() == other.resolve():
-        raise click.ClickException(f"refusing to write over {other}: it is {what}")
+        raise click.ClickException(f"refusing to write over {shown(other)}: it is {what}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from dagnet.cli.common import (
+    OutputPath,
     check_writable,
     count,
     dtype_option,
@@ -28,9 +29,7 @@ __all__ = ["predict"]
     type=click.Path(path_type=Path),
     help="A .csv or .npz file of inputs; default: the file's own data.",
 )
-@click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="Write the CSV here instead of stdout."
-)
+@click.option("-o", "--output", type=OutputPath(), help="Write the CSV here instead of stdout.")
 @dtype_option
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
 def predict(
@@ -65,5 +64,5 @@ def predict(
     if output is None:
         click.echo(text, nl=False)
     else:
-        write(output, text)
+        write(output, text, replace=force)
         click.echo(f"wrote {output} ({count(len(y_hat), 'row')})", err=True)
