@@ -14,8 +14,8 @@ import click
 
 from dagnet import __version__
 from dagnet.cli import bench, draw, explain, gradcheck, info, predict, schema, train, validate
-from dagnet.cli.common import EXIT_INTERRUPTED, count
-from dagnet.errors import DagnetError, GraphFileError
+from dagnet.cli.common import EXIT_INTERRUPTED, count, echo
+from dagnet.errors import DagnetError, GraphFileError, visible
 
 
 class _Commands(click.Group):
@@ -23,13 +23,22 @@ class _Commands(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            return self._invoke(ctx)
+        except click.ClickException as exc:
+            # Messages quote names from the user's files: never a control character raw.
+            lines = exc.message.split("\n")
+            setattr(exc, "message", "\n".join(visible(line) for line in lines))  # noqa: B010
+            raise
+
+    def _invoke(self, ctx: click.Context) -> Any:
+        try:
             return super().invoke(ctx)
         except GraphFileError as exc:
             if len(exc.errors) == 1:
                 raise click.ClickException(exc.errors[0].format(exc.file)) from None
             for problem in exc.errors:
-                click.echo(problem.format(exc.file), err=True)
-            what = exc.file or "the graph"
+                echo(problem.format(exc.file), err=True)
+            what = visible(exc.file) if exc.file else "the graph"
             raise click.ClickException(
                 f"{what} is not a valid dagnet graph ({count(len(exc.errors), 'error')} above)"
             ) from None
@@ -37,7 +46,7 @@ class _Commands(click.Group):
             coded = f"{exc} [{exc.code}]" if exc.code else str(exc)
             raise click.ClickException(coded) from None
         except KeyboardInterrupt:
-            click.echo("interrupted; nothing was written", err=True)
+            echo("interrupted; nothing was written", err=True)
             ctx.exit(EXIT_INTERRUPTED)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 import click
 
-from dagnet.errors import GraphFileError, visible
+from dagnet.errors import GraphFileError, printable, visible
 from dagnet.graph.atomic import NotRegularFileError, atomic_write, regular_target
 from dagnet.graph.model import Graph
 from dagnet.graph.reading import read_graph
@@ -20,7 +21,9 @@ __all__ = [
     "check_writable",
     "count",
     "dtype_option",
+    "echo",
     "finite",
+    "json_text",
     "load",
     "refuse_data_files",
     "refuse_same_file",
@@ -54,7 +57,7 @@ def load(file: Path) -> Graph:
     report = read_graph(file)
     for problem in report.problems:
         if not problem.is_error:
-            click.echo(problem.format(str(file)), err=True)
+            echo(problem.format(str(file)), err=True)
     if not report.valid:
         raise GraphFileError(str(file), report.problems)
     assert report.graph is not None
@@ -88,7 +91,26 @@ def write(path: Path, content: str | bytes, *, replace: bool) -> None:
 
 def say(quiet: bool, message: str) -> None:
     if not quiet:
-        click.echo(message, err=True)
+        echo(visible(message), err=True)
+
+
+def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` with control characters escaped (line breaks kept): whatever a file held,
+    its names cannot set the window title or clear the screen."""
+    click.echo(printable(text), err=err, nl=nl)
+
+
+def json_text(document: Any, *, indent: int | None = None) -> str:
+    """JSON text with every character a terminal could act on escaped (``\\u009b``, which
+    ``json.dumps`` leaves raw when not escaping all non-ASCII text)."""
+    text = json.dumps(document, ensure_ascii=False, indent=indent)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in " \n" else _json_escape(c) for c in text)
+
+
+def _json_escape(c: str) -> str:
+    return json.dumps(c)[1:-1]  # ensure_ascii: \\uXXXX, a surrogate pair beyond the BMP
 
 
 def check_writable(output: Path, *, force: bool) -> None:

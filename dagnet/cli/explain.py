@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from dagnet.cli.common import count, load
+from dagnet.cli.common import count, echo, load
 from dagnet.engine.network import Network
 from dagnet.graph.data import load_data
 from dagnet.graph.model import Training
@@ -58,7 +58,7 @@ def explain(
     lines = [*header(net, notation), "", *equations(net, notation)]
     if example is not None or data is not None:
         lines += ["", *_numbers(net, file, data, example or 1, training.learning_rate, plain)]
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 def _numbers(

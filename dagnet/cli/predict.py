@@ -11,6 +11,7 @@ from dagnet.cli.common import (
     check_writable,
     count,
     dtype_option,
+    echo,
     load,
     refuse_data_files,
     refuse_same_file,
@@ -62,7 +63,7 @@ def predict(
     lines = [",".join(net.output_ids)] + [",".join(map(repr, row)) for row in y_hat.tolist()]
     text = "\n".join(lines) + "\n"
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
     else:
         write(output, text, replace=force)
-        click.echo(f"wrote {output} ({count(len(y_hat), 'row')})", err=True)
+        echo(f"wrote {output} ({count(len(y_hat), 'row')})", err=True)

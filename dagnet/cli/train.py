@@ -19,6 +19,7 @@ from dagnet.cli.common import (
     check_writable,
     count,
     dtype_option,
+    echo,
     finite,
     load,
     refuse_data_files,
@@ -176,7 +177,7 @@ def train(
     except TrainingInterrupted as exc:
         done = _after_failure(keep, exc.epochs_done)
         where = f"in epoch {exc.epoch} after {count(exc.steps, 'step')}"
-        click.echo(f"interrupted {where}; {done}", err=True)
+        echo(f"interrupted {where}; {done}", err=True)
         raise SystemExit(EXIT_INTERRUPTED) from None
     result = trained(history.final_loss, settings.epochs, dataset.n_examples)
     existed = destination.exists()
@@ -202,7 +203,7 @@ def train(
         summary["data"] = dataset.source
         summary |= settings.model_dump(exclude={"loss", "optimizer"}) | result.model_dump()
         summary |= {"final_output_loss": per_output, "epoch_loss": history.epoch_loss}
-        click.echo(json.dumps(summary))
+        echo(json.dumps(summary))
 
 
 def _check_reports(
@@ -318,6 +319,6 @@ def _every_tenth(epochs: int) -> Progress:
     def report(epoch: int, loss: float) -> None:
         if epoch % every == 0 or epoch == epochs:
             width = len(str(epochs))
-            click.echo(f"epoch {epoch:>{width}}/{epochs}  loss {loss:.6g}", err=True)
+            echo(f"epoch {epoch:>{width}}/{epochs}  loss {loss:.6g}", err=True)
 
     return report

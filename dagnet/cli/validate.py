@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from dagnet.cli.common import count
+from dagnet.cli.common import count, echo, json_text
 from dagnet.errors import DataError, Problem
 from dagnet.graph.data import load_data, read_data_file
 from dagnet.graph.jsontext import Positions, pointer
@@ -54,16 +53,16 @@ def validate(files: tuple[Path, ...], as_json: bool, data: Path | None) -> None:
     for file in files:
         problems, summary = _validate_one(file, data)
         if as_json:
-            click.echo(json.dumps(_document(file, problems), ensure_ascii=False))
+            echo(json_text(_document(file, problems)))
         for problem in [] if as_json else problems:
-            click.echo(problem.format(str(file)))
+            echo(problem.format(str(file)))
         errors = sum(p.is_error for p in problems)
         warnings = len(problems) - errors
         invalid += errors > 0
         verdict = f"{count(errors, 'error')}" if errors else f"valid ({summary})"
         if warnings:
             verdict += f", {count(warnings, 'warning')}"
-        click.echo(f"{file}: {verdict}", err=True)
+        echo(f"{file}: {verdict}", err=True)
     if invalid:
         raise SystemExit(1)
 
