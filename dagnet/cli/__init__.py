@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from dagnet import __version__
+from dagnet import __version__, environment
 from dagnet.cli import bench, draw, explain, gradcheck, info, predict, schema, train, validate
 from dagnet.cli.common import EXIT_INTERRUPTED, count, echo
 from dagnet.errors import DagnetError, GraphFileError, visible
@@ -65,6 +65,8 @@ def main() -> None:
 
     Exit codes: 0 success, 1 bad input or a failed run, 2 a usage error.
     """
+    if environment.THREADS_PROBLEM is not None:
+        raise click.UsageError(environment.THREADS_PROBLEM)
 
 
 # The modules, not their commands, are imported so that dagnet.cli.train stays the module.

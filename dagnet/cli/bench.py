@@ -44,7 +44,7 @@ POOL_COOLDOWN = 0.25
 )
 @click.option(
     "--edges",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 10_000_000),
     default=120_000,
     show_default=True,
     metavar="N",

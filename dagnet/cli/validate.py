@@ -7,13 +7,16 @@ from typing import Any
 
 import click
 
-from dagnet.cli.common import count, echo, json_text
+from dagnet.cli.common import count, echo, json_text, shown
 from dagnet.errors import DataError, Problem
 from dagnet.graph.data import load_data, read_data_file
 from dagnet.graph.jsontext import Positions, pointer
 from dagnet.graph.reading import read_graph
 
-__all__ = ["validate"]
+__all__ = ["MAX_PRINTED", "validate"]
+
+MAX_PRINTED = 1000
+"""At most this many problems are printed per file, then how many more there are."""
 
 
 @click.command()
@@ -54,8 +57,11 @@ def validate(files: tuple[Path, ...], as_json: bool, data: Path | None) -> None:
         problems, summary = _validate_one(file, data)
         if as_json:
             echo(json_text(_document(file, problems)))
-        for problem in [] if as_json else problems:
+        for problem in [] if as_json else problems[:MAX_PRINTED]:
             echo(problem.format(str(file)))
+        if not as_json and len(problems) > MAX_PRINTED:
+            hidden = len(problems) - MAX_PRINTED
+            echo(f"{shown(file)}: … and {count(hidden, 'more problem')} not printed")
         errors = sum(p.is_error for p in problems)
         warnings = len(problems) - errors
         invalid += errors > 0

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from dagnet.engine.compiled import CompiledNetwork
 from dagnet.engine.initialisation import draw_seed, initial_parameters
 from dagnet.engine.plan import compile_plan
-from dagnet.errors import DataError
+from dagnet.errors import ArgumentError, DataError
 from dagnet.graph.model import Edges, Graph
 
 __all__ = ["Gradients", "Network", "Trace", "unit_major"]
@@ -91,8 +91,19 @@ class Network(CompiledNetwork):
         loss: str | None = None,
         dtype: DTypeLike = np.float64,
     ) -> None:
+        if not isinstance(graph, Graph):
+            raise ArgumentError(
+                f"Network needs a Graph (from dagnet.load_graph or Graph.model_validate), not "
+                f"{type(graph).__name__}"
+            )
         self.graph = graph
-        plan = compile_plan(graph)
+        try:
+            plan = compile_plan(graph)
+        except (AttributeError, TypeError, KeyError) as exc:  # built without validation
+            raise ArgumentError(
+                f"the graph is not a valid dagnet graph ({exc}); build it with "
+                "Graph.model_validate or dagnet.load_graph, which check it"
+            ) from None
         training = graph.training
         self.seed = seed if seed is not None else (training.seed if training else None)
         if self.seed is None and None in graph.edges.weights:
@@ -251,10 +262,10 @@ class Network(CompiledNetwork):
         return self.graph.model_copy(update={"units": units, "edges": edges})
 
     def _inputs(self, inputs: ArrayLike) -> Array:
-        return unit_major(inputs, self.input_ids, "inputs")
+        return unit_major(inputs, self.input_ids, "inputs", self.dtype)
 
     def _targets(self, targets: ArrayLike) -> Array:
-        return unit_major(targets, self.output_ids, "targets")
+        return unit_major(targets, self.output_ids, "targets", self.dtype)
 
 
 def _read_only(values: Array) -> Array:
@@ -269,17 +280,53 @@ def _in_file_order(values: NDArray[np.floating], file_index: NDArray[np.int64]) 
     return reordered
 
 
-def unit_major(values: ArrayLike, ids: tuple[str, ...], what: str) -> Array:
-    """Example-major ``values`` (N, len(ids)) as the engine's unit-major (len(ids), N) array."""
-    array = np.asarray(values, dtype=np.float64)
+def unit_major(
+    values: ArrayLike, ids: tuple[str, ...], what: str, dtype: DTypeLike = np.float64
+) -> Array:
+    """Example-major ``values`` (N, len(ids)) as the engine's unit-major (len(ids), N) array,
+    every value finite in ``dtype``, the precision the engine computes in.
+
+    Raises
+    ------
+    DataError
+        Naming the shape expected, for anything that is not a rectangle of finite real
+        numbers of that shape: text, ragged lists, complex numbers (never cast to real), a
+        wrong number of columns, no rows.
+    """
+    expected = (
+        f"{what} must have shape (N, {len(ids)}) with N ≥ 1, one column per unit {', '.join(ids)}"
+    )
+    try:
+        array = np.asarray(values)
+    except ValueError:  # ragged: rows of different lengths
+        raise DataError("DAG044", f"{expected}; got rows of different lengths") from None
+    if array.dtype.kind not in "biuf":
+        found = {
+            "c": "complex numbers (their imaginary parts would be lost)",
+            "U": "text",
+            "S": "bytes",
+            "O": "objects (rows of different lengths, or values that are not numbers)",
+        }.get(array.dtype.kind, f"values of type {array.dtype}")
+        raise DataError("DAG043", f"{expected}, of real numbers; got {found}")
+    array = array.astype(np.float64)
     if array.ndim == 1 and len(ids) == 1:
         array = array[:, None]
     if array.ndim != 2 or array.shape[1] != len(ids) or len(array) == 0:
-        raise DataError(
-            "DAG044",
-            f"{what} must have shape (N, {len(ids)}) with N ≥ 1, one column per unit "
-            f"{', '.join(ids)}; got shape {array.shape}",
-        )
+        raise DataError("DAG044", f"{expected}; got shape {array.shape}")
     if not np.all(np.isfinite(array)):
-        raise DataError("DAG043", f"{what} must be finite numbers")
+        row, column = (int(i[0]) for i in np.nonzero(~np.isfinite(array)))
+        raise DataError(
+            "DAG043",
+            f"{what} must be finite numbers; row {row + 1}, column {column + 1} (unit "
+            f"{ids[column]}) is {array[row, column]}",
+        )
+    largest = float(np.finfo(dtype).max)
+    if largest < np.finfo(np.float64).max and np.abs(array).max() > largest:
+        row, column = (int(i[0]) for i in np.nonzero(np.abs(array) > largest))
+        raise DataError(
+            "DAG043",
+            f"{what}: row {row + 1}, column {column + 1} (unit {ids[column]}) is "
+            f"{array[row, column]:g}, beyond {np.dtype(dtype)}'s range (±{largest:.3g}); compute "
+            "in float64 (--dtype float64) or scale the data down",
+        )
     return np.ascontiguousarray(array.T)

@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +28,7 @@ from dagnet.graph.messages import closest
 from dagnet.graph.model import Graph
 
 __all__ = [
+    "MAX_DATA_BYTES",
     "Dataset",
     "dataset_from_columns",
     "load_data",
@@ -109,8 +111,25 @@ def read_data_file(
     if suffix not in (".csv", ".npz"):
         found = f"'{suffix}'" if suffix else "a file without a suffix"
         raise DataError("DAG040", f"{name}: unknown data format {found}; use a .csv or .npz file")
+    if os.stat(path).st_size > MAX_DATA_BYTES:
+        raise DataError(
+            "DAG040", f"{name}: the data file is larger than {_size()}, the most dagnet reads"
+        )
     columns = read_csv(path) if suffix == ".csv" else read_npz(path)
     return dataset_from_columns(graph, columns, name, need_targets=need_targets)
+
+
+MAX_DATA_BYTES = 1 << 30
+"""Data files larger than this (1 GiB), and .npz arrays that would be larger once decompressed,
+are refused before they are read, as graph files are."""
+
+
+def _size() -> str:
+    return (
+        f"{MAX_DATA_BYTES / 2**30:g} GiB"
+        if MAX_DATA_BYTES >= 2**30
+        else (f"{MAX_DATA_BYTES:,} bytes")
+    )
 
 
 def read_csv(path: str | os.PathLike[str]) -> dict[str, Array]:
@@ -120,6 +139,10 @@ def read_csv(path: str | os.PathLike[str]) -> dict[str, Array]:
         _check_utf8(name, Path(path).read_bytes())
         with open(path, newline="", encoding="utf-8-sig") as stream:
             header = next(csv.reader(stream), None)
+    except csv.Error as exc:
+        raise DataError(
+            "DAG042", f"{name}:1: the header cannot be read: {_csv_reason(exc)}"
+        ) from None
     except OSError as exc:
         reason = (exc.strerror or str(exc)).lower()
         raise DataError("DAG040", f"{name}: cannot read the data file: {reason}") from None
@@ -182,23 +205,41 @@ def _check_header(name: str, header: list[str]) -> None:
 
 def _read_csv_cells(path: str | os.PathLike[str], header: list[str]) -> Array:
     name = os.fspath(path)
-    rows: list[list[float]] = []
     with open(path, newline="", encoding="utf-8-sig") as stream:
         reader = csv.reader(stream)
         next(reader)
-        for cells in reader:
-            if not cells or (all(not cell.strip() for cell in cells) and len(cells) == 1):
-                continue
-            where = f"{name}:{reader.line_num}: row {len(rows) + 1}"
-            if len(cells) != len(header):
-                raise DataError(
-                    "DAG044",
-                    f"{where} has {len(cells)} values but the header names {len(header)} columns",
-                )
-            cells_by_column = zip(header, cells, strict=True)
-            rows.append(
-                [_number(cell, f"{where}, column '{col}'") for col, cell in cells_by_column]
+        try:
+            return _rows(name, reader, header)
+        except csv.Error as exc:
+            raise DataError(
+                "DAG043", f"{name}:{reader.line_num}: the row cannot be read: {_csv_reason(exc)}"
+            ) from None
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    """csv's complaint, in words: a cell longer than its limit is the one a file can cause."""
+    if "field larger than field limit" in str(exc):
+        return (
+            f"a cell is longer than {csv.field_size_limit():,} characters, the most a CSV cell "
+            "may hold"
+        )
+    return str(exc)
+
+
+def _rows(name: str, reader: Any, header: list[str]) -> Array:
+    """The rows of a ``csv.reader`` past the header, each checked cell by cell."""
+    rows: list[list[float]] = []
+    for cells in reader:
+        if not cells or (all(not cell.strip() for cell in cells) and len(cells) == 1):
+            continue
+        where = f"{name}:{reader.line_num}: row {len(rows) + 1}"
+        if len(cells) != len(header):
+            raise DataError(
+                "DAG044",
+                f"{where} has {len(cells)} values but the header names {len(header)} columns",
             )
+        cells_by_column = zip(header, cells, strict=True)
+        rows.append([_number(cell, f"{where}, column '{col}'") for col, cell in cells_by_column])
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(header))
 
 
@@ -216,25 +257,33 @@ def _number(cell: str, where: str) -> float:
 
 
 def read_npz(path: str | os.PathLike[str]) -> dict[str, Array]:
-    """Arrays of an ``.npz`` file, one per unit id, each one value per example."""
+    """Arrays of an ``.npz`` file, one per unit id, each one value per example.
+
+    Every member is checked before any is decompressed: it must be a ``.npy`` array of numbers
+    (no Python objects: nothing is unpickled) whose header declares no more than
+    :data:`MAX_DATA_BYTES`, so a small file declaring gigabytes is refused unread.
+    """
     name = os.fspath(path)
+    not_npz = DataError(
+        "DAG040", f"{name}: not an .npz file (a zip archive of arrays, as numpy.savez writes it)"
+    )
     arrays = {}
     try:
         if not zipfile.is_zipfile(path):
-            raise zipfile.BadZipFile
-        with np.load(path, allow_pickle=False) as archive:
-            for key in archive.files:
-                try:
-                    arrays[key] = archive[key]
-                except ValueError:
-                    raise DataError(
-                        "DAG043", f"{name}: array '{key}' holds Python objects, not numbers"
-                    ) from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
-        raise DataError(
-            "DAG040",
-            f"{name}: not an .npz file (a zip archive of arrays, as numpy.savez writes it)",
-        ) from None
+            raise not_npz
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                key = _npz_key(name, member)
+                if key is None:
+                    continue
+                with archive.open(member) as stream:
+                    _check_npy_header(name, key, member, stream)
+                with archive.open(member) as stream:  # the header said it is safe to read
+                    arrays[key] = np.lib.format.read_array(stream, allow_pickle=False)
+    except DataError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, RuntimeError, NotImplementedError):
+        raise not_npz from None
     columns = {}
     for key, array in arrays.items():
         if array.ndim == 2 and array.shape[1] == 1:
@@ -245,11 +294,57 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, Array]:
                 f"{name}: array '{key}' has shape {array.shape}; expected one value per example, "
                 "shape (N,)",
             )
-        if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-            held = "text" if array.dtype.kind in "US" else f"values of type {array.dtype}"
-            raise DataError("DAG043", f"{name}: array '{key}' holds {held}, not numbers")
         columns[key] = array.astype(np.float64)
     return columns
+
+
+def _npz_key(name: str, member: zipfile.ZipInfo) -> str | None:
+    """The array name of a member (``x1.npy`` holds ``x1``); None for a folder entry."""
+    if member.is_dir():
+        return None
+    if not member.filename.endswith(".npy"):
+        raise DataError(
+            "DAG040",
+            f"{name}: member '{member.filename}' is not an array (.npy); an .npz file holds "
+            "only arrays, one per unit id",
+        )
+    if member.file_size > MAX_DATA_BYTES + 4096:
+        raise DataError(
+            "DAG040",
+            f"{name}: member '{member.filename}' is {member.file_size:,} bytes once "
+            f"decompressed, more than {_size()}, the most dagnet reads",
+        )
+    return member.filename[: -len(".npy")]
+
+
+def _check_npy_header(name: str, key: str, member: zipfile.ZipInfo, stream: Any) -> None:
+    """A member's .npy header, refusing objects, text, complex numbers
+    and arrays that would be larger than :data:`MAX_DATA_BYTES`, before reading the data."""
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(stream)
+        if version == (1, 0):
+            shape, _, dtype = fmt.read_array_header_1_0(stream)
+        else:
+            shape, _, dtype = fmt.read_array_header_2_0(stream)
+    except ValueError:
+        raise DataError(
+            "DAG040", f"{name}: member '{member.filename}' is not a numpy array (.npy)"
+        ) from None
+    if dtype.hasobject:
+        raise DataError("DAG043", f"{name}: array '{key}' holds Python objects, not numbers")
+    if dtype.kind not in "biuf":
+        held = {"U": "text", "S": "text", "c": "complex numbers"}.get(
+            dtype.kind, f"values of type {dtype}"
+        )
+        raise DataError("DAG043", f"{name}: array '{key}' holds {held}, not numbers")
+    values = math.prod(shape)
+    if values * max(dtype.itemsize, 8) > MAX_DATA_BYTES:
+        raise DataError(
+            "DAG040",
+            f"{name}: array '{key}' declares shape {shape}, {values:,} values, more than "
+            f"{_size()} once read; dagnet reads at most that",
+        )
 
 
 def dataset_from_columns(

@@ -103,8 +103,8 @@ def fit(
     array([3., 1.])
     """
     _check_settings(epochs, batch_size, learning_rate, optimizer)
-    x = unit_major(inputs, net.input_ids, "inputs")
-    y = unit_major(targets, net.output_ids, "targets")
+    x = unit_major(inputs, net.input_ids, "inputs", net.dtype)
+    y = unit_major(targets, net.output_ids, "targets", net.dtype)
     if x.shape[1] != y.shape[1]:
         raise DataError(
             "DAG044",
