@@ -8,7 +8,8 @@ including the problems that stop ``train`` or ``predict``, go to stderr. Exit co
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from typing import Any, TextIO
 
 import click
 
@@ -32,7 +33,9 @@ class _Commands(click.Group):
 
     def _invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.showwarning = _one_line_warning
+                return super().invoke(ctx)
         except GraphFileError as exc:
             if len(exc.errors) == 1:
                 raise click.ClickException(exc.errors[0].format(exc.file)) from None
@@ -48,6 +51,19 @@ class _Commands(click.Group):
         except KeyboardInterrupt:
             echo("interrupted; nothing was written", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+
+
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning (numpy's overflow, say) as one line of words: never dagnet's or numpy's
+    source file and line, which mean nothing to the person running the command."""
+    echo(f"warning: {visible(str(message))}", err=True)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

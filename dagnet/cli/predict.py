@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 
 from dagnet.cli.common import (
     OutputPath,
@@ -15,6 +16,7 @@ from dagnet.cli.common import (
     load,
     refuse_data_files,
     refuse_same_file,
+    shown,
     write,
 )
 from dagnet.engine.network import Network
@@ -60,6 +62,7 @@ def predict(
     dataset = load_data(graph, data, base=file.parent, need_targets=False)
     net = Network(graph, dtype=dtype or (graph.training.dtype if graph.training else "float64"))
     y_hat = net.forward(dataset.inputs)
+    _require_finite(file, y_hat, net.output_ids, str(net.dtype))
     lines = [",".join(net.output_ids)] + [",".join(map(repr, row)) for row in y_hat.tolist()]
     text = "\n".join(lines) + "\n"
     if output is None:
@@ -67,3 +70,15 @@ def predict(
     else:
         write(output, text, replace=force)
         echo(f"wrote {output} ({count(len(y_hat), 'row')})", err=True)
+
+
+def _require_finite(file: Path, y_hat: np.ndarray, output_ids: tuple[str, ...], dtype: str) -> None:
+    """Predictions that left floating-point range are an error, never printed as inf or nan."""
+    bad = np.argwhere(~np.isfinite(y_hat))
+    if len(bad):
+        row, column = (int(i) for i in bad[0])
+        raise click.ClickException(
+            f"{shown(file)}: output '{output_ids[column]}' is {y_hat[row, column]} at row "
+            f"{row + 1} of the data ({count(len(bad), 'value')} in all left {dtype}'s range); "
+            "the weights or the data are too large for the network to compute"
+        )

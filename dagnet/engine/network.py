@@ -109,6 +109,7 @@ class Network(CompiledNetwork):
         if self.seed is None and None in graph.edges.weights:
             self.seed = draw_seed()
         dtype = np.dtype(dtype)
+        _require_range(graph, dtype)
         weight, bias = initial_parameters(graph, plan, self.seed, dtype)
         loss = loss or (training.loss if training else "squared_error")
         super().__init__(plan, weight, bias, loss, dtype)
@@ -266,6 +267,29 @@ class Network(CompiledNetwork):
 
     def _targets(self, targets: ArrayLike) -> Array:
         return unit_major(targets, self.output_ids, "targets", self.dtype)
+
+
+def _require_range(graph: Graph, dtype: np.dtype) -> None:
+    """Every weight and bias of the file representable in ``dtype``: one beyond float32's range
+    would be infinite before the first step, which no learning rate can mend."""
+    if dtype != np.float32:
+        return
+    largest = float(np.finfo(dtype).max)
+    edges = graph.edges
+    for source, target, weight in zip(edges.sources, edges.targets, edges.weights, strict=True):
+        if weight is not None and abs(weight) > largest:
+            raise ArgumentError(
+                f"edge {source} -> {target} has weight {weight:g}, beyond float32's range "
+                f"(±{largest:.3g}), so the network overflows before any update; compute in "
+                "float64 (--dtype float64) or use a smaller weight"
+            )
+    for unit in graph.units:
+        if unit.bias is not None and abs(unit.bias) > largest:
+            raise ArgumentError(
+                f"unit '{unit.id}' has bias {unit.bias:g}, beyond float32's range "
+                f"(±{largest:.3g}), so the network overflows before any update; compute in "
+                "float64 (--dtype float64) or use a smaller bias"
+            )
 
 
 def _read_only(values: Array) -> Array:

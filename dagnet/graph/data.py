@@ -347,10 +347,38 @@ def _check_npy_header(name: str, key: str, member: zipfile.ZipInfo, stream: Any)
         )
 
 
+def _column(source: str, name: str, values: Any) -> Array:
+    """One column as a 1-D float64 array, or a DataError saying what it holds instead."""
+    try:
+        array = np.asarray(values)
+    except ValueError:
+        array = np.empty(0, dtype=object)  # ragged
+    if array.dtype.kind not in "biuf":
+        held = {"c": "complex numbers", "U": "text", "S": "text"}.get(
+            array.dtype.kind, "values that are not numbers"
+        )
+        raise DataError(
+            "DAG043", f"{source}: column '{name}' holds {held}; expected real numbers", name
+        )
+    if array.ndim != 1:
+        raise DataError(
+            "DAG044",
+            f"{source}: column '{name}' has shape {array.shape}; expected one value per example, "
+            "shape (N,)",
+            name,
+        )
+    return array.astype(np.float64)
+
+
 def dataset_from_columns(
     graph: Graph, columns: Mapping[str, Array], source: str, *, need_targets: bool = True
 ) -> Dataset:
-    """Check named columns against the graph and stack them in file order."""
+    """Check named columns against the graph and stack them in file order.
+
+    Each column must be one-dimensional real numbers (text, ragged lists and complex numbers
+    are refused, never cast); every way they do not fit is a :class:`DataError`.
+    """
+    columns = {name: _column(source, name, values) for name, values in columns.items()}
     role = {unit.id: unit.role for unit in graph.units}
     inputs = [unit.id for unit in graph.units if unit.role == "input"]
     outputs = [unit.id for unit in graph.units if unit.role == "output"]

@@ -25,6 +25,7 @@ from dagnet.training.divergence import (
     Snapshot,
     blow_up_message,
     divergence_message,
+    overflow_before_update_message,
     sizes,
 )
 from dagnet.training.history import History
@@ -120,6 +121,7 @@ def fit(
     good = Snapshot(net)  # the parameters of the last step whose loss passed, restored on failure
     limit = math.inf  # the divergence line, known once the first epoch has set the scale
     scale = None  # each unit's largest |z| before training, to tell when values blow up
+    updated = False  # whether any step has changed the parameters: until then η is blameless
     with _stop_on_ctrl_c() as stop_requested:
         for epoch in range(1, epochs + 1):
             order = rng.permutation(n_examples) if shuffle else slice(None)
@@ -138,7 +140,11 @@ def fit(
                 if not np.isfinite(loss):
                     z = net.evaluate(x_batch)[1]  # the state that overflowed, to name its unit
                     good.restore()
-                    message = blow_up_message(net, z, scale, epoch, learning_rate)
+                    message = (
+                        blow_up_message(net, z, scale, epoch, learning_rate)
+                        if updated
+                        else overflow_before_update_message(net, z)
+                    )
                     raise TrainingError(message, epoch=epoch, epochs_done=len(history.epoch_loss))
                 if loss > limit:
                     z = net.evaluate(x_batch)[1]
@@ -152,6 +158,7 @@ def fit(
                 good.take()
                 output_total += workspace.output_loss
                 optimizer_step((net.weight, net.bias), (weight_gradient, bias_gradient))
+                updated = True
                 if stop_requested():
                     raise TrainingInterrupted(epoch, steps, list(history.epoch_loss))
             history.epoch_loss.append(float(output_total.sum()) / n_examples)

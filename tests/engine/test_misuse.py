@@ -12,6 +12,7 @@ import pytest
 
 import dagnet
 from dagnet.errors import ArgumentError, DataError
+from dagnet.graph.data import dataset_from_columns
 from tests.conftest import small_graph
 
 
@@ -147,3 +148,20 @@ def test_a_float32_network_refuses_inputs_beyond_float32(net: dagnet.Network) ->
     with pytest.raises(DataError, match="targets: row 1, column 1"):
         dagnet.fit(net32, [[0.0]], [[-1e39]], epochs=1, learning_rate=0.1)
     assert net.forward([[1e39]]).shape == (1, 1)  # float64 takes it
+
+
+@pytest.mark.parametrize(
+    "column, message",
+    [
+        (np.ones(2, complex), "column 'x' holds complex numbers; expected real numbers"),
+        (["a", "b"], "column 'x' holds text"),
+        ([[1.0], [2.0, 3.0]], "column 'x' holds values that are not numbers"),
+        (np.zeros((2, 2)), r"column 'x' has shape \(2, 2\)"),
+    ],
+)
+def test_dataset_from_columns_refuses_what_is_not_a_column_of_numbers(
+    column: Any, message: str
+) -> None:
+    graph = dagnet.Graph.model_validate(small_graph())
+    with pytest.raises(DataError, match=message):
+        dataset_from_columns(graph, {"x": column, "y": np.ones(2)}, "test")
