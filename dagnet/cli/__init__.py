@@ -15,7 +15,7 @@ import click
 
 from dagnet import __version__, environment
 from dagnet.cli import bench, draw, explain, gradcheck, info, predict, schema, train, validate
-from dagnet.cli.common import EXIT_INTERRUPTED, count, echo
+from dagnet.cli.common import EXIT_INTERRUPTED, MAX_PRINTED, count, echo
 from dagnet.errors import DagnetError, GraphFileError, visible
 
 
@@ -39,11 +39,14 @@ class _Commands(click.Group):
         except GraphFileError as exc:
             if len(exc.errors) == 1:
                 raise click.ClickException(exc.errors[0].format(exc.file)) from None
-            for problem in exc.errors:
+            for problem in exc.errors[:MAX_PRINTED]:
                 echo(problem.format(exc.file), err=True)
             what = visible(exc.file) if exc.file else "the graph"
+            errors = count(len(exc.errors), "error")
+            if len(exc.errors) > MAX_PRINTED:
+                errors += f", the first {MAX_PRINTED}"
             raise click.ClickException(
-                f"{what} is not a valid dagnet graph ({count(len(exc.errors), 'error')} above)"
+                f"{what} is not a valid dagnet graph ({errors} above)"
             ) from None
         except DagnetError as exc:
             coded = f"{exc} [{exc.code}]" if exc.code else str(exc)

@@ -17,6 +17,7 @@ from dagnet.graph.reading import read_graph
 
 __all__ = [
     "EXIT_INTERRUPTED",
+    "MAX_PRINTED",
     "OutputPath",
     "check_writable",
     "count",
@@ -33,6 +34,9 @@ __all__ = [
 ]
 
 EXIT_INTERRUPTED = 130
+
+MAX_PRINTED = 1000
+"""At most this many problems of one file are printed, then how many more there are."""
 
 dtype_option = click.option(
     "--dtype",

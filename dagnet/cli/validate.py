@@ -7,16 +7,13 @@ from typing import Any
 
 import click
 
-from dagnet.cli.common import count, echo, json_text, shown
+from dagnet.cli.common import MAX_PRINTED, count, echo, json_text, shown
 from dagnet.errors import DataError, Problem
 from dagnet.graph.data import load_data, read_data_file
 from dagnet.graph.jsontext import Positions, pointer
 from dagnet.graph.reading import read_graph
 
-__all__ = ["MAX_PRINTED", "validate"]
-
-MAX_PRINTED = 1000
-"""At most this many problems are printed per file, then how many more there are."""
+__all__ = ["validate"]
 
 
 @click.command()

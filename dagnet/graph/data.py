@@ -192,6 +192,7 @@ def _check_header(name: str, header: list[str]) -> None:
             f"{name}:1: the header '{header[0]}' has no commas; dagnet reads comma-separated "
             "values with a header row of unit ids",
         )
+    seen: set[str] = set()  # (a set: a header of a million columns is checked in linear time)
     for index, column in enumerate(header):
         if not column:
             raise DataError(
@@ -199,8 +200,9 @@ def _check_header(name: str, header: list[str]) -> None:
                 f"{name}:1: column {index + 1} of the header has no name (a stray comma?); "
                 "every column names an input or output unit",
             )
-        if column in header[:index]:
+        if column in seen:
             raise DataError("DAG047", f"{name}:1: column '{column}' appears twice in the header")
+        seen.add(column)
 
 
 def _read_csv_cells(path: str | os.PathLike[str], header: list[str]) -> Array:
@@ -272,12 +274,23 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, Array]:
         if not zipfile.is_zipfile(path):
             raise not_npz
         with zipfile.ZipFile(path) as archive:
+            declared = 0  # bytes the arrays will take, all together: bounded as one file is
             for member in archive.infolist():
                 key = _npz_key(name, member)
                 if key is None:
                     continue
                 with archive.open(member) as stream:
-                    _check_npy_header(name, key, member, stream)
+                    declared += _check_npy_header(name, key, member, stream)
+                if declared > MAX_DATA_BYTES:
+                    raise DataError(
+                        "DAG040",
+                        f"{name}: the arrays together declare more than {_size()} once read, "
+                        "the most dagnet reads",
+                    )
+            for member in archive.infolist():
+                key = _npz_key(name, member)
+                if key is None:
+                    continue
                 with archive.open(member) as stream:  # the header said it is safe to read
                     arrays[key] = np.lib.format.read_array(stream, allow_pickle=False)
     except DataError:
@@ -317,9 +330,9 @@ def _npz_key(name: str, member: zipfile.ZipInfo) -> str | None:
     return member.filename[: -len(".npy")]
 
 
-def _check_npy_header(name: str, key: str, member: zipfile.ZipInfo, stream: Any) -> None:
-    """A member's .npy header, refusing objects, text, complex numbers
-    and arrays that would be larger than :data:`MAX_DATA_BYTES`, before reading the data."""
+def _check_npy_header(name: str, key: str, member: zipfile.ZipInfo, stream: Any) -> int:
+    """The bytes a member's array takes as float64, from its .npy header, before the data is
+    read; refusing objects, text, complex numbers and arrays larger than the limit."""
     fmt = np.lib.format
     try:
         version = fmt.read_magic(stream)
@@ -345,6 +358,7 @@ def _check_npy_header(name: str, key: str, member: zipfile.ZipInfo, stream: Any)
             f"{name}: array '{key}' declares shape {shape}, {values:,} values, more than "
             f"{_size()} once read; dagnet reads at most that",
         )
+    return values * 8
 
 
 def _column(source: str, name: str, values: Any) -> Array:

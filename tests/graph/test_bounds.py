@@ -204,3 +204,39 @@ def test_a_bad_numba_num_threads_is_a_usage_error(value: str) -> None:
     assert done.returncode == 2, done.stderr
     assert f"Error: NUMBA_NUM_THREADS is '{value}'; it must be a whole number" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_npz_arrays_are_bounded_all_together(
+    graph: dagnet.Graph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    members = {f"x{i}.npy": _npy(np.zeros(100)) for i in range(20)}
+    path = _npz_with(tmp_path / "many.npz", members)
+    monkeypatch.setattr(data_module, "MAX_DATA_BYTES", 10_000)
+    with pytest.raises(DataError, match="the arrays together declare more than 10,000 bytes"):
+        dagnet.load_data(graph, path)
+
+
+def test_a_header_of_many_columns_is_checked_in_linear_time(
+    graph: dagnet.Graph, tmp_path: Path
+) -> None:
+    path = tmp_path / "wide.csv"
+    columns = [f"c{i}" for i in range(200_000)]
+    path.write_text(",".join(columns) + ",c0\n" + ",".join(["0"] * 200_001) + "\n")
+    started = time.perf_counter()
+    with pytest.raises(DataError, match="column 'c0' appears twice in the header"):
+        dagnet.load_data(graph, path)
+    assert time.perf_counter() - started < 10
+
+
+def test_train_prints_at_most_a_thousand_problems(runner: CliRunner, tmp_path: Path) -> None:
+    document = small_graph()
+    document["edges"] += [{"source": "x", "target": f"z{i}"} for i in range(1500)]
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = run(runner, "train", path, "-q")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1001
+    assert lines[-1] == (
+        f"Error: {path} is not a valid dagnet graph (1500 errors, the first 1000 above)"
+    )
