@@ -7,6 +7,8 @@ puts the graph file's order on top, for people.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -103,6 +105,11 @@ class CompiledNetwork:
         """Arrays for steps on minibatches of ``batch`` examples, to be reused step after step
         (see :mod:`dagnet.engine.workspace`): pass them to :meth:`evaluate` and
         :meth:`backpropagate`, or, ``split`` by column block, to :meth:`loss_and_gradients`."""
+        for name, value in (("batch", batch), ("threads", threads)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1
+            ):
+                raise ArgumentError(f"{name} must be a whole number ≥ 1, not {value!r}")
         return make_workspace(self.plan, self.dtype, batch, threads, split=split)
 
     def loss_and_gradients(

@@ -9,6 +9,7 @@ only at this boundary. Missing weights are drawn as :mod:`dagnet.engine.initiali
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -21,7 +22,7 @@ from dagnet.engine.plan import compile_plan
 from dagnet.errors import ArgumentError, DataError
 from dagnet.graph.model import Edges, Graph
 
-__all__ = ["Gradients", "Network", "Trace", "unit_major"]
+__all__ = ["Gradients", "Network", "Trace", "check_seed", "unit_major"]
 
 Array = NDArray[np.float64]
 
@@ -96,6 +97,11 @@ class Network(CompiledNetwork):
                 f"Network needs a Graph (from dagnet.load_graph or Graph.model_validate), not "
                 f"{type(graph).__name__}"
             )
+        check_seed(seed)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise ArgumentError(f"dtype must be float64 or float32, not {dtype!r}") from None
         self.graph = graph
         try:
             plan = compile_plan(graph)
@@ -108,7 +114,6 @@ class Network(CompiledNetwork):
         self.seed = seed if seed is not None else (training.seed if training else None)
         if self.seed is None and None in graph.edges.weights:
             self.seed = draw_seed()
-        dtype = np.dtype(dtype)
         _require_range(graph, dtype)
         weight, bias = initial_parameters(graph, plan, self.seed, dtype)
         loss = loss or (training.loss if training else "squared_error")
@@ -267,6 +272,15 @@ class Network(CompiledNetwork):
 
     def _targets(self, targets: ArrayLike) -> Array:
         return unit_major(targets, self.output_ids, "targets", self.dtype)
+
+
+def check_seed(seed: object) -> None:
+    """A seed is None or a whole number ≥ 0 (numpy's generators take no other), else an
+    ArgumentError."""
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ArgumentError(f"seed must be a whole number ≥ 0 or None, not {seed!r}")
 
 
 def _require_range(graph: Graph, dtype: np.dtype) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from dagnet.errors import DataError
+from dagnet.errors import ArgumentError, DataError
 from dagnet.graph.messages import closest
 from dagnet.graph.model import Graph
 
@@ -77,6 +77,10 @@ def load_data(
     DataError
         When there is no data, or it does not fit the graph.
     """
+    if not isinstance(graph, Graph):
+        raise ArgumentError(
+            f"load_data needs a Graph (from dagnet.load_graph), not {type(graph).__name__}"
+        )
     if path is not None:
         return read_data_file(graph, path, need_targets=need_targets)
     if graph.data is None:

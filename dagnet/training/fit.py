@@ -9,6 +9,7 @@ unit or per example happens in the compiled kernels.
 from __future__ import annotations
 
 import math
+import numbers
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dagnet.engine.network import Network, unit_major
+from dagnet.engine.network import Network, check_seed, unit_major
 from dagnet.engine.workspace import Workspace
 from dagnet.errors import ArgumentError, DataError, TrainingError, TrainingInterrupted
 from dagnet.training.divergence import (
@@ -104,6 +105,7 @@ def fit(
     array([3., 1.])
     """
     _check_settings(epochs, batch_size, learning_rate, optimizer)
+    check_seed(seed)
     x = unit_major(inputs, net.input_ids, "inputs", net.dtype)
     y = unit_major(targets, net.output_ids, "targets", net.dtype)
     if x.shape[1] != y.shape[1]:
@@ -185,12 +187,20 @@ def _output_losses(net: Network, z: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _check_settings(epochs: int, batch_size: int, learning_rate: float, optimizer: str) -> None:
     """The settings ``fit`` was given, or an ArgumentError saying which one is wrong."""
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ArgumentError(f"{name} must be a whole number, not {value!r}")
     if epochs < 1 or batch_size < 1:
         raise ArgumentError(
             f"epochs and batch_size must be at least 1; got epochs={epochs}, "
             f"batch_size={batch_size}"
         )
-    if not (learning_rate > 0 and math.isfinite(learning_rate)):
+    if not (
+        isinstance(learning_rate, numbers.Real)
+        and not isinstance(learning_rate, bool)
+        and learning_rate > 0
+        and math.isfinite(learning_rate)
+    ):
         raise ArgumentError(f"learning_rate must be a finite number above 0, not {learning_rate}")
     if optimizer not in OPTIMIZERS:
         raise ArgumentError(

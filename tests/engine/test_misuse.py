@@ -165,3 +165,33 @@ def test_dataset_from_columns_refuses_what_is_not_a_column_of_numbers(
     graph = dagnet.Graph.model_validate(small_graph())
     with pytest.raises(DataError, match=message):
         dataset_from_columns(graph, {"x": column, "y": np.ones(2)}, "test")
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"epochs": 1.5}, "epochs must be a whole number, not 1.5"),
+        ({"batch_size": "8"}, "batch_size must be a whole number, not '8'"),
+        ({"learning_rate": "0.1"}, "learning_rate must be a finite number above 0"),
+        ({"seed": -1}, "seed must be a whole number ≥ 0 or None, not -1"),
+        ({"seed": 0.5}, "seed must be a whole number"),
+    ],
+)
+def test_fit_refuses_settings_of_the_wrong_kind(
+    net: dagnet.Network, settings: dict[str, Any], message: str
+) -> None:
+    arguments: dict[str, Any] = {"epochs": 1, "learning_rate": 0.1} | settings
+    with pytest.raises(ArgumentError, match=message):
+        dagnet.fit(net, [[0.0]], [[0.0]], **arguments)
+
+
+def test_network_and_load_data_refuse_arguments_of_the_wrong_kind(net: dagnet.Network) -> None:
+    with pytest.raises(ArgumentError, match="seed must be"):
+        dagnet.Network(net.graph, seed=-5)
+    with pytest.raises(ArgumentError, match="dtype must be float64 or float32, not 'garbage'"):
+        dagnet.Network(net.graph, dtype="garbage")
+    with pytest.raises(ArgumentError, match="load_data needs a Graph"):
+        dagnet.load_data("graphs/xor.json")  # type: ignore[arg-type]
+    for batch in (0, -1, 2.5):
+        with pytest.raises(ArgumentError, match="batch must be a whole number ≥ 1"):
+            net.workspace(batch)  # type: ignore[arg-type]
