@@ -217,7 +217,7 @@ class Network(CompiledNetwork):
         float
             (1/N) Σ_n E_n, with E_n = ½ Σ_outputs (ŷ − y)² for squared error.
         """
-        x, y = self._inputs(inputs), self._targets(targets)
+        x, y = self.examples(inputs, targets)
         return self.mean_loss(self.evaluate(x)[1], y)
 
     def gradients(self, inputs: ArrayLike, targets: ArrayLike) -> Gradients:
@@ -245,7 +245,7 @@ class Network(CompiledNetwork):
         >>> g.loss, g.weights, g.biases
         (1.125, array([1.5]), array([0. , 1.5]))
         """
-        x, y = self._inputs(inputs), self._targets(targets)
+        x, y = self.examples(inputs, targets)
         loss, weight_gradient, bias_gradient = self.backpropagate(*self.evaluate(x), y)
         return Gradients(
             loss,
@@ -266,6 +266,18 @@ class Network(CompiledNetwork):
         ]
         edges = Edges(self.graph.edges.sources, self.graph.edges.targets, weights)
         return self.graph.model_copy(update={"units": units, "edges": edges})
+
+    def examples(self, inputs: ArrayLike, targets: ArrayLike) -> tuple[Array, Array]:
+        """Inputs and targets, example-major, as the engine's unit-major arrays: checked as
+        :func:`unit_major` checks them, and for one row of targets per row of inputs."""
+        x, y = self._inputs(inputs), self._targets(targets)
+        if x.shape[1] != y.shape[1]:
+            raise DataError(
+                "DAG044",
+                f"inputs have {x.shape[1]} rows but targets have {y.shape[1]}; targets must have "
+                f"shape ({x.shape[1]}, {len(self.output_ids)}), one row per row of inputs",
+            )
+        return x, y
 
     def _inputs(self, inputs: ArrayLike) -> Array:
         return unit_major(inputs, self.input_ids, "inputs", self.dtype)

@@ -18,9 +18,9 @@ from contextlib import contextmanager
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dagnet.engine.network import Network, check_seed, unit_major
+from dagnet.engine.network import Network, check_seed
 from dagnet.engine.workspace import Workspace
-from dagnet.errors import ArgumentError, DataError, TrainingError, TrainingInterrupted
+from dagnet.errors import ArgumentError, TrainingError, TrainingInterrupted
 from dagnet.training.divergence import (
     DIVERGENCE_FACTOR,
     Snapshot,
@@ -106,14 +106,9 @@ def fit(
     """
     _check_settings(epochs, batch_size, learning_rate, optimizer)
     check_seed(seed)
-    x = unit_major(inputs, net.input_ids, "inputs", net.dtype)
-    y = unit_major(targets, net.output_ids, "targets", net.dtype)
-    if x.shape[1] != y.shape[1]:
-        raise DataError(
-            "DAG044",
-            f"inputs have {x.shape[1]} rows but targets have {y.shape[1]}; give one "
-            "row of targets per row of inputs",
-        )
+    if not isinstance(net, Network):
+        raise ArgumentError(f"fit needs a Network, not {type(net).__name__}")
+    x, y = net.examples(inputs, targets)
     n_examples = x.shape[1]
     seed = net.seed if seed is None else seed
     rng = np.random.default_rng(None if seed is None else [seed, SHUFFLE_STREAM])

@@ -56,9 +56,18 @@ def test_fit_refuses_bad_targets(net: dagnet.Network, case: str) -> None:
         dagnet.fit(net, [[0.0]] * 2, values, epochs=1, learning_rate=0.1)
 
 
-def test_fit_refuses_mismatched_row_counts(net: dagnet.Network) -> None:
-    with pytest.raises(DataError, match="inputs have 3 rows but targets have 2"):
-        dagnet.fit(net, [[0.0]] * 3, [[0.0]] * 2, epochs=1, learning_rate=0.1)
+def test_fit_loss_and_gradients_refuse_mismatched_row_counts(net: dagnet.Network) -> None:
+    x, y = [[0.0]] * 3, [[0.0]] * 2
+    message = r"inputs have 3 rows but targets have 2; targets must have shape \(3, 1\)"
+    for call in (
+        lambda: dagnet.fit(net, x, y, epochs=1, learning_rate=0.1),
+        lambda: net.loss(x, y),
+        lambda: net.gradients(x, y),
+    ):
+        with pytest.raises(DataError, match=message):
+            call()
+    with pytest.raises(ArgumentError, match="fit needs a Network"):
+        dagnet.fit("net", x, y, epochs=1, learning_rate=0.1)  # type: ignore[arg-type]
 
 
 BAD_PARAMETERS: dict[str, tuple[Any, str]] = {
