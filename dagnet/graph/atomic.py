@@ -94,7 +94,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, overwrite: bool =
         remains.
     """
     target = regular_target(path)
-    if not overwrite and os.path.lexists(target):
+    if not overwrite and (os.path.lexists(path) or os.path.lexists(target)):
         raise FileExistsError(errno.EEXIST, "the file exists", os.fspath(path))
     with _removed_on_sigterm() as created:
         handle, temporary = _create_temporary(target)

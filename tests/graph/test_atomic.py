@@ -127,3 +127,11 @@ def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path: Path) -> None:
     )
     assert done.returncode == -signal.SIGTERM, done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_without_overwrite_a_dangling_link_counts_as_existing(tmp_path: Path) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(FileExistsError):
+        atomic_write(link, b"x", overwrite=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link"]
