@@ -350,10 +350,14 @@ def _check_npy_header(name: str, key: str, member: zipfile.ZipInfo, stream: Any)
         ) from None
     if dtype.hasobject:
         raise DataError("DAG043", f"{name}: array '{key}' holds Python objects, not numbers")
-    if dtype.kind not in "biuf":
-        held = {"U": "text", "S": "text", "c": "complex numbers"}.get(
-            dtype.kind, f"values of type {dtype}"
+    if dtype.kind == "c":
+        raise DataError(
+            "DAG043",
+            f"{name}: array '{key}' holds complex numbers; dagnet takes real numbers and never "
+            "drops an imaginary part",
         )
+    if dtype.kind not in "biuf":
+        held = "text" if dtype.kind in "US" else f"values of type {dtype}"
         raise DataError("DAG043", f"{name}: array '{key}' holds {held}, not numbers")
     values = math.prod(shape)
     if values * max(dtype.itemsize, 8) > MAX_DATA_BYTES:
