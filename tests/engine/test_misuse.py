@@ -142,7 +142,9 @@ def _wider_graph() -> dict[str, Any]:
 def test_load_data_refuses_complex_and_object_arrays(tmp_path: Path) -> None:
     graph = dagnet.Graph.model_validate(small_graph())
     np.savez(tmp_path / "complex.npz", x=np.ones(3, complex), y=np.ones(3))
-    with pytest.raises(DataError, match="array 'x' holds complex numbers; dagnet takes real numbers"):
+    with pytest.raises(
+        DataError, match="array 'x' holds complex numbers; dagnet takes real numbers"
+    ):
         dagnet.load_data(graph, tmp_path / "complex.npz")
     np.savez(tmp_path / "objects.npz", x=np.array([1, "a"], dtype=object), y=np.ones(2))
     with pytest.raises(DataError, match="array 'x' holds Python objects, not numbers"):
