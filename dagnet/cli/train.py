@@ -275,7 +275,9 @@ def _destination(file: Path, output: Path | None, *, force: bool, in_place: bool
         # paths are rebased to that file's folder).
         return Path(os.path.realpath(file)) if file.is_symlink() else file
     if output is None:
-        return file.with_name(f"{file.stem}.trained.json")
+        default = file.with_name(f"{file.stem}.trained.json")
+        check_writable(default, force=True)  # the previous run's may go; a folder or FIFO not
+        return default
     refuse_same_file(output, file, "the input graph; use --in-place to overwrite it")
     check_writable(output, force=force)
     return output

@@ -102,3 +102,14 @@ def test_predict_and_draw_refuse_a_trailing_slash(runner: CliRunner, xor: Path) 
         result = run(runner, *args)
         assert result.exit_code == 2
         assert "ends in a slash" in result.stderr
+
+
+def test_train_refuses_a_default_output_that_is_a_fifo_before_training(
+    runner: CliRunner, xor: Path
+) -> None:
+    fifo = xor.with_name("xor.trained.json")
+    os.mkfifo(fifo)
+    result = run(runner, "train", xor, "-q")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot write {fifo}: it is a FIFO, not a regular")
+    assert not fifo.is_file()
