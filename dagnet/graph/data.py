@@ -115,10 +115,6 @@ def read_data_file(
     if suffix not in (".csv", ".npz"):
         found = f"'{suffix}'" if suffix else "a file without a suffix"
         raise DataError("DAG040", f"{name}: unknown data format {found}; use a .csv or .npz file")
-    if os.stat(path).st_size > MAX_DATA_BYTES:
-        raise DataError(
-            "DAG040", f"{name}: the data file is larger than {_size()}, the most dagnet reads"
-        )
     columns = read_csv(path) if suffix == ".csv" else read_npz(path)
     return dataset_from_columns(graph, columns, name, need_targets=need_targets)
 
@@ -126,6 +122,19 @@ def read_data_file(
 MAX_DATA_BYTES = 1 << 30
 """Data files larger than this (1 GiB), and .npz arrays that would be larger once decompressed,
 are refused before they are read, as graph files are."""
+
+
+def _check_size(path: str | os.PathLike[str]) -> None:
+    """Refuse, unread, a data file larger than :data:`MAX_DATA_BYTES`."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return  # reading it says why it cannot be read
+    if size > MAX_DATA_BYTES:
+        raise DataError(
+            "DAG040",
+            f"{os.fspath(path)}: the data file is larger than {_size()}, the most dagnet reads",
+        )
 
 
 def _size() -> str:
@@ -139,6 +148,7 @@ def _size() -> str:
 def read_csv(path: str | os.PathLike[str]) -> dict[str, Array]:
     """Columns of a CSV file with a header row of names; every value a finite number."""
     name = os.fspath(path)
+    _check_size(path)
     try:
         _check_utf8(name, Path(path).read_bytes())
         with open(path, newline="", encoding="utf-8-sig") as stream:
@@ -270,6 +280,7 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, Array]:
     :data:`MAX_DATA_BYTES`, so a small file declaring gigabytes is refused unread.
     """
     name = os.fspath(path)
+    _check_size(path)
     not_npz = DataError(
         "DAG040", f"{name}: not an .npz file (a zip archive of arrays, as numpy.savez writes it)"
     )

@@ -43,6 +43,11 @@ def test_a_data_file_over_the_limit_is_refused_unread(
     with pytest.raises(DataError, match="the data file is larger than 100 bytes") as caught:
         dagnet.load_data(graph, path)
     assert caught.value.code == "DAG040"
+    with pytest.raises(DataError, match="the data file is larger than 100 bytes"):
+        data_module.read_csv(path)
+    np.savez(tmp_path / "big.npz", x=np.zeros(100), y=np.zeros(100))
+    with pytest.raises(DataError, match="the data file is larger than 100 bytes"):
+        data_module.read_npz(tmp_path / "big.npz")
     assert data_module.MAX_DATA_BYTES == 100  # (and 1 GiB by default)
     monkeypatch.undo()
     assert data_module.MAX_DATA_BYTES == 1 << 30
