@@ -41,7 +41,8 @@ def validate(files: tuple[Path, ...], as_json: bool, data: Path | None) -> None:
     With --json, stdout has one line per file, each a JSON object (JSON Lines):
     {"file": ..., "valid": true|false, "problems": [{"code", "severity", "pointer", "line",
     "column", "message"}, ...]}; "pointer", "line" and "column" are null where they do not
-    apply (a file that cannot be read has no line).
+    apply (a file that cannot be read has no line). At most 1,000 problems are printed per
+    file; then "problems_not_listed" (or a last line of text) says how many more there are.
 
     \b
     Examples:
@@ -71,13 +72,17 @@ def validate(files: tuple[Path, ...], as_json: bool, data: Path | None) -> None:
 
 
 def _document(file: Path, problems: list[Problem]) -> dict[str, Any]:
-    """The --json report on one file."""
+    """The --json report on one file: the first MAX_PRINTED problems, and, when there are
+    more, how many were left out in "problems_not_listed"."""
     fields = ("code", "severity", "pointer", "line", "column", "message")
-    return {
+    document: dict[str, Any] = {
         "file": str(file),
         "valid": not any(p.is_error for p in problems),
-        "problems": [{name: getattr(p, name) for name in fields} for p in problems],
+        "problems": [{name: getattr(p, name) for name in fields} for p in problems[:MAX_PRINTED]],
     }
+    if len(problems) > MAX_PRINTED:
+        document["problems_not_listed"] = len(problems) - MAX_PRINTED
+    return document
 
 
 def _validate_one(file: Path, data: Path | None) -> tuple[list[Problem], str]:

@@ -173,6 +173,8 @@ def test_validate_prints_at_most_a_thousand_problems_per_file(
     assert len(lines) == 1001
     assert lines[-1] == f"{path}: … and 500 more problems not printed"
     assert result.stderr == f"{path}: 1500 errors\n"
+    document = json.loads(run(runner, "validate", "--json", path).stdout)
+    assert (len(document["problems"]), document["problems_not_listed"]) == (1000, 500)
 
 
 def test_a_fifo_as_the_graph_is_refused_at_once(tmp_path: Path) -> None:
