@@ -8,6 +8,7 @@ puts the graph file's order on top, for people.
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -51,6 +52,8 @@ class CompiledNetwork:
         self.plan = plan
         self.dtype = dtype
         self.loss_name = loss
+        # The workspaces already checked, with their batch: a training step checks one in O(1).
+        self._fitting: weakref.WeakKeyDictionary[Workspace, int] = weakref.WeakKeyDictionary()
         self.parameters = Parameters(
             np.ascontiguousarray(weight, dtype=dtype), np.ascontiguousarray(bias, dtype=dtype)
         )
@@ -193,7 +196,10 @@ class CompiledNetwork:
 
     def _require_fits(self, workspace: Workspace, batch: int) -> None:
         """A workspace made by :meth:`workspace` of this network for ``batch`` examples: the
-        kernels index its arrays by the Plan, unchecked, so no other may reach them."""
+        kernels index its arrays by the Plan, unchecked, so no other may reach them. Checked
+        once per workspace and batch (its arrays cannot be swapped: it is frozen)."""
+        if self._fitting.get(workspace) == batch:
+            return
         state, plan, blocks = workspace.state, self.plan, workspace.blocks
         n_blocks, outputs = len(blocks) - 1, len(plan.output_positions)
         steps = np.diff(blocks) if n_blocks >= 1 else np.zeros(0, np.int64)
@@ -234,6 +240,7 @@ class CompiledNetwork:
                 f"the workspace is not one this network made for {batch} examples; make it "
                 "with net.workspace(batch)"
             )
+        self._fitting[workspace] = batch
 
 
 def _require_shape(array: Array, shape: tuple[int | None, ...], name: str) -> None:
