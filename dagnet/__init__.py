@@ -15,6 +15,8 @@ True
 
 __version__ = "0.1.0"  # first: modules imported below read it
 
+# First, before numba is imported: a bad NUMBA_NUM_THREADS is set aside (numba fails on 0).
+from dagnet import environment as _environment  # noqa: F401
 from dagnet.engine.network import Gradients, Network, Trace
 from dagnet.errors import (
     ArgumentError,

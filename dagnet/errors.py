@@ -25,6 +25,8 @@ This module imports nothing else from dagnet.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -39,6 +41,9 @@ __all__ = [
     "Severity",
     "TrainingError",
     "TrainingInterrupted",
+    "ascii_twin",
+    "look_alikes",
+    "printable",
     "visible",
 ]
 
@@ -123,7 +128,7 @@ class Problem:
 
     def format(self, file: str | None = None) -> str:
         """``FILE:LINE:COL: /json/pointer: message``, leaving out the parts that are unknown."""
-        place = [str(file)] if file is not None else []
+        place = [visible(str(file))] if file is not None else []
         if self.line is not None:
             place += [str(self.line), str(self.column or 1)]
         head = ":".join(place)
@@ -136,16 +141,85 @@ class Problem:
 
 
 def visible(text: str) -> str:
-    """``text`` with control characters escaped (``\\n``), so that a message stays on one line.
+    """``text`` with control characters escaped (``\\n``), so that a message stays on one line
+    and cannot drive the terminal, and with look-alike characters in quoted names made visible.
+
+    A quoted name (``'...'``) holding a character that looks like an ASCII one but is not (a
+    Cyrillic ``х``, a fullwidth ``ｘ``) is followed by the code point and name of each such
+    character. Applying it twice changes nothing more.
 
     Examples
     --------
     >>> print(visible("unknown key 'a\\nb'"))
     unknown key 'a\\nb'
+    >>> print(visible("unknown unit '\\u04451'"))
+    unknown unit 'х1' (U+0445 CYRILLIC SMALL LETTER HA, not the ASCII 'x')
     """
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
+    if text.isascii():
+        return text
+    return _QUOTED.sub(_mark_look_alikes, text)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped except line breaks: what may go to a terminal
+    when the text is several lines (a report, a CSV). Unlike :func:`visible`, it leaves
+    quoted text as it is: a report's primes (``σ'(s)``) are no quotes."""
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
+    return "".join(c if c.isprintable() or c in " \n" else ascii(c)[1:-1] for c in text)
+
+
+def ascii_twin(word: str) -> str:
+    """``word`` with each look-alike character replaced by the ASCII character it imitates.
+
+    >>> ascii_twin("\\u04451")
+    'x1'
+    """
+    if word.isascii():
+        return word
+    return "".join(_twin(c) or c for c in word)
+
+
+def look_alikes(word: str) -> list[str]:
+    """The characters of ``word`` that imitate an ASCII character, each as
+    ``U+0445 CYRILLIC SMALL LETTER HA, not the ASCII 'x'``."""
+    found = []
+    for c in dict.fromkeys(word):
+        twin = _twin(c)
+        if twin is not None:
+            name = unicodedata.name(c, "")
+            found.append(f"U+{ord(c):04X} {name}, not the ASCII '{twin}'".replace("  ", " "))
+    return found
+
+
+_QUOTED = re.compile(r"'([^'\n]{1,200})'(?! \(U\+)")
+
+# Letters of other scripts that look like Latin ones (Unicode's confusables, the common part).
+_LOOK_ALIKES = dict(
+    zip(
+        "аеорсухіјѕԁһԛԝӏАВЕКМНОРСТХУІЈЅԌαοντιρΑΒΕΖΗΙΚΜΝΟΡΤΥΧɡɑ",
+        "aeopcyxijsdhqwlABEKMHOPCTXYIJSGaovtipABEZHIKMNOPTYXga",
+        strict=True,
+    )
+)
+
+
+def _twin(c: str) -> str | None:
+    """The ASCII character ``c`` imitates, if it is not ASCII and imitates one."""
+    if c.isascii():
+        return None
+    twin = _LOOK_ALIKES.get(c)
+    if twin is None:
+        folded = unicodedata.normalize("NFKC", c)  # fullwidth and styled letters, ligatures
+        twin = folded if folded.isascii() and folded.isprintable() and folded else None
+    return twin
+
+
+def _mark_look_alikes(match: re.Match[str]) -> str:
+    found = look_alikes(match.group(1))
+    return f"{match.group(0)} ({'; '.join(found)})" if found else match.group(0)
 
 
 class DagnetError(Exception):

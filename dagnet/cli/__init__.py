@@ -8,14 +8,15 @@ including the problems that stop ``train`` or ``predict``, go to stderr. Exit co
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from typing import Any, TextIO
 
 import click
 
-from dagnet import __version__
+from dagnet import __version__, environment
 from dagnet.cli import bench, draw, explain, gradcheck, info, predict, schema, train, validate
-from dagnet.cli.common import EXIT_INTERRUPTED, count
-from dagnet.errors import DagnetError, GraphFileError
+from dagnet.cli.common import EXIT_INTERRUPTED, MAX_PRINTED, count, echo
+from dagnet.errors import DagnetError, GraphFileError, visible
 
 
 class _Commands(click.Group):
@@ -23,22 +24,49 @@ class _Commands(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            return self._invoke(ctx)
+        except click.ClickException as exc:
+            # Messages quote names from the user's files: never a control character raw.
+            lines = exc.message.split("\n")
+            setattr(exc, "message", "\n".join(visible(line) for line in lines))  # noqa: B010
+            raise
+
+    def _invoke(self, ctx: click.Context) -> Any:
+        try:
+            with warnings.catch_warnings():
+                warnings.showwarning = _one_line_warning
+                return super().invoke(ctx)
         except GraphFileError as exc:
             if len(exc.errors) == 1:
                 raise click.ClickException(exc.errors[0].format(exc.file)) from None
-            for problem in exc.errors:
-                click.echo(problem.format(exc.file), err=True)
-            what = exc.file or "the graph"
+            for problem in exc.errors[:MAX_PRINTED]:
+                echo(problem.format(exc.file), err=True)
+            what = visible(exc.file) if exc.file else "the graph"
+            errors = count(len(exc.errors), "error")
+            if len(exc.errors) > MAX_PRINTED:
+                errors += f", the first {MAX_PRINTED}"
             raise click.ClickException(
-                f"{what} is not a valid dagnet graph ({count(len(exc.errors), 'error')} above)"
+                f"{what} is not a valid dagnet graph ({errors} above)"
             ) from None
         except DagnetError as exc:
             coded = f"{exc} [{exc.code}]" if exc.code else str(exc)
             raise click.ClickException(coded) from None
         except KeyboardInterrupt:
-            click.echo("interrupted; nothing was written", err=True)
+            echo("interrupted; nothing was written", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+
+
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning (numpy's overflow, say) as one line of words: never dagnet's or numpy's
+    source file and line, which mean nothing to the person running the command."""
+    echo(f"warning: {visible(str(message))}", err=True)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,6 +84,8 @@ def main() -> None:
 
     Exit codes: 0 success, 1 bad input or a failed run, 2 a usage error.
     """
+    if environment.THREADS_PROBLEM is not None:
+        raise click.UsageError(environment.THREADS_PROBLEM)
 
 
 # The modules, not their commands, are imported so that dagnet.cli.train stays the module.

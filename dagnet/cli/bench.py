@@ -37,7 +37,7 @@ CORES: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (se
 )
 @click.option(
     "--edges",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 10_000_000),
     default=120_000,
     show_default=True,
     metavar="N",

@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from pathlib import Path
+from typing import Any
 
 import click
 
-from dagnet.errors import GraphFileError
-from dagnet.graph.atomic import atomic_write
+from dagnet.errors import GraphFileError, printable, visible
+from dagnet.graph.atomic import NotRegularFileError, atomic_write, regular_target
 from dagnet.graph.model import Graph
 from dagnet.graph.reading import read_graph
 
 __all__ = [
     "EXIT_INTERRUPTED",
+    "MAX_PRINTED",
+    "OutputPath",
     "check_writable",
     "count",
     "dtype_option",
+    "echo",
     "finite",
+    "json_text",
     "load",
     "refuse_data_files",
     "refuse_same_file",
     "say",
+    "shown",
     "write",
 ]
 
 EXIT_INTERRUPTED = 130
+
+MAX_PRINTED = 1000
+"""At most this many problems of one file are printed, then how many more there are."""
 
 dtype_option = click.option(
     "--dtype",
@@ -50,40 +61,102 @@ def load(file: Path) -> Graph:
     report = read_graph(file)
     for problem in report.problems:
         if not problem.is_error:
-            click.echo(problem.format(str(file)), err=True)
+            echo(problem.format(str(file)), err=True)
     if not report.valid:
         raise GraphFileError(str(file), report.problems)
     assert report.graph is not None
     return report.graph
 
 
-def write(path: Path, content: str | bytes) -> None:
+def write(path: Path, content: str | bytes, *, replace: bool) -> None:
     """Write ``content`` (text as UTF-8) atomically; on failure say so, and that any existing
-    file is as it was."""
-    existed = path.exists()
+    file is as it was.
+
+    Without ``replace`` a file found at ``path`` when the write ends (one made while the run
+    went on) is left as it is and the write fails; a device, FIFO or socket is never replaced.
+    """
+    existed = os.path.lexists(path)
     try:
-        atomic_write(path, content.encode("utf-8") if isinstance(content, str) else content)
+        atomic_write(
+            path,
+            content.encode("utf-8") if isinstance(content, str) else content,
+            overwrite=replace,
+        )
+    except FileExistsError:
+        raise click.ClickException(
+            f"cannot write {shown(path)}: a file appeared there while dagnet was working; it was "
+            "left as it is (add --force to replace it)"
+        ) from None
     except OSError as exc:
         reason = exc.strerror or str(exc)
         kept = "the existing file is unchanged" if existed else "nothing was written"
-        raise click.ClickException(f"cannot write {path}: {reason}; {kept}") from None
+        raise click.ClickException(f"cannot write {shown(path)}: {reason}; {kept}") from None
 
 
 def say(quiet: bool, message: str) -> None:
     if not quiet:
-        click.echo(message, err=True)
+        echo(visible(message), err=True)
+
+
+def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` with control characters escaped (line breaks kept): whatever a file held,
+    its names cannot set the window title or clear the screen."""
+    click.echo(printable(text), err=err, nl=nl)
+
+
+def json_text(document: Any, *, indent: int | None = None) -> str:
+    """JSON text with every character a terminal could act on escaped (``\\u009b``, which
+    ``json.dumps`` leaves raw when not escaping all non-ASCII text)."""
+    text = json.dumps(document, ensure_ascii=False, indent=indent)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in " \n" else _json_escape(c) for c in text)
+
+
+def _json_escape(c: str) -> str:
+    return json.dumps(c)[1:-1]  # ensure_ascii: \\uXXXX, a surrogate pair beyond the BMP
 
 
 def check_writable(output: Path, *, force: bool) -> None:
     """Fail before any work is done when ``output`` cannot or may not be written."""
+    name = shown(output)
     if output.is_dir():
-        raise click.ClickException(f"{output} is a folder; --output needs a file name")
-    if output.exists() and not force:
-        raise click.ClickException(f"{output} exists; add --force to replace it")
+        raise click.ClickException(f"{name} is a folder; --output needs a file name")
+    try:
+        regular_target(output)
+    except NotRegularFileError as exc:
+        raise click.ClickException(
+            f"cannot write {name}: {exc.strerror}; --output needs a regular file"
+        ) from None
+    if os.path.lexists(output) and not force:
+        raise click.ClickException(f"{name} exists; add --force to replace it")
     if not output.parent.is_dir():
         raise click.ClickException(
-            f"cannot write {output}: the folder {output.parent} does not exist"
+            f"cannot write {name}: the folder {shown(output.parent)} does not exist"
         )
+
+
+class OutputPath(click.Path):
+    """A path to write to: a name ending in a slash is a folder, refused as a usage error
+    (``Path`` would drop the slash and write a file of that name)."""
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = os.fspath(value) if isinstance(value, (str, os.PathLike)) else value
+        if isinstance(text, str) and text.endswith(("/", os.sep)):
+            self.fail(
+                f"{visible(text)!r} ends in a slash, so it names a folder; give a file name",
+                param,
+                ctx,
+            )
+        return super().convert(value, param, ctx)
+
+
+def shown(path: str | os.PathLike[str]) -> str:
+    """A file name as it may be printed: control characters escaped, look-alikes marked."""
+    return visible(os.fspath(path))
 
 
 def refuse_data_files(destination: Path, graph: Graph, file: Path, data: Path | None) -> None:
@@ -96,4 +169,4 @@ def refuse_data_files(destination: Path, graph: Graph, file: Path, data: Path | 
 
 def refuse_same_file(destination: Path, other: Path, what: str) -> None:
     if destination.resolve() == other.resolve():
-        raise click.ClickException(f"refusing to write over {other}: it is {what}")
+        raise click.ClickException(f"refusing to write over {shown(other)}: it is {what}")

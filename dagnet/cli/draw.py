@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from dagnet.cli.common import (
+    OutputPath,
     check_writable,
     load,
     refuse_data_files,
@@ -33,7 +34,7 @@ def _suffix(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=OutputPath(),
     required=True,
     callback=_suffix,
     help="Where to write the picture: .dot (Graphviz text), .svg or .png (needs matplotlib).",
@@ -57,5 +58,5 @@ def draw(file: Path, output: Path, force: bool) -> None:
     refuse_data_files(output, graph, file, None)
     check_writable(output, force=force)
     fmt = output.suffix.lower().lstrip(".")
-    write(output, to_dot(graph) if fmt == "dot" else picture(graph, fmt))
+    write(output, to_dot(graph) if fmt == "dot" else picture(graph, fmt), replace=force)
     say(False, f"wrote {output}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from dagnet.cli.common import count, load
+from dagnet.cli.common import count, echo, load
 from dagnet.engine.network import Network
 from dagnet.graph.data import load_data
 from dagnet.graph.model import Training
@@ -60,7 +60,7 @@ def explain(
     if example is not None or data is not None:
         rate = learning_rate_of(training)
         lines += ["", *_numbers(net, file, data, example or 1, rate, plain)]
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 def _numbers(

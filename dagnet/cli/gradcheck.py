@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from dagnet.cli.common import count, finite, load, say
+from dagnet.cli.common import count, echo, finite, load, say
 from dagnet.engine.network import Network
 from dagnet.graph.data import load_data
 from dagnet.graph.model import Training
@@ -69,7 +69,7 @@ def check_gradients(
     dataset = load_data(graph, data, base=file.parent)
     assert dataset.targets is not None
     checks = gradcheck(net, dataset.inputs, dataset.targets, epsilon)
-    click.echo(_table(checks))
+    echo(_table(checks))
     failed = [check for check in checks if not check.relative_error <= tolerance]
     worst = max(checks, key=lambda check: check.relative_error, default=None)
     if worst is None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from dagnet.cli.common import count
+from dagnet.cli.common import count, echo
 from dagnet.errors import GraphFileError
 from dagnet.graph.reading import read_graph
 from dagnet.showing.info import Info, describe
@@ -40,9 +40,9 @@ def info(file: Path, as_json: bool) -> None:
     warnings = [problem.format(str(file)) for problem in report.problems]
     if as_json:
         document = dataclasses.asdict(facts) | {"parameters": facts.parameters}
-        click.echo(json.dumps({"file": str(file)} | document | {"warnings": warnings}, indent=2))
+        echo(json.dumps({"file": str(file)} | document | {"warnings": warnings}, indent=2))
     else:
-        click.echo("\n".join(_lines(file, facts, warnings)))
+        echo("\n".join(_lines(file, facts, warnings)))
 
 
 def _lines(file: Path, facts: Info, warnings: list[str]) -> list[str]:

@@ -5,14 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 
 from dagnet.cli.common import (
+    OutputPath,
     check_writable,
     count,
     dtype_option,
+    echo,
     load,
     refuse_data_files,
     refuse_same_file,
+    shown,
     write,
 )
 from dagnet.engine.network import Network
@@ -28,9 +32,7 @@ __all__ = ["predict"]
     type=click.Path(path_type=Path),
     help="A .csv or .npz file of inputs; default: the file's own data.",
 )
-@click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="Write the CSV here instead of stdout."
-)
+@click.option("-o", "--output", type=OutputPath(), help="Write the CSV here instead of stdout.")
 @dtype_option
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
 def predict(
@@ -60,10 +62,23 @@ def predict(
     dataset = load_data(graph, data, base=file.parent, need_targets=False)
     net = Network(graph, dtype=dtype)  # the precision it was trained in, unless told
     y_hat = net.forward(dataset.inputs)
+    _require_finite(file, y_hat, net.output_ids, str(net.dtype))
     lines = [",".join(net.output_ids)] + [",".join(map(repr, row)) for row in y_hat.tolist()]
     text = "\n".join(lines) + "\n"
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
     else:
-        write(output, text)
-        click.echo(f"wrote {output} ({count(len(y_hat), 'row')})", err=True)
+        write(output, text, replace=force)
+        echo(f"wrote {output} ({count(len(y_hat), 'row')})", err=True)
+
+
+def _require_finite(file: Path, y_hat: np.ndarray, output_ids: tuple[str, ...], dtype: str) -> None:
+    """Predictions that left floating-point range are an error, never printed as inf or nan."""
+    bad = np.argwhere(~np.isfinite(y_hat))
+    if len(bad):
+        row, column = (int(i) for i in bad[0])
+        raise click.ClickException(
+            f"{shown(file)}: output '{output_ids[column]}' is {y_hat[row, column]} at row "
+            f"{row + 1} of the data ({count(len(bad), 'value')} in all left {dtype}'s range); "
+            "the weights or the data are too large for the network to compute"
+        )

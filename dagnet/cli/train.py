@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,9 +15,11 @@ import click
 
 from dagnet.cli.common import (
     EXIT_INTERRUPTED,
+    OutputPath,
     check_writable,
     count,
     dtype_option,
+    echo,
     finite,
     load,
     refuse_data_files,
@@ -92,22 +95,20 @@ def _suffix_check(formats: tuple[str, ...]) -> Callable[..., Path | None]:
 @click.option(
     "--shuffle/--no-shuffle", default=None, help="Visit examples in a new random order each epoch."
 )
-@click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="Where to write the trained graph."
-)
+@click.option("-o", "--output", type=OutputPath(), help="Where to write the trained graph.")
 @dtype_option
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
 @click.option("--in-place", is_flag=True, help="Write the trained graph over FILE itself.")
 @click.option(
     "--history",
     "history_file",
-    type=click.Path(path_type=Path),
+    type=OutputPath(),
     callback=_suffix_check(HISTORY_FORMATS),
     help="Record the loss of every epoch, overall and per output unit (.csv or .jsonl).",
 )
 @click.option(
     "--plot",
-    type=click.Path(path_type=Path),
+    type=OutputPath(),
     callback=_suffix_check(PICTURE_FORMATS),
     help="Draw the loss curve (.png or .svg; needs matplotlib: pip install 'dagnet[plot]').",
 )
@@ -167,6 +168,9 @@ def train(
     """
     graph = load(file)
     destination = _destination(file, output, force=force, in_place=in_place)
+    # What may be replaced at the end: what the user named for it (--force, --in-place), or the
+    # previous run's output at the default place. Anything else that appears meanwhile is kept.
+    replace = force or in_place or (output is None and destination.exists())
     refuse_data_files(destination, graph, file, data)
     _check_reports(history_file, plot, file, graph, data, destination, force=force)
     settings, drawn = run_settings(
@@ -192,7 +196,7 @@ def train(
         init=settings.init,
         input_range=span,
     )
-    keep = _Keeper(net, dataset, settings, file, destination) if save_on_failure else None
+    keep = _Keeper(net, dataset, settings, file, destination, replace) if save_on_failure else None
     try:
         history = _fit(net, dataset, settings, quiet=quiet)
     except TrainingError as exc:
@@ -200,11 +204,11 @@ def train(
     except TrainingInterrupted as exc:
         done = _after_failure(keep, exc.epochs_done)
         where = f"in epoch {exc.epoch} after {count(exc.steps, 'step')}"
-        click.echo(f"interrupted {where}; {done}", err=True)
+        echo(f"interrupted {where}; {done}", err=True)
         raise SystemExit(EXIT_INTERRUPTED) from None
     result = trained(history.final_loss, settings.epochs, dataset.n_examples)
     existed = destination.exists()
-    _save(net, settings, result, file, destination)
+    _save(net, settings, result, file, destination, replace=replace)
     say(quiet, f"final loss {history.final_loss:.6g} after {count(settings.epochs, 'epoch')}")
     say(quiet, f"wrote {destination}{' (replaced the previous one)' if existed else ''}")
     per_output = dict(zip(net.output_ids, history.final_output_loss, strict=True))
@@ -214,18 +218,19 @@ def train(
             "final loss per output: " + ", ".join(f"{u} {v:.6g}" for u, v in per_output.items()),
         )
     if history_file is not None:
-        write(history_file, history_text(history, net.output_ids, _format(history_file)))
+        text = history_text(history, net.output_ids, _format(history_file))
+        write(history_file, text, replace=force)
         say(quiet, f"wrote {history_file} ({count(settings.epochs, 'epoch')})")
     if plot is not None:
         by_output = history.by_output(net.output_ids)
-        write(plot, loss_curve(history.epoch_loss, by_output, _format(plot)))
+        write(plot, loss_curve(history.epoch_loss, by_output, _format(plot)), replace=force)
         say(quiet, f"wrote {plot}")
     if as_json:
         summary: dict[str, Any] = {"file": str(file), "output": str(destination)}
         summary["data"] = dataset.source
         summary |= settings.model_dump(exclude={"loss", "optimizer"}) | result.model_dump()
         summary |= {"final_output_loss": per_output, "epoch_loss": history.epoch_loss}
-        click.echo(json.dumps(summary))
+        echo(json.dumps(summary))
 
 
 def _check_reports(
@@ -250,10 +255,16 @@ def _check_reports(
 
 
 def _save(
-    net: Network, settings: Training, result: Trained | None, file: Path, destination: Path
+    net: Network,
+    settings: Training,
+    result: Trained | None,
+    file: Path,
+    destination: Path,
+    *,
+    replace: bool,
 ) -> None:
     graph = trained_graph(net, settings, result)
-    write(destination, graph_to_text(rebase_paths(graph, file, destination)))
+    write(destination, graph_to_text(rebase_paths(graph, file, destination)), replace=replace)
 
 
 @dataclass
@@ -265,10 +276,11 @@ class _Keeper:
     settings: Training
     file: Path
     destination: Path
+    replace: bool
 
     def save(self, epochs_done: int) -> str:
         result, loss = last_good(self.net, self.dataset, epochs_done)
-        _save(self.net, self.settings, result, self.file, self.destination)
+        _save(self.net, self.settings, result, self.file, self.destination, replace=self.replace)
         return (
             f"wrote the last good parameters ({count(epochs_done, 'whole epoch')} done, "
             f"loss {loss:.6g}) to {self.destination}"
@@ -286,9 +298,13 @@ def _destination(file: Path, output: Path | None, *, force: bool, in_place: bool
     if in_place:
         if output is not None:
             raise click.UsageError("--in-place and --output name two different outputs; give one")
-        return file
+        # A symbolic link is kept: the file it points to is the one updated (and relative data
+        # paths are rebased to that file's folder).
+        return Path(os.path.realpath(file)) if file.is_symlink() else file
     if output is None:
-        return file.with_name(f"{file.stem}.trained.json")
+        default = file.with_name(f"{file.stem}.trained.json")
+        check_writable(default, force=True)  # the previous run's may go; a folder or FIFO not
+        return default
     refuse_same_file(output, file, "the input graph; use --in-place to overwrite it")
     check_writable(output, force=force)
     return output
@@ -332,6 +348,6 @@ def _every_tenth(epochs: int) -> Progress:
     def report(epoch: int, loss: float) -> None:
         if epoch % every == 0 or epoch == epochs:
             width = len(str(epochs))
-            click.echo(f"epoch {epoch:>{width}}/{epochs}  loss {loss:.6g}", err=True)
+            echo(f"epoch {epoch:>{width}}/{epochs}  loss {loss:.6g}", err=True)
 
     return report

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from dagnet.cli.common import count
+from dagnet.cli.common import MAX_PRINTED, count, echo, json_text, shown
 from dagnet.errors import DataError, Problem
 from dagnet.graph.data import load_data, read_data_file
 from dagnet.graph.jsontext import Positions, pointer
@@ -42,7 +41,8 @@ def validate(files: tuple[Path, ...], as_json: bool, data: Path | None) -> None:
     With --json, stdout has one line per file, each a JSON object (JSON Lines):
     {"file": ..., "valid": true|false, "problems": [{"code", "severity", "pointer", "line",
     "column", "message"}, ...]}; "pointer", "line" and "column" are null where they do not
-    apply (a file that cannot be read has no line).
+    apply (a file that cannot be read has no line). At most 1,000 problems are printed per
+    file; then "problems_not_listed" (or a last line of text) says how many more there are.
 
     \b
     Examples:
@@ -54,28 +54,35 @@ def validate(files: tuple[Path, ...], as_json: bool, data: Path | None) -> None:
     for file in files:
         problems, summary = _validate_one(file, data)
         if as_json:
-            click.echo(json.dumps(_document(file, problems), ensure_ascii=False))
-        for problem in [] if as_json else problems:
-            click.echo(problem.format(str(file)))
+            echo(json_text(_document(file, problems)))
+        for problem in [] if as_json else problems[:MAX_PRINTED]:
+            echo(problem.format(str(file)))
+        if not as_json and len(problems) > MAX_PRINTED:
+            hidden = len(problems) - MAX_PRINTED
+            echo(f"{shown(file)}: … and {count(hidden, 'more problem')} not printed")
         errors = sum(p.is_error for p in problems)
         warnings = len(problems) - errors
         invalid += errors > 0
         verdict = f"{count(errors, 'error')}" if errors else f"valid ({summary})"
         if warnings:
             verdict += f", {count(warnings, 'warning')}"
-        click.echo(f"{file}: {verdict}", err=True)
+        echo(f"{file}: {verdict}", err=True)
     if invalid:
         raise SystemExit(1)
 
 
 def _document(file: Path, problems: list[Problem]) -> dict[str, Any]:
-    """The --json report on one file."""
+    """The --json report on one file: the first MAX_PRINTED problems, and, when there are
+    more, how many were left out in "problems_not_listed"."""
     fields = ("code", "severity", "pointer", "line", "column", "message")
-    return {
+    document: dict[str, Any] = {
         "file": str(file),
         "valid": not any(p.is_error for p in problems),
-        "problems": [{name: getattr(p, name) for name in fields} for p in problems],
+        "problems": [{name: getattr(p, name) for name in fields} for p in problems[:MAX_PRINTED]],
     }
+    if len(problems) > MAX_PRINTED:
+        document["problems_not_listed"] = len(problems) - MAX_PRINTED
+    return document
 
 
 def _validate_one(file: Path, data: Path | None) -> tuple[list[Problem], str]:

@@ -7,6 +7,9 @@ puts the graph file's order on top, for people.
 
 from __future__ import annotations
 
+import numbers
+import weakref
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -59,6 +62,8 @@ class CompiledNetwork:
         self.plan = plan
         self.dtype = dtype
         self.loss_name = loss
+        # The workspaces already checked, with their batch: a training step checks one in O(1).
+        self._fitting: weakref.WeakKeyDictionary[Workspace, int] = weakref.WeakKeyDictionary()
         self.parameters = Parameters(
             np.ascontiguousarray(weight, dtype=dtype), np.ascontiguousarray(bias, dtype=dtype)
         )
@@ -97,8 +102,10 @@ class CompiledNetwork:
         :meth:`workspace`); otherwise they are new.
         """
         plan = self.plan
+        _require_shape(x, (plan.n_inputs, None), "x")
         workspace = workspace or self.workspace(x.shape[1])
         _require_unsplit(workspace)
+        self._require_fits(workspace, x.shape[1])
         state = workspace.state
         state.z[: plan.n_inputs] = x
         state.s[: plan.n_inputs] = x
@@ -111,6 +118,11 @@ class CompiledNetwork:
         """Arrays for steps on minibatches of ``batch`` examples, to be reused step after step
         (see :mod:`dagnet.engine.workspace`): pass them to :meth:`evaluate` and
         :meth:`backpropagate`, or, ``split`` by column block, to :meth:`loss_and_gradients`."""
+        for name, value in (("batch", batch), ("threads", threads)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1
+            ):
+                raise ArgumentError(f"{name} must be a whole number ≥ 1, not {value!r}")
         return make_workspace(self.plan, self.dtype, batch, threads, split=split)
 
     def loss_and_gradients(
@@ -122,8 +134,11 @@ class CompiledNetwork:
         This is the training step's computation; the state it leaves is not returned, because
         in a split workspace it is not one (units, N) array.
         """
+        _require_shape(x, (self.plan.n_inputs, None), "x")
+        _require_shape(y, (len(self.plan.output_positions), x.shape[1]), "y")
         if not workspace.split:
             return self.backpropagate(*self.evaluate(x, workspace), y, workspace)
+        self._require_fits(workspace, x.shape[1])
         wiring, state, blocks = self.plan.wiring, workspace.state, workspace.blocks
         kernels.forward_split(wiring, self.parameters, x, state, blocks)
         signal, outputs = self.loss_function.signal, self.plan.output_positions
@@ -153,8 +168,12 @@ class CompiledNetwork:
         With a ``workspace``, δ and the gradients are its arrays, overwritten.
         """
         plan = self.plan
+        _require_shape(s, (plan.n_units, None), "s")
+        _require_shape(z, s.shape, "z")
+        _require_shape(y, (len(plan.output_positions), s.shape[1]), "y")
         workspace = workspace or self.workspace(s.shape[1])
         _require_unsplit(workspace)
+        self._require_fits(workspace, s.shape[1])
         state = State(s, z, workspace.state.delta, workspace.state.output_error)
         total = self.loss_function.signal(
             z, plan.output_positions, y, state.output_error, workspace.output_loss
@@ -176,7 +195,81 @@ class CompiledNetwork:
         array = array.astype(np.float64)
         if not np.all(np.isfinite(array)):
             raise ArgumentError(f"{name} must be finite numbers")
+        largest = float(np.finfo(self.dtype).max)
+        beyond = np.flatnonzero(np.abs(array) > largest)
+        if len(beyond):
+            raise ArgumentError(
+                f"{name}[{beyond[0]}] is {array[beyond[0]]:g}, beyond {self.dtype}'s range "
+                f"(±{largest:.3g}); compute in float64, or use smaller values"
+            )
         return array
+
+    def _require_fits(self, workspace: Workspace, batch: int) -> None:
+        """A workspace made by :meth:`workspace` of this network for ``batch`` examples: the
+        kernels index its arrays by the Plan, unchecked, so no other may reach them. Checked
+        once per workspace and batch (its arrays cannot be swapped: it is frozen)."""
+        if self._fitting.get(workspace) == batch:
+            return
+        state, plan, blocks = workspace.state, self.plan, workspace.blocks
+        n_blocks, outputs = len(blocks) - 1, len(plan.output_positions)
+        steps = np.diff(blocks) if n_blocks >= 1 else np.zeros(0, np.int64)
+        shape: tuple[int, ...]
+        error_shape: tuple[int, ...]
+        if workspace.split:
+            width = int(steps.max()) if n_blocks >= 1 else 0
+            shape, error_shape = (n_blocks, plan.n_units, width), (n_blocks, outputs, width)
+        else:
+            shape, error_shape = (plan.n_units, batch), (outputs, batch)
+        gradients = (workspace.gradient, workspace.sums)
+        fits = (
+            n_blocks >= 1
+            and int(blocks[0]) == 0
+            and int(blocks[-1]) == batch
+            and bool(np.all(steps > 0))
+            and all(a.shape == shape for a in (state.s, state.z, state.delta))
+            and state.output_error.shape == error_shape
+            and all(
+                a.dtype == self.dtype
+                for a in (
+                    state.s,
+                    state.z,
+                    state.delta,
+                    state.output_error,
+                    *(part for g in gradients for part in (g.weight, g.bias)),
+                )
+            )
+            and workspace.gradient.weight.shape == (plan.n_edges,)
+            and workspace.gradient.bias.shape == (plan.n_units,)
+            and workspace.sums.weight.shape == (n_blocks, plan.n_edges)
+            and workspace.sums.bias.shape == (n_blocks, plan.n_units)
+            and workspace.output_loss.shape == (outputs,)
+            and workspace.output_sums.shape == (n_blocks, outputs)
+        )
+        if not fits:
+            raise ArgumentError(
+                f"the workspace is not one this network made for {batch} examples; make it "
+                "with net.workspace(batch)"
+            )
+        self._fitting[workspace] = batch
+
+
+def _require_shape(array: Array, shape: tuple[int | None, ...], name: str) -> None:
+    """``array`` of ``shape`` (None: any length) and a floating type, or an ArgumentError: the
+    kernels read these arrays without bounds checks."""
+    if (
+        not isinstance(array, np.ndarray)
+        or array.dtype.kind != "f"
+        or array.ndim != len(shape)
+        or any(
+            want is not None and have != want for have, want in zip(array.shape, shape, strict=True)
+        )
+        or 0 in array.shape
+    ):
+        described = getattr(array, "shape", type(array).__name__)
+        wanted = "(" + ", ".join("N" if n is None else str(n) for n in shape) + ")"
+        raise ArgumentError(
+            f"{name} must be a float array of shape {wanted} (unit-major, N ≥ 1), not {described}"
+        )
 
 
 def _require_unsplit(workspace: Workspace) -> None:

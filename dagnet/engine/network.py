@@ -9,6 +9,7 @@ only at this boundary. Missing weights are drawn as :mod:`dagnet.engine.initiali
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,10 +19,10 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from dagnet.engine.compiled import CompiledNetwork, engine_dtype
 from dagnet.engine.initialisation import draw_seed, initial_parameters
 from dagnet.engine.plan import compile_plan
-from dagnet.errors import DataError
+from dagnet.errors import ArgumentError, DataError
 from dagnet.graph.model import Edges, Graph
 
-__all__ = ["Gradients", "Network", "Trace", "unit_major"]
+__all__ = ["Gradients", "Network", "Trace", "check_seed", "unit_major"]
 
 Array = NDArray[np.float64]
 
@@ -100,8 +101,20 @@ class Network(CompiledNetwork):
         init: str | None = None,
         input_range: tuple[float, float] | None = None,
     ) -> None:
+        if not isinstance(graph, Graph):
+            raise ArgumentError(
+                f"Network needs a Graph (from dagnet.load_graph or Graph.model_validate), not "
+                f"{type(graph).__name__}"
+            )
+        check_seed(seed)
         self.graph = graph
-        plan = compile_plan(graph)
+        try:
+            plan = compile_plan(graph)
+        except (AttributeError, TypeError, KeyError) as exc:  # built without validation
+            raise ArgumentError(
+                f"the graph is not a valid dagnet graph ({exc}); build it with "
+                "Graph.model_validate or dagnet.load_graph, which check it"
+            ) from None
         training = graph.training
         self.seed = seed if seed is not None else (training.seed if training else None)
         if self.seed is None and None in graph.edges.weights:
@@ -109,6 +122,7 @@ class Network(CompiledNetwork):
         if dtype is None:
             dtype = training.dtype if training else np.float64
         dtype = engine_dtype(dtype)
+        _require_range(graph, dtype)
         scheme = init or (training.init if training else "glorot_uniform")
         if self.seed is None and scheme == "widrow_nguyen":
             self.seed = draw_seed()  # it draws the biases the file leaves out, too
@@ -214,7 +228,7 @@ class Network(CompiledNetwork):
         float
             (1/N) Σ_n E_n, with E_n = ½ Σ_outputs (ŷ − y)² for squared error.
         """
-        x, y = self._inputs(inputs), self._targets(targets)
+        x, y = self.examples(inputs, targets)
         return self.mean_loss(self.evaluate(x)[1], y)
 
     def gradients(self, inputs: ArrayLike, targets: ArrayLike) -> Gradients:
@@ -242,7 +256,7 @@ class Network(CompiledNetwork):
         >>> g.loss, g.weights, g.biases
         (1.125, array([1.5]), array([0. , 1.5]))
         """
-        x, y = self._inputs(inputs), self._targets(targets)
+        x, y = self.examples(inputs, targets)
         loss, weight_gradient, bias_gradient = self.backpropagate(*self.evaluate(x), y)
         return Gradients(
             loss,
@@ -264,11 +278,55 @@ class Network(CompiledNetwork):
         edges = Edges(self.graph.edges.sources, self.graph.edges.targets, weights)
         return self.graph.model_copy(update={"units": units, "edges": edges})
 
+    def examples(self, inputs: ArrayLike, targets: ArrayLike) -> tuple[Array, Array]:
+        """Inputs and targets, example-major, as the engine's unit-major arrays: checked as
+        :func:`unit_major` checks them, and for one row of targets per row of inputs."""
+        x, y = self._inputs(inputs), self._targets(targets)
+        if x.shape[1] != y.shape[1]:
+            raise DataError(
+                "DAG044",
+                f"inputs have {x.shape[1]} rows but targets have {y.shape[1]}; targets must have "
+                f"shape ({x.shape[1]}, {len(self.output_ids)}), one row per row of inputs",
+            )
+        return x, y
+
     def _inputs(self, inputs: ArrayLike) -> Array:
-        return unit_major(inputs, self.input_ids, "inputs")
+        return unit_major(inputs, self.input_ids, "inputs", self.dtype)
 
     def _targets(self, targets: ArrayLike) -> Array:
-        return unit_major(targets, self.output_ids, "targets")
+        return unit_major(targets, self.output_ids, "targets", self.dtype)
+
+
+def check_seed(seed: object) -> None:
+    """A seed is None or a whole number ≥ 0 (numpy's generators take no other), else an
+    ArgumentError."""
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ArgumentError(f"seed must be a whole number ≥ 0 or None, not {seed!r}")
+
+
+def _require_range(graph: Graph, dtype: np.dtype) -> None:
+    """Every weight and bias of the file representable in ``dtype``: one beyond float32's range
+    would be infinite before the first step, which no learning rate can mend."""
+    if dtype != np.float32:
+        return
+    largest = float(np.finfo(dtype).max)
+    edges = graph.edges
+    for source, target, weight in zip(edges.sources, edges.targets, edges.weights, strict=True):
+        if weight is not None and abs(weight) > largest:
+            raise ArgumentError(
+                f"edge {source} -> {target} has weight {weight:g}, beyond float32's range "
+                f"(±{largest:.3g}), so the network overflows before any update; compute in "
+                "float64 (--dtype float64) or use a smaller weight"
+            )
+    for unit in graph.units:
+        if unit.bias is not None and abs(unit.bias) > largest:
+            raise ArgumentError(
+                f"unit '{unit.id}' has bias {unit.bias:g}, beyond float32's range "
+                f"(±{largest:.3g}), so the network overflows before any update; compute in "
+                "float64 (--dtype float64) or use a smaller bias"
+            )
 
 
 def _read_only(values: Array) -> Array:
@@ -283,17 +341,53 @@ def _in_file_order(values: NDArray[np.floating], file_index: NDArray[np.int64]) 
     return reordered
 
 
-def unit_major(values: ArrayLike, ids: tuple[str, ...], what: str) -> Array:
-    """Example-major ``values`` (N, len(ids)) as the engine's unit-major (len(ids), N) array."""
-    array = np.asarray(values, dtype=np.float64)
+def unit_major(
+    values: ArrayLike, ids: tuple[str, ...], what: str, dtype: DTypeLike = np.float64
+) -> Array:
+    """Example-major ``values`` (N, len(ids)) as the engine's unit-major (len(ids), N) array,
+    every value finite in ``dtype``, the precision the engine computes in.
+
+    Raises
+    ------
+    DataError
+        Naming the shape expected, for anything that is not a rectangle of finite real
+        numbers of that shape: text, ragged lists, complex numbers (never cast to real), a
+        wrong number of columns, no rows.
+    """
+    expected = (
+        f"{what} must have shape (N, {len(ids)}) with N ≥ 1, one column per unit {', '.join(ids)}"
+    )
+    try:
+        array = np.asarray(values)
+    except ValueError:  # ragged: rows of different lengths
+        raise DataError("DAG044", f"{expected}; got rows of different lengths") from None
+    if array.dtype.kind not in "biuf":
+        found = {
+            "c": "complex numbers (their imaginary parts would be lost)",
+            "U": "text",
+            "S": "bytes",
+            "O": "objects (rows of different lengths, or values that are not numbers)",
+        }.get(array.dtype.kind, f"values of type {array.dtype}")
+        raise DataError("DAG043", f"{expected}, of real numbers; got {found}")
+    array = array.astype(np.float64)
     if array.ndim == 1 and len(ids) == 1:
         array = array[:, None]
     if array.ndim != 2 or array.shape[1] != len(ids) or len(array) == 0:
-        raise DataError(
-            "DAG044",
-            f"{what} must have shape (N, {len(ids)}) with N ≥ 1, one column per unit "
-            f"{', '.join(ids)}; got shape {array.shape}",
-        )
+        raise DataError("DAG044", f"{expected}; got shape {array.shape}")
     if not np.all(np.isfinite(array)):
-        raise DataError("DAG043", f"{what} must be finite numbers")
+        row, column = (int(i[0]) for i in np.nonzero(~np.isfinite(array)))
+        raise DataError(
+            "DAG043",
+            f"{what} must be finite numbers; row {row + 1}, column {column + 1} (unit "
+            f"{ids[column]}) is {array[row, column]}",
+        )
+    largest = float(np.finfo(dtype).max)
+    if largest < np.finfo(np.float64).max and np.abs(array).max() > largest:
+        row, column = (int(i[0]) for i in np.nonzero(np.abs(array) > largest))
+        raise DataError(
+            "DAG043",
+            f"{what}: row {row + 1}, column {column + 1} (unit {ids[column]}) is "
+            f"{array[row, column]:g}, beyond {np.dtype(dtype)}'s range (±{largest:.3g}); compute "
+            "in float64 (--dtype float64) or scale the data down",
+        )
     return np.ascontiguousarray(array.T)

@@ -43,7 +43,7 @@ MIN_BLOCK_WORK = 200_000
 """The least work (edges and units × columns) worth a thread: starting one costs tens of µs."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: see CompiledNetwork
 class Workspace:
     """The arrays of one forward and backward pass over N examples."""
 

@@ -10,7 +10,6 @@ units that reach no output: legal, but rarely what was meant.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -21,10 +20,10 @@ from dagnet.errors import Problem
 from dagnet.functions.activations import ACTIVATION_NAMES
 from dagnet.graph import topology
 from dagnet.graph.jsontext import pointer
-from dagnet.graph.messages import did_you_mean
+from dagnet.graph.messages import Suggestions, did_you_mean
 from dagnet.graph.model import Graph
 
-__all__ = ["Inspection", "check", "examine"]
+__all__ = ["CYCLE_UNITS_SHOWN", "Inspection", "check", "examine"]
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -155,7 +154,7 @@ def _edge_problems(
     repeated = first != np.arange(len(first))
     suspects = np.flatnonzero(~known | (source == target) | repeated | into_input)
     problems: list[Problem] = []
-    names = list(number)
+    names = Suggestions(number)
     first_unknown: dict[tuple[str, str], int] = {}
     for index in suspects.tolist():
         here = pointer("edges", index)
@@ -202,10 +201,10 @@ def _first_of_pair(n_units: int, source: IntArray, target: IntArray, among: Bool
     return first
 
 
-def _unknown_unit(name: str, known: Sequence[str]) -> str:
-    message = f"unknown unit '{name}'{did_you_mean(name, known)}"
-    if len(known) <= 12:
-        message += f"; known units are {', '.join(known)}"
+def _unknown_unit(name: str, known: Suggestions) -> str:
+    message = f"unknown unit '{name}'{known.did_you_mean(name)}"
+    if len(known.choices) <= 12:
+        message += f"; known units are {', '.join(known.choices)}"
     return message
 
 
@@ -247,11 +246,23 @@ def _cycle_problems(
     return [
         Problem(
             "DAG029",
-            f"cycle {' -> '.join([*path, path[0]])}; remove one of these edges",
+            f"cycle {_cycle_text(path)}; remove one of these edges",
             pointer("edges", edge_index[path[0], path[1 % len(path)]]),
         )
         for path in cycles
     ]
+
+
+CYCLE_UNITS_SHOWN = 20
+"""A cycle message names at most this many units, then how many more the cycle has."""
+
+
+def _cycle_text(path: list[str]) -> str:
+    """``a -> b -> c -> a``, or for a long cycle its first units and how many more."""
+    if len(path) <= CYCLE_UNITS_SHOWN:
+        return " -> ".join([*path, path[0]])
+    more = len(path) - CYCLE_UNITS_SHOWN
+    return f"{' -> '.join(path[:CYCLE_UNITS_SHOWN])} -> … ({more} more units) -> {path[0]}"
 
 
 def _reachability_warnings(graph: Graph, source: IntArray, target: IntArray) -> list[Problem]:

@@ -18,15 +18,17 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from dagnet.errors import DataError
+from dagnet.errors import ArgumentError, DataError
 from dagnet.graph.messages import closest
 from dagnet.graph.model import Graph
 
 __all__ = [
+    "MAX_DATA_BYTES",
     "Dataset",
     "dataset_from_columns",
     "load_data",
@@ -75,6 +77,10 @@ def load_data(
     DataError
         When there is no data, or it does not fit the graph.
     """
+    if not isinstance(graph, Graph):
+        raise ArgumentError(
+            f"load_data needs a Graph (from dagnet.load_graph), not {type(graph).__name__}"
+        )
     if path is not None:
         return read_data_file(graph, path, need_targets=need_targets)
     if graph.data is None:
@@ -113,13 +119,44 @@ def read_data_file(
     return dataset_from_columns(graph, columns, name, need_targets=need_targets)
 
 
+MAX_DATA_BYTES = 1 << 30
+"""Data files larger than this (1 GiB), and .npz arrays that would be larger once decompressed,
+are refused before they are read, as graph files are."""
+
+
+def _check_size(path: str | os.PathLike[str]) -> None:
+    """Refuse, unread, a data file larger than :data:`MAX_DATA_BYTES`."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return  # reading it says why it cannot be read
+    if size > MAX_DATA_BYTES:
+        raise DataError(
+            "DAG040",
+            f"{os.fspath(path)}: the data file is larger than {_size()}, the most dagnet reads",
+        )
+
+
+def _size() -> str:
+    return (
+        f"{MAX_DATA_BYTES / 2**30:g} GiB"
+        if MAX_DATA_BYTES >= 2**30
+        else (f"{MAX_DATA_BYTES:,} bytes")
+    )
+
+
 def read_csv(path: str | os.PathLike[str]) -> dict[str, Array]:
     """Columns of a CSV file with a header row of names; every value a finite number."""
     name = os.fspath(path)
+    _check_size(path)
     try:
         _check_utf8(name, Path(path).read_bytes())
         with open(path, newline="", encoding="utf-8-sig") as stream:
             header = next(csv.reader(stream), None)
+    except csv.Error as exc:
+        raise DataError(
+            "DAG042", f"{name}:1: the header cannot be read: {_csv_reason(exc)}"
+        ) from None
     except OSError as exc:
         reason = (exc.strerror or str(exc)).lower()
         raise DataError("DAG040", f"{name}: cannot read the data file: {reason}") from None
@@ -169,6 +206,7 @@ def _check_header(name: str, header: list[str]) -> None:
             f"{name}:1: the header '{header[0]}' has no commas; dagnet reads comma-separated "
             "values with a header row of unit ids",
         )
+    seen: set[str] = set()  # (a set: a header of a million columns is checked in linear time)
     for index, column in enumerate(header):
         if not column:
             raise DataError(
@@ -176,29 +214,48 @@ def _check_header(name: str, header: list[str]) -> None:
                 f"{name}:1: column {index + 1} of the header has no name (a stray comma?); "
                 "every column names an input or output unit",
             )
-        if column in header[:index]:
+        if column in seen:
             raise DataError("DAG047", f"{name}:1: column '{column}' appears twice in the header")
+        seen.add(column)
 
 
 def _read_csv_cells(path: str | os.PathLike[str], header: list[str]) -> Array:
     name = os.fspath(path)
-    rows: list[list[float]] = []
     with open(path, newline="", encoding="utf-8-sig") as stream:
         reader = csv.reader(stream)
         next(reader)
-        for cells in reader:
-            if not cells or (all(not cell.strip() for cell in cells) and len(cells) == 1):
-                continue
-            where = f"{name}:{reader.line_num}: row {len(rows) + 1}"
-            if len(cells) != len(header):
-                raise DataError(
-                    "DAG044",
-                    f"{where} has {len(cells)} values but the header names {len(header)} columns",
-                )
-            cells_by_column = zip(header, cells, strict=True)
-            rows.append(
-                [_number(cell, f"{where}, column '{col}'") for col, cell in cells_by_column]
+        try:
+            return _rows(name, reader, header)
+        except csv.Error as exc:
+            raise DataError(
+                "DAG043", f"{name}:{reader.line_num}: the row cannot be read: {_csv_reason(exc)}"
+            ) from None
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    """csv's complaint, in words: a cell longer than its limit is the one a file can cause."""
+    if "field larger than field limit" in str(exc):
+        return (
+            f"a cell is longer than {csv.field_size_limit():,} characters, the most a CSV cell "
+            "may hold"
+        )
+    return str(exc)
+
+
+def _rows(name: str, reader: Any, header: list[str]) -> Array:
+    """The rows of a ``csv.reader`` past the header, each checked cell by cell."""
+    rows: list[list[float]] = []
+    for cells in reader:
+        if not cells or (all(not cell.strip() for cell in cells) and len(cells) == 1):
+            continue
+        where = f"{name}:{reader.line_num}: row {len(rows) + 1}"
+        if len(cells) != len(header):
+            raise DataError(
+                "DAG044",
+                f"{where} has {len(cells)} values but the header names {len(header)} columns",
             )
+        cells_by_column = zip(header, cells, strict=True)
+        rows.append([_number(cell, f"{where}, column '{col}'") for col, cell in cells_by_column])
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(header))
 
 
@@ -216,25 +273,45 @@ def _number(cell: str, where: str) -> float:
 
 
 def read_npz(path: str | os.PathLike[str]) -> dict[str, Array]:
-    """Arrays of an ``.npz`` file, one per unit id, each one value per example."""
+    """Arrays of an ``.npz`` file, one per unit id, each one value per example.
+
+    Every member is checked before any is decompressed: it must be a ``.npy`` array of numbers
+    (no Python objects: nothing is unpickled) whose header declares no more than
+    :data:`MAX_DATA_BYTES`, so a small file declaring gigabytes is refused unread.
+    """
     name = os.fspath(path)
+    _check_size(path)
+    not_npz = DataError(
+        "DAG040", f"{name}: not an .npz file (a zip archive of arrays, as numpy.savez writes it)"
+    )
     arrays = {}
     try:
         if not zipfile.is_zipfile(path):
-            raise zipfile.BadZipFile
-        with np.load(path, allow_pickle=False) as archive:
-            for key in archive.files:
-                try:
-                    arrays[key] = archive[key]
-                except ValueError:
+            raise not_npz
+        with zipfile.ZipFile(path) as archive:
+            declared = 0  # bytes the arrays will take, all together: bounded as one file is
+            for member in archive.infolist():
+                key = _npz_key(name, member)
+                if key is None:
+                    continue
+                with archive.open(member) as stream:
+                    declared += _check_npy_header(name, key, member, stream)
+                if declared > MAX_DATA_BYTES:
                     raise DataError(
-                        "DAG043", f"{name}: array '{key}' holds Python objects, not numbers"
-                    ) from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError):
-        raise DataError(
-            "DAG040",
-            f"{name}: not an .npz file (a zip archive of arrays, as numpy.savez writes it)",
-        ) from None
+                        "DAG040",
+                        f"{name}: the arrays together declare more than {_size()} once read, "
+                        "the most dagnet reads",
+                    )
+            for member in archive.infolist():
+                key = _npz_key(name, member)
+                if key is None:
+                    continue
+                with archive.open(member) as stream:  # the header said it is safe to read
+                    arrays[key] = np.lib.format.read_array(stream, allow_pickle=False)
+    except DataError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, RuntimeError, NotImplementedError):
+        raise not_npz from None
     columns = {}
     for key, array in arrays.items():
         if array.ndim == 2 and array.shape[1] == 1:
@@ -245,17 +322,96 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, Array]:
                 f"{name}: array '{key}' has shape {array.shape}; expected one value per example, "
                 "shape (N,)",
             )
-        if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-            held = "text" if array.dtype.kind in "US" else f"values of type {array.dtype}"
-            raise DataError("DAG043", f"{name}: array '{key}' holds {held}, not numbers")
         columns[key] = array.astype(np.float64)
     return columns
+
+
+def _npz_key(name: str, member: zipfile.ZipInfo) -> str | None:
+    """The array name of a member (``x1.npy`` holds ``x1``); None for a folder entry."""
+    if member.is_dir():
+        return None
+    if not member.filename.endswith(".npy"):
+        raise DataError(
+            "DAG040",
+            f"{name}: member '{member.filename}' is not an array (.npy); an .npz file holds "
+            "only arrays, one per unit id",
+        )
+    if member.file_size > MAX_DATA_BYTES + 4096:
+        raise DataError(
+            "DAG040",
+            f"{name}: member '{member.filename}' is {member.file_size:,} bytes once "
+            f"decompressed, more than {_size()}, the most dagnet reads",
+        )
+    return member.filename[: -len(".npy")]
+
+
+def _check_npy_header(name: str, key: str, member: zipfile.ZipInfo, stream: Any) -> int:
+    """The bytes a member's array takes as float64, from its .npy header, before the data is
+    read; refusing objects, text, complex numbers and arrays larger than the limit."""
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(stream)
+        if version == (1, 0):
+            shape, _, dtype = fmt.read_array_header_1_0(stream)
+        else:
+            shape, _, dtype = fmt.read_array_header_2_0(stream)
+    except ValueError:
+        raise DataError(
+            "DAG040", f"{name}: member '{member.filename}' is not a numpy array (.npy)"
+        ) from None
+    if dtype.hasobject:
+        raise DataError("DAG043", f"{name}: array '{key}' holds Python objects, not numbers")
+    if dtype.kind == "c":
+        raise DataError(
+            "DAG043",
+            f"{name}: array '{key}' holds complex numbers; dagnet takes real numbers and never "
+            "drops an imaginary part",
+        )
+    if dtype.kind not in "biuf":
+        held = "text" if dtype.kind in "US" else f"values of type {dtype}"
+        raise DataError("DAG043", f"{name}: array '{key}' holds {held}, not numbers")
+    values = math.prod(shape)
+    if values * max(dtype.itemsize, 8) > MAX_DATA_BYTES:
+        raise DataError(
+            "DAG040",
+            f"{name}: array '{key}' declares shape {shape}, {values:,} values, more than "
+            f"{_size()} once read; dagnet reads at most that",
+        )
+    return values * 8
+
+
+def _column(source: str, name: str, values: Any) -> Array:
+    """One column as a 1-D float64 array, or a DataError saying what it holds instead."""
+    try:
+        array = np.asarray(values)
+    except ValueError:
+        array = np.empty(0, dtype=object)  # ragged
+    if array.dtype.kind not in "biuf":
+        held = {"c": "complex numbers", "U": "text", "S": "text"}.get(
+            array.dtype.kind, "values that are not numbers"
+        )
+        raise DataError(
+            "DAG043", f"{source}: column '{name}' holds {held}; expected real numbers", name
+        )
+    if array.ndim != 1:
+        raise DataError(
+            "DAG044",
+            f"{source}: column '{name}' has shape {array.shape}; expected one value per example, "
+            "shape (N,)",
+            name,
+        )
+    return array.astype(np.float64)
 
 
 def dataset_from_columns(
     graph: Graph, columns: Mapping[str, Array], source: str, *, need_targets: bool = True
 ) -> Dataset:
-    """Check named columns against the graph and stack them in file order."""
+    """Check named columns against the graph and stack them in file order.
+
+    Each column must be one-dimensional real numbers (text, ragged lists and complex numbers
+    are refused, never cast); every way they do not fit is a :class:`DataError`.
+    """
+    columns = {name: _column(source, name, values) for name, values in columns.items()}
     role = {unit.id: unit.role for unit in graph.units}
     inputs = [unit.id for unit in graph.units if unit.role == "input"]
     outputs = [unit.id for unit in graph.units if unit.role == "output"]

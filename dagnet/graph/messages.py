@@ -11,24 +11,64 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from dagnet.errors import Problem
+from dagnet.errors import Problem, ascii_twin
 from dagnet.graph.jsontext import pointer
-from dagnet.graph.model import Data, Edge, Graph, Trained, Training, Unit
+from dagnet.graph.model import UNIT_ID_PATTERN, Data, Edge, Graph, Trained, Training, Unit
 
-__all__ = ["closest", "describe", "did_you_mean", "structure_problems"]
+__all__ = ["Suggestions", "closest", "describe", "did_you_mean", "structure_problems"]
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
-    """The choice most like ``word``, if any is close enough to be a likely typo."""
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    """The choice most like ``word``, if any is close enough to be a likely typo.
+
+    A word that differs from a choice only by look-alike characters (a Cyrillic ``х`` for
+    ``x``) gets that choice, its ASCII twin.
+    """
+    return Suggestions(choices).closest(word)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` when a choice is close to ``word``, else nothing."""
-    guess = closest(word, choices)
-    return f" (did you mean '{guess}'?)" if guess else ""
+    return Suggestions(choices).did_you_mean(word)
 
+
+class Suggestions:
+    """Did-you-mean over one set of choices, for many words, at a bounded cost.
+
+    Each word's guess is kept (a misspelling repeated 20,000 times is looked up once), a
+    look-alike twin is found by a set lookup, and the fuzzy comparisons together stop at
+    :attr:`BUDGET` word-choice pairs: past it, words get no guess rather than minutes of work.
+    """
+
+    BUDGET = 400_000
+    """Word-choice comparisons allowed in all (about a second)."""
+
+    def __init__(self, choices: Iterable[str]) -> None:
+        self.choices = list(dict.fromkeys(choices))
+        self._set = set(self.choices)
+        self._twins = {ascii_twin(choice): choice for choice in reversed(self.choices)}
+        self._guesses: dict[str, str | None] = {}
+        self.remaining = self.BUDGET
+
+    def closest(self, word: str) -> str | None:
+        if word in self._guesses:
+            return self._guesses[word]
+        guess = self._twins.get(ascii_twin(word))
+        if guess is None or guess == word:
+            guess = None
+            if self.remaining >= len(self.choices):
+                self.remaining -= len(self.choices)
+                matches = difflib.get_close_matches(word, self.choices, n=1, cutoff=0.6)
+                guess = matches[0] if matches else None
+        self._guesses[word] = guess
+        return guess
+
+    def did_you_mean(self, word: str) -> str:
+        guess = self.closest(word)
+        return f" (did you mean '{guess}'?)" if guess else ""
+
+
+_UNIT_ID = re.compile(UNIT_ID_PATTERN)
 
 _KEYS: dict[str | None, type[BaseModel]] = {
     None: Graph,
@@ -80,8 +120,10 @@ def _structure_problem(error: Any, loc: tuple[Any, ...], ptr: str, literal: str 
         return Problem("DAG013", f"expected a finite number, found {literal or found}", ptr)
     if kind == "string_pattern_mismatch":
         shown = value if value.isprintable() else ascii(value)[1:-1]  # a control char, visibly
+        twin = ascii_twin(value)
+        hint = f" (did you mean '{twin}'?)" if twin != value and _UNIT_ID.match(twin) else ""
         message = (
-            f"'{shown}' is not a valid unit id; use letters, digits, '_', '-' and '.', "
+            f"'{shown}' is not a valid unit id{hint}; use letters, digits, '_', '-' and '.', "
             "starting with a letter or '_'"
         )
         return Problem("DAG014", message, ptr)

@@ -8,8 +8,10 @@ only when the earlier ones found no error, because its findings would be guesses
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,13 +100,12 @@ def read_graph(path: str | os.PathLike[str]) -> Report:
     """
     name = os.fspath(path)
     try:
-        with open(path, "rb") as stream:
-            # Read one byte past the limit, so that a device that never ends cannot exhaust memory.
-            data = stream.read(MAX_FILE_BYTES + 1)
+        data = _read_regular_file(path)
+        too_large = not data and os.stat(path).st_size > MAX_FILE_BYTES
     except OSError as exc:
         reason = "it is a folder" if Path(path).is_dir() else (exc.strerror or str(exc)).lower()
         return Report(name, None, [Problem("DAG001", f"cannot read the file: {reason}")])
-    if len(data) > MAX_FILE_BYTES:
+    if too_large or len(data) > MAX_FILE_BYTES:
         message = f"the file is larger than {_size(MAX_FILE_BYTES)}, the most dagnet reads"
         return Report(name, None, [Problem("DAG006", message)])
     try:
@@ -116,6 +117,28 @@ def read_graph(path: str | os.PathLike[str]) -> Report:
         return Report(name, None, [Problem("DAG002", message, line=line, column=column)])
     graph, problems = parse_graph_text(text)
     return Report(name, graph, problems)
+
+
+def _read_regular_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a regular file, at most one past :data:`MAX_FILE_BYTES`.
+
+    Opened without blocking, so that a FIFO with no writer is refused at once rather than
+    waited on; a device, FIFO or socket is refused (a device that never ends would be read
+    until the limit).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    handle = os.open(path, flags)
+    with open(handle, "rb", closefd=True) as stream:
+        mode = os.fstat(handle).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "it is a folder")
+        if not stat.S_ISREG(mode):
+            raise OSError(
+                errno.EINVAL, "it is not a regular file (a device, a named pipe or a socket)"
+            )
+        if os.fstat(handle).st_size > MAX_FILE_BYTES:
+            return b""  # too large, said by the size: not read
+        return stream.read(MAX_FILE_BYTES + 1)
 
 
 def _size(n_bytes: int) -> str:

@@ -67,7 +67,9 @@ def save_graph(graph: Graph, path: str | os.PathLike[str], *, overwrite: bool = 
     graph : Graph
     path : str or path-like
     overwrite : bool, default True
-        When False, an existing file at ``path`` is an error and is left as it is.
+        When False, an existing file at ``path`` is an error and is left as it is, including
+        one that appears while the text is being written. A device, FIFO or socket is never
+        replaced; a symbolic link is written through (see :func:`dagnet.graph.atomic.atomic_write`).
 
     Raises
     ------

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from dagnet.engine.plan import compile_plan
-from dagnet.errors import DagnetError
+from dagnet.errors import DagnetError, visible
 from dagnet.graph.model import Graph
 
 __all__ = [
@@ -87,7 +87,8 @@ def to_dot(graph: Graph) -> str:
       "i" [label="i\\ninput", fillcolor="#cfe8cf"];
     """
     place = layout(graph)
-    name = (graph.name or "network").replace("\\", "\\\\").replace('"', '\\"')
+    # Control characters escaped first (a name is the user's text, and DOT files get printed).
+    name = visible(graph.name or "network").replace("\\", "\\\\").replace('"', '\\"')
     lines = [
         f'digraph "{name}" {{',
         "  rankdir=LR;",

@@ -19,6 +19,7 @@ __all__ = [
     "Snapshot",
     "blow_up_message",
     "divergence_message",
+    "overflow_before_update_message",
     "sizes",
 ]
 
@@ -86,6 +87,36 @@ def blow_up_message(
     return (
         f"training diverged in epoch {epoch}: the loss is no longer a finite number{which}; "
         f"try a smaller learning rate than {learning_rate:g}"
+    )
+
+
+def overflow_before_update_message(net: CompiledNetwork, z: np.ndarray) -> str:
+    """The loss overflowed at the first step, before any update: no learning rate can help, so
+    the message names the unit, the largest parameter and what to change instead."""
+    first = _first_blown_up(z, None)
+    if first is not None and first < net.plan.n_inputs:
+        return (
+            f"input unit '{net.plan.unit_ids[first]}' has values too large to compute with "
+            f"(up to {np.abs(z[first]).max():.3g}); scale the data down"
+        )
+    which = f"unit '{net.plan.unit_ids[first]}' overflows" if first is not None else "it overflows"
+    weight, bias = np.abs(net.weight), np.abs(net.bias)
+    largest = ""
+    if len(weight) and (not len(bias) or weight.max() >= bias.max()):
+        k = int(np.argmax(weight))
+        plan = net.plan
+        source, target = plan.unit_ids[plan.in_source[k]], plan.unit_ids[plan.edge_target[k]]
+        largest = f"; the largest weight is {net.weight[k]:.3g}, on edge {source} -> {target}"
+    elif len(bias):
+        j = int(np.argmax(bias))
+        largest = f"; the largest bias is {net.bias[j]:.3g}, on unit '{net.plan.unit_ids[j]}'"
+    instead = "smaller weights and biases, or smaller data"
+    if net.dtype != np.float64:
+        instead += ", or float64"
+    return (
+        "the loss is not a finite number before any update: with the parameters the run starts "
+        f"from, {which} in {net.dtype}{largest}; a smaller learning rate cannot help, so use "
+        f"{instead}"
     )
 
 

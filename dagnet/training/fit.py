@@ -9,6 +9,7 @@ unit or per example happens in the compiled kernels.
 from __future__ import annotations
 
 import math
+import numbers
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -17,14 +18,15 @@ from contextlib import contextmanager
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dagnet.engine.network import Network, unit_major
+from dagnet.engine.network import Network, check_seed
 from dagnet.engine.workspace import Workspace
-from dagnet.errors import ArgumentError, DataError, TrainingError, TrainingInterrupted
+from dagnet.errors import ArgumentError, TrainingError, TrainingInterrupted
 from dagnet.training.divergence import (
     DIVERGENCE_FACTOR,
     Snapshot,
     blow_up_message,
     divergence_message,
+    overflow_before_update_message,
     sizes,
 )
 from dagnet.training.history import History
@@ -108,6 +110,9 @@ def fit(
     array([3., 1.])
     """
     _check_settings(epochs, batch_size)
+    check_seed(seed)
+    if not isinstance(net, Network):
+        raise ArgumentError(f"fit needs a Network, not {type(net).__name__}")
     if isinstance(optimizer, Optimizer):
         if learning_rate is not None:
             raise ArgumentError("give the learning rate to the optimizer or to fit, not both")
@@ -115,14 +120,7 @@ def fit(
     else:
         rule = make_optimizer(optimizer, learning_rate)
     learning_rate = rule.learning_rate
-    x = unit_major(inputs, net.input_ids, "inputs")
-    y = unit_major(targets, net.output_ids, "targets")
-    if x.shape[1] != y.shape[1]:
-        raise DataError(
-            "DAG044",
-            f"inputs have {x.shape[1]} rows but targets have {y.shape[1]}; give one "
-            "row of targets per row of inputs",
-        )
+    x, y = net.examples(inputs, targets)
     n_examples = x.shape[1]
     seed = net.seed if seed is None else seed
     rng = np.random.default_rng(None if seed is None else [seed, SHUFFLE_STREAM])
@@ -131,6 +129,7 @@ def fit(
     good = Snapshot(net)  # the parameters of the last step whose loss passed, restored on failure
     limit = math.inf  # the divergence line, known once the first epoch has set the scale
     scale = None  # each unit's largest |z| before training, to tell when values blow up
+    updated = False  # whether any step has changed the parameters: until then η is blameless
     with _stop_on_ctrl_c() as stop_requested:
         for epoch in range(1, epochs + 1):
             order = rng.permutation(n_examples) if shuffle else slice(None)
@@ -149,7 +148,11 @@ def fit(
                 if not np.isfinite(loss):
                     z = net.evaluate(x_batch)[1]  # the state that overflowed, to name its unit
                     good.restore()
-                    message = blow_up_message(net, z, scale, epoch, learning_rate)
+                    message = (
+                        blow_up_message(net, z, scale, epoch, learning_rate)
+                        if updated
+                        else overflow_before_update_message(net, z)
+                    )
                     raise TrainingError(message, epoch=epoch, epochs_done=len(history.epoch_loss))
                 if loss > limit:
                     z = net.evaluate(x_batch)[1]
@@ -163,6 +166,7 @@ def fit(
                 good.take()
                 output_total += workspace.output_loss
                 rule.step((net.weight, net.bias), (weight_gradient, bias_gradient))
+                updated = True
                 if stop_requested():
                     raise TrainingInterrupted(epoch, steps, list(history.epoch_loss))
             history.epoch_loss.append(float(output_total.sum()) / n_examples)
@@ -190,6 +194,9 @@ def _output_losses(net: Network, z: np.ndarray, y: np.ndarray) -> np.ndarray:
 def _check_settings(epochs: int, batch_size: int) -> None:
     """The counts ``fit`` was given, or an ArgumentError saying which one is wrong (the
     optimizer checks its own settings)."""
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ArgumentError(f"{name} must be a whole number, not {value!r}")
     if epochs < 1 or batch_size < 1:
         raise ArgumentError(
             f"epochs and batch_size must be at least 1; got epochs={epochs}, "

@@ -14,6 +14,7 @@ decoupled for Adam (p ← p − ηλp before the step, as ``torch.optim.AdamW`` 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -241,13 +242,17 @@ def optimizer(name: str, learning_rate: float | None = None, **settings: Any) ->
 
 
 def _positive(name: str, value: float) -> None:
-    if not (value > 0 and math.isfinite(value)):
-        raise ArgumentError(f"{name} must be a finite number above 0, not {value}")
+    if not (_real(value) and value > 0 and math.isfinite(value)):
+        raise ArgumentError(f"{name} must be a finite number above 0, not {value!r}")
 
 
 def _not_negative(name: str, value: float) -> None:
-    if not (value >= 0 and math.isfinite(value)):
-        raise ArgumentError(f"{name} must be a finite number of at least 0, not {value}")
+    if not (_real(value) and value >= 0 and math.isfinite(value)):
+        raise ArgumentError(f"{name} must be a finite number of at least 0, not {value!r}")
+
+
+def _real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 # The updates, one compiled pass over a parameter array each, in PyTorch's order of operations.

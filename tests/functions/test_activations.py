@@ -87,8 +87,10 @@ def test_f_and_derivative_stay_finite(name: str, compiled: bool) -> None:
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
 def test_plain_python_functions_agree_with_compiled(name: str) -> None:
+    # f' from z (tanh' = 1 − z²) cancels where z is near 1, so the compiler's fused
+    # multiply-add may differ from Python's rounding there by an ulp of 1, no more.
     for compiled, plain in zip(pair(name), pair(name, compiled=False), strict=True):
-        assert_allclose(apply(plain, GRID), apply(compiled, GRID), rtol=1e-14)
+        assert_allclose(apply(plain, GRID), apply(compiled, GRID), rtol=1e-14, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
