@@ -205,8 +205,31 @@ def _torch_activations(torch: Any, dtype: Any) -> dict[str, Callable[[Any], Any]
         "gaussian": lambda s: torch.exp(-s * s),
         "sin": torch.sin,
     }
+    # The rest as the table writes them over arrays, with the table's f' (not autograd's
+    # subgradient of the formula, which differs at the kinks: |s| at 0).
+    for name, entry in ACTIVATIONS.items():
+        if name not in table:
+            table[name] = _torch_function(torch, entry).apply
     _require_all(table, "PyTorch")
     return table
+
+
+def _torch_function(torch: Any, entry: Any) -> Any:
+    """A torch.autograd.Function computing ``entry``'s f forward and its f' backward."""
+
+    class TableActivation(torch.autograd.Function):  # type: ignore[misc]
+        @staticmethod
+        def forward(ctx: Any, s: Any) -> Any:
+            z = entry.array(s, torch)
+            ctx.save_for_backward(s, z)
+            return z
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> Any:
+            s, z = ctx.saved_tensors
+            return grad * entry.array_derivative(s, z, torch)
+
+    return TableActivation
 
 
 def _require_all(table: dict[str, Any], engine: str) -> None:
@@ -471,6 +494,19 @@ def _mask(shape: tuple[int, ...], place: IntArray) -> NDArray[np.float64]:
 # A dense layered network as plain numpy matrix products
 
 
+def _numpy_pair(entry: Any) -> tuple[Callable[..., None], Callable[..., None]]:
+    """(f, scale) for the numpy rival from the table's array formulas (not in place: these
+    activations are not the benchmark's)."""
+
+    def f(s: Array, out: Array) -> None:
+        out[...] = entry.array(s, np)
+
+    def scale(delta: Array, s: Array, z: Array, scratch: Array) -> None:
+        delta *= entry.array_derivative(s, z, np)
+
+    return f, scale
+
+
 def _numpy_activations() -> dict[str, tuple[Callable[..., None], Callable[..., None]]]:
     """name → (f(s, out), scale(delta, s, z, scratch)): z = f(s) written into ``out``, and
     delta multiplied in place by f'(s), all without temporaries of a layer's size where numpy
@@ -524,7 +560,7 @@ def _numpy_activations() -> dict[str, tuple[Callable[..., None], Callable[..., N
     def nothing(*arrays: Array) -> None:
         pass
 
-    table = {
+    table: dict[str, tuple[Callable[..., None], Callable[..., None]]] = {
         "identity": (nothing, nothing),
         "sigmoid": (sigmoid, scale_sigmoid),
         "tanh": (lambda s, out: np.tanh(s, out=out), scale_tanh),
@@ -542,6 +578,8 @@ def _numpy_activations() -> dict[str, tuple[Callable[..., None], Callable[..., N
         "gaussian": (gaussian, scale_gaussian),
         "sin": (lambda s, out: np.sin(s, out=out), scale_sin),
     }
+    for name, entry in ACTIVATIONS.items():
+        table.setdefault(name, _numpy_pair(entry))
     _require_all(table, "numpy")
     return table
 
