@@ -7,8 +7,8 @@ parameters, and returns a :class:`Step`: calling it runs one step of the derivat
 copy — forward, backward, and gradient descent w ← w − η ∂E/∂w with E the mean over the N
 examples of ½ Σ_outputs (ŷ − y)² — exactly what ``dagnet.fit`` does with ``batch_size=N``.
 
-- :func:`reference_step`: the plain-Python engine of :mod:`dagnet.showing.reference`, one unit and one
-  example at a time.
+- :func:`reference_step`: the plain-Python engine of :mod:`dagnet.showing.reference`, one unit
+  and one example at a time.
 - :func:`torch_index_step`: PyTorch autograd, level by level: gather each level's sources with
   ``index_select``, weight them, sum them into their targets with ``index_add``.
 - :func:`torch_masked_step`: PyTorch autograd, one dense matrix product per level, the matrix
