@@ -26,6 +26,7 @@ from dagnet.errors import (
     TrainingInterrupted,
 )
 from dagnet.graph.data import Dataset, load_data
+from dagnet.graph.edit import GraphBuilder
 from dagnet.graph.model import Edge, Graph, Unit
 from dagnet.graph.reading import Report, load_graph, read_graph
 from dagnet.graph.schema import json_schema
@@ -42,6 +43,7 @@ __all__ = [
     "Edge",
     "Gradients",
     "Graph",
+    "GraphBuilder",
     "GraphFileError",
     "History",
     "Network",
