@@ -99,3 +99,20 @@ def test_mistakes_in_a_call_are_errors_at_once() -> None:
         b.remove_edge("x", "y")
     with pytest.raises(KeyError, match="no unit 'q'"):
         b.remove_unit("q")
+
+
+def test_set_unit_and_set_weight_change_only_what_they_name() -> None:
+    b = GraphBuilder().add_input("x").add_output("y", bias=0.5).add_edge("x", "y", 1.0)
+    b.set_unit("y", activation="tanh", bias=None).set_weight("x", "y", -2.0)
+    graph = b.build()
+    assert (graph.units[1].activation, graph.units[1].bias) == ("tanh", None)
+    assert graph.edges.weights == (-2.0,)
+    with pytest.raises(TypeError, match="no attribute 'colour'"):
+        b.set_unit("y", colour="red")
+
+
+def test_check_gives_warnings_as_for_a_file() -> None:
+    b = GraphBuilder().add_input("x").add_output("y").add_edge("x", "y", 1.0).add_unit("h")
+    codes = [p.code for p in b.check()]
+    assert "DAG101" in codes  # no input reaches h
+    assert b.build().units[2].id == "h"  # warnings do not stop build()
