@@ -28,6 +28,7 @@ from dagnet.errors import (
     TrainingInterrupted,
 )
 from dagnet.graph.data import Dataset, load_data
+from dagnet.graph.edit import GraphBuilder
 from dagnet.graph.model import Edge, Graph, Unit
 from dagnet.graph.reading import Report, load_graph, read_graph
 from dagnet.graph.schema import json_schema
@@ -44,6 +45,7 @@ __all__ = [
     "Edge",
     "Gradients",
     "Graph",
+    "GraphBuilder",
     "GraphFileError",
     "History",
     "Network",

@@ -11,7 +11,8 @@ from tests.conftest import ROOT
 
 EXPECTED = {
     "ArgumentError", "DagnetError", "DataError", "Dataset", "Edge", "Gradients", "Graph",
-    "GraphFileError", "History", "Network", "Problem", "Report", "Trace", "TrainingError",
+    "GraphBuilder", "GraphFileError", "History", "Network", "Problem", "Report", "Trace",
+    "TrainingError",
     "TrainingInterrupted", "Unit", "__version__",
     "fit", "from_networkx", "json_schema", "load_data", "load_graph", "read_graph", "save_graph",
     "to_networkx",

@@ -14,7 +14,18 @@ from typing import Any, TextIO
 import click
 
 from dagnet import __version__, environment
-from dagnet.cli import bench, draw, explain, gradcheck, info, predict, schema, train, validate
+from dagnet.cli import (
+    bench,
+    draw,
+    explain,
+    gradcheck,
+    import_,
+    info,
+    predict,
+    schema,
+    train,
+    validate,
+)
 from dagnet.cli.common import EXIT_INTERRUPTED, MAX_PRINTED, count, echo
 from dagnet.errors import DagnetError, GraphFileError, visible
 
@@ -81,6 +92,7 @@ def main() -> None:
       dagnet predict graphs/multi_output.trained.json --data graphs/multi_output.csv
       dagnet explain graphs/multi_output.json  the backpropagation equations, worked out
       dagnet info graphs/xor.json              the network's shape in numbers
+      dagnet import winner.json -o winner.dagnet.json  a neat-python or FANN network
 
     Exit codes: 0 success, 1 bad input or a failed run, 2 a usage error.
     """
@@ -99,6 +111,7 @@ for _command in (
     info.info,
     draw.draw,
     bench.bench,
+    import_.import_network,
 ):
     main.add_command(_command)
 

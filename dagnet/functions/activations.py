@@ -26,6 +26,9 @@ __all__ = [
     "ACTIVATION_NAMES",
     "CODES",
     "LEAKY_SLOPE",
+    "NEAT_LEAKY_SLOPE",
+    "SELU_ALPHA",
+    "SELU_LAMBDA",
     "Activation",
     "activate",
     "activate_row",
@@ -213,6 +216,405 @@ def sin_derivative(s: float, z: float) -> float:
     return math.cos(s)
 
 
+# Activations of modern networks and of the importers (neat-python, FANN). Those named neat_*
+# and fann_* compute a source's own function, its scale factors and clamps included, so that an
+# imported network computes what its source computes and its weights stay the source's own.
+
+SELU_LAMBDA = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+NEAT_LEAKY_SLOPE = 0.005
+EXP_CAP = 700.0
+"""exp(s) is e^min(s, 700): e^700 ≈ 1e304 is still finite."""
+NEAT_LOG_FLOOR = 1e-7
+FANN_SIGMOID_STEPS = (
+    (-2.64665246009826660156e00, -1.47221946716308593750e00, -5.49306154251098632812e-01,
+     5.49306154251098632812e-01, 1.47221934795379638672e00, 2.64665293693542480469e00),
+    (4.99999988824129104614e-03, 5.00000007450580596924e-02, 2.50000000000000000000e-01,
+     7.50000000000000000000e-01, 9.49999988079071044922e-01, 9.95000004768371582031e-01),
+    0.0, 1.0,
+)  # fmt: skip
+"""libfann's FANN_SIGMOID_STEPWISE: six breakpoints v, their values r, and the values below
+and above (fann_activation.h)."""
+FANN_SIGMOID_SYMMETRIC_STEPS = (
+    (-2.64665293693542480469e00, -1.47221934795379638672e00, -5.49306154251098632812e-01,
+     5.49306154251098632812e-01, 1.47221934795379638672e00, 2.64665293693542480469e00),
+    (-9.90000009536743164062e-01, -8.99999976158142089844e-01, -5.00000000000000000000e-01,
+     5.00000000000000000000e-01, 8.99999976158142089844e-01, 9.90000009536743164062e-01),
+    -1.0, 1.0,
+)  # fmt: skip
+"""libfann's FANN_SIGMOID_SYMMETRIC_STEPWISE."""
+
+
+@compiled
+def selu(s: float) -> float:
+    return SELU_LAMBDA * s if s > 0.0 else SELU_LAMBDA * SELU_ALPHA * math.expm1(s)
+
+
+@compiled
+def selu_derivative(s: float, z: float) -> float:
+    return SELU_LAMBDA if s > 0.0 else SELU_LAMBDA * SELU_ALPHA * math.exp(s)
+
+
+@compiled
+def gelu(s: float) -> float:
+    return 0.5 * s * (1.0 + math.erf(s / math.sqrt(2.0)))
+
+
+@compiled
+def gelu_derivative(s: float, z: float) -> float:
+    cdf = 0.5 * (1.0 + math.erf(s / math.sqrt(2.0)))
+    return cdf + s * math.exp(-0.5 * s * s) / math.sqrt(2.0 * math.pi)
+
+
+@compiled
+def silu(s: float) -> float:
+    return s * sigmoid(s)
+
+
+@compiled
+def silu_derivative(s: float, z: float) -> float:
+    g = sigmoid(s)
+    return g * (1.0 + s * (1.0 - g))
+
+
+@compiled
+def softsign(s: float) -> float:
+    return s / (1.0 + abs(s))
+
+
+@compiled
+def softsign_derivative(s: float, z: float) -> float:
+    d = 1.0 + abs(s)
+    return 1.0 / (d * d)
+
+
+@compiled
+def absolute(s: float) -> float:
+    return abs(s)
+
+
+@compiled
+def absolute_derivative(s: float, z: float) -> float:
+    return 1.0 if s > 0.0 else -1.0
+
+
+@compiled
+def square(s: float) -> float:
+    return s * s
+
+
+@compiled
+def square_derivative(s: float, z: float) -> float:
+    return 2.0 * s
+
+
+@compiled
+def cube(s: float) -> float:
+    return s * s * s
+
+
+@compiled
+def cube_derivative(s: float, z: float) -> float:
+    return 3.0 * s * s
+
+
+@compiled
+def exponential(s: float) -> float:
+    return math.exp(min(s, EXP_CAP))
+
+
+@compiled
+def exponential_derivative(s: float, z: float) -> float:
+    return z if s <= EXP_CAP else 0.0
+
+
+@compiled
+def clamped(s: float) -> float:
+    return max(-1.0, min(1.0, s))
+
+
+@compiled
+def clamped_derivative(s: float, z: float) -> float:
+    return 1.0 if -1.0 < s <= 1.0 else 0.0
+
+
+@compiled
+def cos(s: float) -> float:
+    return math.cos(s)
+
+
+@compiled
+def cos_derivative(s: float, z: float) -> float:
+    return -math.sin(s)
+
+
+@compiled
+def hat(s: float) -> float:
+    return max(0.0, 1.0 - abs(s))
+
+
+@compiled
+def hat_derivative(s: float, z: float) -> float:
+    if -1.0 < s <= 0.0:
+        return 1.0
+    if 0.0 < s <= 1.0:
+        return -1.0
+    return 0.0
+
+
+@compiled
+def neat_sigmoid(s: float) -> float:
+    t = max(-60.0, min(60.0, 5.0 * s))
+    return 1.0 / (1.0 + math.exp(-t))
+
+
+@compiled
+def neat_sigmoid_derivative(s: float, z: float) -> float:
+    return 5.0 * z * (1.0 - z) if -60.0 < 5.0 * s <= 60.0 else 0.0
+
+
+@compiled
+def neat_tanh(s: float) -> float:
+    return math.tanh(max(-60.0, min(60.0, 2.5 * s)))
+
+
+@compiled
+def neat_tanh_derivative(s: float, z: float) -> float:
+    return 2.5 * (1.0 - z * z) if -60.0 < 2.5 * s <= 60.0 else 0.0
+
+
+@compiled
+def neat_sin(s: float) -> float:
+    return math.sin(max(-60.0, min(60.0, 5.0 * s)))
+
+
+@compiled
+def neat_sin_derivative(s: float, z: float) -> float:
+    return 5.0 * math.cos(5.0 * s) if -60.0 < 5.0 * s <= 60.0 else 0.0
+
+
+@compiled
+def neat_gauss(s: float) -> float:
+    t = max(-3.4, min(3.4, s))
+    return math.exp(-5.0 * t**2)
+
+
+@compiled
+def neat_gauss_derivative(s: float, z: float) -> float:
+    return -10.0 * s * z if -3.4 < s <= 3.4 else 0.0
+
+
+@compiled
+def neat_softplus(s: float) -> float:
+    t = max(-60.0, min(60.0, 5.0 * s))
+    return 0.2 * math.log(1 + math.exp(t))
+
+
+@compiled
+def neat_softplus_derivative(s: float, z: float) -> float:
+    return sigmoid(5.0 * s) if -60.0 < 5.0 * s <= 60.0 else 0.0
+
+
+@compiled
+def neat_lelu(s: float) -> float:
+    return s if s > 0.0 else NEAT_LEAKY_SLOPE * s
+
+
+@compiled
+def neat_lelu_derivative(s: float, z: float) -> float:
+    return 1.0 if s > 0.0 else NEAT_LEAKY_SLOPE
+
+
+@compiled
+def neat_exp(s: float) -> float:
+    return math.exp(max(-60.0, min(60.0, s)))
+
+
+@compiled
+def neat_exp_derivative(s: float, z: float) -> float:
+    return z if -60.0 < s <= 60.0 else 0.0
+
+
+@compiled
+def neat_inv(s: float) -> float:
+    return 0.0 if s == 0.0 else 1.0 / s
+
+
+@compiled
+def neat_inv_derivative(s: float, z: float) -> float:
+    return -z * z
+
+
+@compiled
+def neat_log(s: float) -> float:
+    return math.log(max(NEAT_LOG_FLOOR, s))
+
+
+@compiled
+def neat_log_derivative(s: float, z: float) -> float:
+    return 1.0 / s if s > NEAT_LOG_FLOOR else 0.0
+
+
+@compiled
+def step(s: float) -> float:
+    return 0.0 if s < 0.0 else 1.0
+
+
+@compiled
+def step_symmetric(s: float) -> float:
+    return -1.0 if s < 0.0 else 1.0
+
+
+@compiled
+def zero_derivative(s: float, z: float) -> float:
+    return 0.0
+
+
+@compiled
+def gaussian_symmetric(s: float) -> float:
+    return 2.0 * math.exp(-s * s) - 1.0
+
+
+@compiled
+def gaussian_symmetric_derivative(s: float, z: float) -> float:
+    return -2.0 * s * (z + 1.0)
+
+
+@compiled
+def elliot(s: float) -> float:
+    return (s / 2.0) / (1.0 + abs(s)) + 0.5
+
+
+@compiled
+def elliot_derivative(s: float, z: float) -> float:
+    d = 1.0 + abs(s)
+    return 0.5 / (d * d)
+
+
+@compiled
+def linear_piece(s: float) -> float:
+    return max(0.0, min(1.0, s))
+
+
+@compiled
+def linear_piece_derivative(s: float, z: float) -> float:
+    return 1.0 if 0.0 < s <= 1.0 else 0.0
+
+
+@compiled
+def fann_sin(s: float) -> float:
+    return math.sin(s) / 2.0 + 0.5
+
+
+@compiled
+def fann_sin_derivative(s: float, z: float) -> float:
+    return math.cos(s) / 2.0
+
+
+@compiled
+def fann_cos(s: float) -> float:
+    return math.cos(s) / 2.0 + 0.5
+
+
+@compiled
+def fann_cos_derivative(s: float, z: float) -> float:
+    return -math.sin(s) / 2.0
+
+
+@compiled
+def _stepwise(s: float, v: Any, r: Any, low: float, high: float) -> float:
+    # fann_stepwise: constant below v[0] and from v[5] on, linear between breakpoints.
+    if s < v[0]:
+        return low
+    if s >= v[5]:
+        return high
+    k = 0
+    while s >= v[k + 1]:
+        k += 1
+    value: float = (r[k + 1] - r[k]) * (s - v[k]) / (v[k + 1] - v[k]) + r[k]
+    return value
+
+
+@compiled
+def _stepwise_slope(s: float, v: Any, r: Any) -> float:
+    # The left slope at each breakpoint.
+    if s <= v[0] or s > v[5]:
+        return 0.0
+    k = 0
+    while s > v[k + 1]:
+        k += 1
+    slope: float = (r[k + 1] - r[k]) / (v[k + 1] - v[k])
+    return slope
+
+
+_SV, _SR, _SLOW, _SHIGH = FANN_SIGMOID_STEPS
+_YV, _YR, _YLOW, _YHIGH = FANN_SIGMOID_SYMMETRIC_STEPS
+
+
+@compiled
+def fann_sigmoid_stepwise(s: float) -> float:
+    return _stepwise(s, _SV, _SR, _SLOW, _SHIGH)
+
+
+@compiled
+def fann_sigmoid_stepwise_derivative(s: float, z: float) -> float:
+    return _stepwise_slope(s, _SV, _SR)
+
+
+@compiled
+def fann_sigmoid_symmetric_stepwise(s: float) -> float:
+    return _stepwise(s, _YV, _YR, _YLOW, _YHIGH)
+
+
+@compiled
+def fann_sigmoid_symmetric_stepwise_derivative(s: float, z: float) -> float:
+    return _stepwise_slope(s, _YV, _YR)
+
+
+def _erf_array(s: Tensor, xp: Namespace) -> Tensor:
+    erf = getattr(xp, "erf", None)
+    if erf is not None:  # torch
+        return erf(s)
+    return xp.vectorize(math.erf, otypes=[s.dtype])(s)
+
+
+def _inside(s: Tensor, low: float, high: float) -> Tensor:
+    """1 where low < s ≤ high, else 0, in the array's own kind."""
+    return ((s > low) & (s <= high)) + _zero(s)
+
+
+def _stepwise_array(steps: tuple[Any, ...]) -> Callable[[Tensor, Namespace], Tensor]:
+    v, r, low, high = steps
+
+    def f(s: Tensor, xp: Namespace) -> Tensor:
+        out = low + _zero(s)
+        for k in range(5):
+            piece = (r[k + 1] - r[k]) * (s - v[k]) / (v[k + 1] - v[k]) + r[k]
+            out = xp.where((s >= v[k]) & (s < v[k + 1]), piece, out)
+        return xp.where(s >= v[5], high + _zero(s), out)
+
+    return f
+
+
+def _stepwise_array_slope(steps: tuple[Any, ...]) -> Callable[[Tensor, Tensor, Namespace], Tensor]:
+    v, r, _, _ = steps
+
+    def d(s: Tensor, z: Tensor, xp: Namespace) -> Tensor:
+        out = _zero(s)
+        for k in range(5):
+            slope = (r[k + 1] - r[k]) / (v[k + 1] - v[k])
+            out = xp.where((s > v[k]) & (s <= v[k + 1]), slope + _zero(s), out)
+        return out
+
+    return d
+
+
+def _clip(s: Tensor, low: float, high: float, xp: Namespace) -> Tensor:
+    # Each knot belongs to the piece on its left, so autograd's slope there is the table's
+    # left slope (a clip would give ½ or the right piece's).
+    return xp.where(s <= low, low + _zero(s), xp.where(s <= high, s, high + _zero(s)))
+
+
 def _zero(s: Tensor) -> Tensor:
     return 0.0 * s  # a zero of the array's own kind, type and device
 
@@ -283,6 +685,213 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=lambda s, z, xp: xp.cos(s),
         rule="cos(s)", ascii_rule="cos(s)",
     ),
+    "selu": Activation(
+        selu, selu_derivative,
+        array=lambda s, xp: xp.where(
+            s > 0.0, SELU_LAMBDA * s,
+            SELU_LAMBDA * SELU_ALPHA * xp.expm1(xp.where(s > 0.0, _zero(s), s))),
+        array_derivative=lambda s, z, xp: xp.where(
+            s > 0.0, SELU_LAMBDA + _zero(s),
+            SELU_LAMBDA * SELU_ALPHA * xp.exp(xp.minimum(s, _zero(s)))),
+        rule="λ if s > 0, else λα e^s", ascii_rule="lambda if s > 0, else lambda alpha e^s",
+        smooth=False,
+    ),
+    "gelu": Activation(
+        gelu, gelu_derivative,
+        array=lambda s, xp: 0.5 * s * (1.0 + _erf_array(s / math.sqrt(2.0), xp)),
+        array_derivative=lambda s, z, xp: 0.5 * (1.0 + _erf_array(s / math.sqrt(2.0), xp))
+        + s * xp.exp(-0.5 * s * s) / math.sqrt(2.0 * math.pi),
+        rule="Φ(s) + s φ(s)", ascii_rule="Phi(s) + s phi(s)",
+    ),
+    "silu": Activation(
+        silu, silu_derivative,
+        array=lambda s, xp: s * _sigmoid_array(s, xp),
+        array_derivative=lambda s, z, xp: _sigmoid_array(s, xp)
+        * (1.0 + s * (1.0 - _sigmoid_array(s, xp))),
+        rule="σ(s)(1 + s(1 − σ(s)))", ascii_rule="sigma(s)(1 + s(1 - sigma(s)))",
+    ),
+    "softsign": Activation(
+        softsign, softsign_derivative,
+        array=lambda s, xp: s / (1.0 + xp.abs(s)),
+        array_derivative=lambda s, z, xp: 1.0 / ((1.0 + xp.abs(s)) * (1.0 + xp.abs(s))),
+        rule="1/(1 + |s|)²", ascii_rule="1/(1 + |s|)^2",
+    ),
+    "abs": Activation(
+        absolute, absolute_derivative,
+        array=lambda s, xp: xp.where(s > 0.0, s, -s),  # autograd's |s|' at 0 would be 0
+        array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s), -1.0 + _zero(s)),
+        rule="1 if s > 0, else −1", ascii_rule="1 if s > 0, else -1",
+        smooth=False,
+    ),
+    "square": Activation(
+        square, square_derivative,
+        array=lambda s, xp: s * s,
+        array_derivative=lambda s, z, xp: 2.0 * s,
+        rule="2s", ascii_rule="2s",
+    ),
+    "cube": Activation(
+        cube, cube_derivative,
+        array=lambda s, xp: s * s * s,
+        array_derivative=lambda s, z, xp: 3.0 * s * s,
+        rule="3s²", ascii_rule="3s^2",
+    ),
+    "exp": Activation(
+        exponential, exponential_derivative,
+        array=lambda s, xp: xp.exp(xp.clip(s, None, EXP_CAP)),
+        array_derivative=lambda s, z, xp: xp.where(s <= EXP_CAP, z, _zero(s)),
+        rule="e^s", ascii_rule="e^s",
+    ),
+    "clamped": Activation(
+        clamped, clamped_derivative,
+        array=lambda s, xp: _clip(s, -1.0, 1.0, xp),
+        array_derivative=lambda s, z, xp: _inside(s, -1.0, 1.0),
+        rule="1 if −1 < s ≤ 1, else 0", ascii_rule="1 if -1 < s <= 1, else 0",
+        smooth=False,
+    ),
+    "cos": Activation(
+        cos, cos_derivative,
+        array=lambda s, xp: xp.cos(s),
+        array_derivative=lambda s, z, xp: -xp.sin(s),
+        rule="−sin(s)", ascii_rule="-sin(s)",
+    ),
+    "hat": Activation(
+        hat, hat_derivative,
+        array=lambda s, xp: xp.where(
+            s <= -1.0, _zero(s), xp.where(s <= 0.0, 1.0 + s, xp.where(s <= 1.0, 1.0 - s, _zero(s)))
+        ),
+        array_derivative=lambda s, z, xp: _inside(s, -1.0, 0.0) - _inside(s, 0.0, 1.0),
+        rule="1 if −1 < s ≤ 0, −1 if 0 < s ≤ 1, else 0",
+        ascii_rule="1 if -1 < s <= 0, -1 if 0 < s <= 1, else 0",
+        smooth=False,
+    ),
+    "neat_sigmoid": Activation(
+        neat_sigmoid, neat_sigmoid_derivative,
+        array=lambda s, xp: 1.0 / (1.0 + xp.exp(-_clip(5.0 * s, -60.0, 60.0, xp))),
+        array_derivative=lambda s, z, xp: 5.0 * z * (1.0 - z) * _inside(5.0 * s, -60.0, 60.0),
+        symbol="σ₅", ascii_symbol="neat_sigmoid",
+        rule="5 σ₅(s)(1 − σ₅(s)) for |5s| < 60, else 0",
+        ascii_rule="5 sigma(5s)(1 - sigma(5s)) for |5s| < 60, else 0",
+    ),
+    "neat_tanh": Activation(
+        neat_tanh, neat_tanh_derivative,
+        array=lambda s, xp: xp.tanh(_clip(2.5 * s, -60.0, 60.0, xp)),
+        array_derivative=lambda s, z, xp: 2.5 * (1.0 - z * z) * _inside(2.5 * s, -60.0, 60.0),
+        rule="2.5(1 − tanh²(2.5s)) for |2.5s| < 60, else 0",
+        ascii_rule="2.5(1 - tanh(2.5s)^2) for |2.5s| < 60, else 0",
+    ),
+    "neat_sin": Activation(
+        neat_sin, neat_sin_derivative,
+        array=lambda s, xp: xp.sin(_clip(5.0 * s, -60.0, 60.0, xp)),
+        array_derivative=lambda s, z, xp: 5.0 * xp.cos(5.0 * s) * _inside(5.0 * s, -60.0, 60.0),
+        rule="5 cos(5s) for |5s| < 60, else 0", ascii_rule="5 cos(5s) for |5s| < 60, else 0",
+        smooth=False,
+    ),
+    "neat_gauss": Activation(
+        neat_gauss, neat_gauss_derivative,
+        array=lambda s, xp: xp.exp(-5.0 * _clip(s, -3.4, 3.4, xp) ** 2),
+        array_derivative=lambda s, z, xp: -10.0 * s * z * _inside(s, -3.4, 3.4),
+        rule="−10s e^(−5s²) for |s| < 3.4, else 0",
+        ascii_rule="-10s e^(-5s^2) for |s| < 3.4, else 0",
+    ),
+    "neat_softplus": Activation(
+        neat_softplus, neat_softplus_derivative,
+        array=lambda s, xp: 0.2 * xp.log(1.0 + xp.exp(_clip(5.0 * s, -60.0, 60.0, xp))),
+        array_derivative=lambda s, z, xp: _sigmoid_array(5.0 * s, xp)
+        * _inside(5.0 * s, -60.0, 60.0),
+        rule="σ(5s) for |5s| < 60, else 0", ascii_rule="sigma(5s) for |5s| < 60, else 0",
+        smooth=False,
+    ),
+    "neat_lelu": Activation(
+        neat_lelu, neat_lelu_derivative,
+        array=lambda s, xp: xp.where(s > 0.0, s, NEAT_LEAKY_SLOPE * s),
+        array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s),
+                                                   NEAT_LEAKY_SLOPE + _zero(s)),
+        rule=f"1 if s > 0, else {NEAT_LEAKY_SLOPE:g}",
+        ascii_rule=f"1 if s > 0, else {NEAT_LEAKY_SLOPE:g}",
+        smooth=False,
+    ),
+    "neat_exp": Activation(
+        neat_exp, neat_exp_derivative,
+        array=lambda s, xp: xp.exp(_clip(s, -60.0, 60.0, xp)),
+        array_derivative=lambda s, z, xp: z * _inside(s, -60.0, 60.0),
+        rule="e^s for |s| < 60, else 0", ascii_rule="e^s for |s| < 60, else 0",
+        smooth=False,
+    ),
+    "neat_inv": Activation(
+        neat_inv, neat_inv_derivative,
+        array=lambda s, xp: xp.where(s == 0.0, _zero(s),
+                                     1.0 / xp.where(s == 0.0, 1.0 + _zero(s), s)),
+        array_derivative=lambda s, z, xp: -z * z,
+        rule="−1/s² (0 at s = 0)", ascii_rule="-1/s^2 (0 at s = 0)",
+        smooth=False,
+    ),
+    "neat_log": Activation(
+        neat_log, neat_log_derivative,
+        array=lambda s, xp: xp.log(xp.clip(s, NEAT_LOG_FLOOR, None)),
+        array_derivative=lambda s, z, xp: xp.where(
+            s > NEAT_LOG_FLOOR, 1.0 / xp.clip(s, NEAT_LOG_FLOOR, None), _zero(s)),
+        rule="1/s for s > 10⁻⁷, else 0", ascii_rule="1/s for s > 1e-7, else 0",
+        smooth=False,
+    ),
+    "step": Activation(
+        step, zero_derivative,
+        array=lambda s, xp: (s >= 0.0) + _zero(s),
+        array_derivative=lambda s, z, xp: _zero(s),
+        rule="0", ascii_rule="0",
+        smooth=False,
+    ),
+    "step_symmetric": Activation(
+        step_symmetric, zero_derivative,
+        array=lambda s, xp: 2.0 * (s >= 0.0) - 1.0 + _zero(s),
+        array_derivative=lambda s, z, xp: _zero(s),
+        rule="0", ascii_rule="0",
+        smooth=False,
+    ),
+    "gaussian_symmetric": Activation(
+        gaussian_symmetric, gaussian_symmetric_derivative,
+        array=lambda s, xp: 2.0 * xp.exp(-s * s) - 1.0,
+        array_derivative=lambda s, z, xp: -2.0 * s * (z + 1.0),
+        rule="−4s·e^(−s²)", ascii_rule="-4s e^(-s^2)",
+    ),
+    "elliot": Activation(
+        elliot, elliot_derivative,
+        array=lambda s, xp: (s / 2.0) / (1.0 + xp.abs(s)) + 0.5,
+        array_derivative=lambda s, z, xp: 0.5 / ((1.0 + xp.abs(s)) * (1.0 + xp.abs(s))),
+        rule="1/(2(1 + |s|)²)", ascii_rule="1/(2(1 + |s|)^2)",
+    ),
+    "linear_piece": Activation(
+        linear_piece, linear_piece_derivative,
+        array=lambda s, xp: _clip(s, 0.0, 1.0, xp),
+        array_derivative=lambda s, z, xp: _inside(s, 0.0, 1.0),
+        rule="1 if 0 < s ≤ 1, else 0", ascii_rule="1 if 0 < s <= 1, else 0",
+        smooth=False,
+    ),
+    "fann_sin": Activation(
+        fann_sin, fann_sin_derivative,
+        array=lambda s, xp: xp.sin(s) / 2.0 + 0.5,
+        array_derivative=lambda s, z, xp: xp.cos(s) / 2.0,
+        rule="cos(s)/2", ascii_rule="cos(s)/2",
+    ),
+    "fann_cos": Activation(
+        fann_cos, fann_cos_derivative,
+        array=lambda s, xp: xp.cos(s) / 2.0 + 0.5,
+        array_derivative=lambda s, z, xp: -xp.sin(s) / 2.0,
+        rule="−sin(s)/2", ascii_rule="-sin(s)/2",
+    ),
+    "fann_sigmoid_stepwise": Activation(
+        fann_sigmoid_stepwise, fann_sigmoid_stepwise_derivative,
+        array=_stepwise_array(FANN_SIGMOID_STEPS),
+        array_derivative=_stepwise_array_slope(FANN_SIGMOID_STEPS),
+        rule="the slope of its piece", ascii_rule="the slope of its piece",
+        smooth=False,
+    ),
+    "fann_sigmoid_symmetric_stepwise": Activation(
+        fann_sigmoid_symmetric_stepwise, fann_sigmoid_symmetric_stepwise_derivative,
+        array=_stepwise_array(FANN_SIGMOID_SYMMETRIC_STEPS),
+        array_derivative=_stepwise_array_slope(FANN_SIGMOID_SYMMETRIC_STEPS),
+        rule="the slope of its piece", ascii_rule="the slope of its piece",
+        smooth=False,
+    ),
 }  # fmt: skip
 """name → :class:`Activation`; an activation's place in the table is its code in a Plan."""
 
@@ -293,51 +902,27 @@ CODES: dict[str, int] = {name: code for code, name in enumerate(ACTIVATIONS)}
 
 
 # The compiled dispatch, made from the table: activate(code, s) calls the f of that code.
-# Each link of a chain tests one code and hands the rest on, so the kernels compile an if-chain
-# on the code, the same as one written by hand, which LLVM inlines and, for a row, hoists out of
-# the loop over the examples.
+# The dispatch is written out as source, one ``if code == k`` per entry, and compiled inlined into
+# its callers, so that a kernel holds one if-chain on the code, the same as one written by hand,
+# which LLVM inlines and, for a row, hoists out of the loop over the examples. (A chain of
+# inlined closures, one per code, did the same until the table outgrew LLVM's limit on the
+# length of the names numba gives inlined variables.)
+
+_inlined = njit(error_model="numpy", inline="always")
+"""Not cached: the dispatch is compiled into the kernels that call it, which are."""
 
 
 def _chain(functions: list[Callable[..., Any]], arity: int) -> Callable[..., Any]:
     """``dispatch(code, a, ...) = functions[code](a, ...)`` for functions of ``arity`` arguments,
-    compiled: one link per code, each testing its own and handing the rest on."""
-    chain: Callable[..., Any] = _LAST[arity](functions[-1])
-    for code in range(len(functions) - 2, -1, -1):
-        chain = _LINK[arity](code, functions[code], chain)
-    return chain
-
-
-# Each link is inlined into its caller as numba compiles it, so a kernel holds one if-chain, not a
-# chain of calls: calls passing rows cost a deep narrow network 40% of its step.
-_inlined = njit(cache=True, error_model="numpy", inline="always")
-
-
-def _last1(f: Callable[..., Any]) -> Callable[..., Any]:
-    return _inlined(lambda code, a: f(a))
-
-
-def _last2(f: Callable[..., Any]) -> Callable[..., Any]:
-    return _inlined(lambda code, a, b: f(a, b))
-
-
-def _last3(f: Callable[..., Any]) -> Callable[..., Any]:
-    return _inlined(lambda code, a, b, c: f(a, b, c))
-
-
-def _link1(own: int, f: Callable[..., Any], rest: Callable[..., Any]) -> Callable[..., Any]:
-    return _inlined(lambda code, a: f(a) if code == own else rest(code, a))
-
-
-def _link2(own: int, f: Callable[..., Any], rest: Callable[..., Any]) -> Callable[..., Any]:
-    return _inlined(lambda code, a, b: f(a, b) if code == own else rest(code, a, b))
-
-
-def _link3(own: int, f: Callable[..., Any], rest: Callable[..., Any]) -> Callable[..., Any]:
-    return _inlined(lambda code, a, b, c: f(a, b, c) if code == own else rest(code, a, b, c))
-
-
-_LAST = {1: _last1, 2: _last2, 3: _last3}
-_LINK = {1: _link1, 2: _link2, 3: _link3}
+    compiled: an if-chain with one test per code, the last code taking what is left."""
+    arguments = ", ".join("abc"[:arity])
+    lines = [f"def dispatch(code, {arguments}):"]
+    for code in range(len(functions) - 1):
+        lines.append(f"    if code == {code}:\n        return f{code}({arguments})")
+    lines.append(f"    return f{len(functions) - 1}({arguments})")
+    namespace: dict[str, Any] = {f"f{code}": f for code, f in enumerate(functions)}
+    exec(compile("\n".join(lines), f"<dispatch of {arity}>", "exec"), namespace)
+    return _inlined(namespace["dispatch"])
 
 
 def _row_of(f: Scalar) -> Callable[[Row, Row], None]:

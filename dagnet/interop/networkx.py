@@ -6,12 +6,16 @@ attributes hold ``name``, ``description``, ``training``, ``data``, ``trained`` a
 Nodes keep the file's order; edges come back in networkx's order, grouped by source unit.
 
 Coming from networkx, a node without a ``role`` is an input when nothing feeds it, an output when
-it feeds nothing, and hidden otherwise; attributes dagnet does not know (a drawing position, a
-NEAT gene's innovation number) are left behind.
+it feeds nothing, and hidden otherwise; a node with no edges at all and no ``role`` is refused
+(it could be either, and an output must never silently become an input). Attributes dagnet does
+not use (a drawing position, a NEAT gene's innovation number or ``response``) are left behind,
+with a :class:`UnusedAttributeWarning` naming them.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from dagnet.engine.network import Network
@@ -19,7 +23,12 @@ from dagnet.errors import ArgumentError, GraphFileError, Problem
 from dagnet.graph.model import FORMAT_VERSION, Graph
 from dagnet.graph.reading import validate_document
 
-__all__ = ["from_networkx", "to_networkx"]
+__all__ = ["UnusedAttributeWarning", "from_networkx", "to_networkx"]
+
+
+class UnusedAttributeWarning(UserWarning):
+    """``from_networkx`` left attributes behind that the graph file format has no place for."""
+
 
 if TYPE_CHECKING:  # networkx is imported when it is used: it is a tenth of dagnet's start-up
     import networkx as nx
@@ -98,6 +107,19 @@ def from_networkx(digraph: nx.DiGraph, *, name: str | None = None) -> Graph:
             "with nx.relabel_nodes(g, lambda n: f'n{n}')",
             "/units",
         )])  # fmt: skip
+    lonely = [
+        node
+        for node, attributes in digraph.nodes(data=True)
+        if not attributes.get("role") and digraph.degree(node) == 0
+    ]
+    if lonely:
+        raise GraphFileError(None, [Problem(
+            "DAG014",
+            f"node {lonely[0]!r} has no edges and no role, so it could be an input or an output; "
+            "give it a role attribute ('input' or 'output')",
+            "/units",
+        )])  # fmt: skip
+    _warn_unused(digraph)
     document: dict[str, Any] = {"format_version": FORMAT_VERSION}
     for key in _SECTIONS:
         if key in digraph.graph:
@@ -120,6 +142,29 @@ def from_networkx(digraph: nx.DiGraph, *, name: str | None = None) -> Graph:
     if graph is None or any(p.is_error for p in problems):
         raise GraphFileError(None, problems)
     return graph
+
+
+_NODE_KEYS = {"role", "activation", "bias"}
+_HINTS = {"response": " (multiply it into the node's in-edge weights)"}
+
+
+def _warn_unused(digraph: nx.DiGraph) -> None:
+    """One warning naming every attribute from_networkx does not use, with how often."""
+    unused: Counter[str] = Counter()
+    for _, attributes in digraph.nodes(data=True):
+        unused.update(f"node attribute '{k}'" for k in attributes if k not in _NODE_KEYS)
+    for _, _, attributes in digraph.edges(data=True):
+        unused.update(f"edge attribute '{k}'" for k in attributes if k != "weight")
+    unused.update(f"graph attribute '{k}'" for k in digraph.graph if k not in _SECTIONS)
+    if unused:
+        listed = ", ".join(
+            f"{what} ({n}×){_HINTS.get(what.split(chr(39))[1], '')}" for what, n in unused.items()
+        )
+        warnings.warn(
+            f"from_networkx does not use {listed}; they are not in the graph",
+            UnusedAttributeWarning,
+            stacklevel=3,
+        )
 
 
 def _role(digraph: nx.DiGraph, node: str) -> str:

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import dagnet
+from dagnet.functions.activations import ACTIVATION_NAMES
 from tests.cli.helpers import run
 from tests.conftest import GRAPHS, small_graph
 
@@ -297,8 +298,7 @@ def test_validate_reports_every_problem_of_a_file(
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         f"{path}:10:7: /units/1/activation: unknown activation 'sigmoyd' (did you mean "
-        "'sigmoid'?); known activations are identity, sigmoid, tanh, relu, leaky_relu, elu, "
-        "softplus, gaussian, sin [DAG020]",
+        f"'sigmoid'?); known activations are {', '.join(ACTIVATION_NAMES)} [DAG020]",
         f"{path}:24:5: /edges/1: cycle h -> y -> h; remove one of these edges [DAG029]",
         f"{path}:38:5: /edges/4: edge x -> y appears again; it is already at /edges/2 [DAG023]",
     ]

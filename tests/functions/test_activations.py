@@ -12,6 +12,8 @@ from dagnet.functions.activations import (
     ACTIVATION_NAMES,
     ACTIVATIONS,
     CODES,
+    FANN_SIGMOID_STEPS,
+    FANN_SIGMOID_SYMMETRIC_STEPS,
     activate,
     activate_row,
     derivative,
@@ -29,8 +31,58 @@ FORMULAS = {
     "softplus": lambda s: np.log1p(np.exp(s)),
     "gaussian": lambda s: np.exp(-(s**2)),
     "sin": np.sin,
+    "selu": lambda s: np.where(s > 0, 1.0507009873554805 * s,
+                               1.0507009873554805 * 1.6732632423543772 * np.expm1(s)),
+    "gelu": lambda s: 0.5 * s * (1.0 + np.vectorize(math.erf)(s / math.sqrt(2.0))),
+    "silu": lambda s: s / (1.0 + np.exp(-s)),
+    "softsign": lambda s: s / (1.0 + np.abs(s)),
+    "abs": np.abs,
+    "square": lambda s: s**2,
+    "cube": lambda s: s**3,
+    "exp": np.exp,
+    "clamped": lambda s: np.clip(s, -1.0, 1.0),
+    "cos": np.cos,
+    "hat": lambda s: np.maximum(0.0, 1.0 - np.abs(s)),
+    # neat-python's own (neat/activations.py), scale factors and clamps included.
+    "neat_sigmoid": lambda s: 1.0 / (1.0 + np.exp(-np.clip(5.0 * s, -60.0, 60.0))),
+    "neat_tanh": lambda s: np.tanh(np.clip(2.5 * s, -60.0, 60.0)),
+    "neat_sin": lambda s: np.sin(np.clip(5.0 * s, -60.0, 60.0)),
+    "neat_gauss": lambda s: np.exp(-5.0 * np.clip(s, -3.4, 3.4) ** 2),
+    "neat_softplus": lambda s: 0.2 * np.log(1.0 + np.exp(np.clip(5.0 * s, -60.0, 60.0))),
+    "neat_lelu": lambda s: np.where(s > 0, s, 0.005 * s),
+    "neat_exp": lambda s: np.exp(np.clip(s, -60.0, 60.0)),
+    "neat_inv": lambda s: np.array([0.0 if v == 0 else 1.0 / v for v in s]),
+    "neat_log": lambda s: np.log(np.maximum(s, 1e-7)),
+    # libfann's (fann_activation.h), written with the sum already multiplied by the steepness.
+    "step": lambda s: np.where(s < 0, 0.0, 1.0),
+    "step_symmetric": lambda s: np.where(s < 0, -1.0, 1.0),
+    "gaussian_symmetric": lambda s: 2.0 * np.exp(-(s**2)) - 1.0,
+    "elliot": lambda s: (s / 2.0) / (1.0 + np.abs(s)) + 0.5,
+    "linear_piece": lambda s: np.clip(s, 0.0, 1.0),
+    "fann_sin": lambda s: np.sin(s) / 2.0 + 0.5,
+    "fann_cos": lambda s: np.cos(s) / 2.0 + 0.5,
+    "fann_sigmoid_stepwise": lambda s: np.interp(
+        s, FANN_SIGMOID_STEPS[0], FANN_SIGMOID_STEPS[1], left=0.0, right=1.0),
+    "fann_sigmoid_symmetric_stepwise": lambda s: np.interp(
+        s, FANN_SIGMOID_SYMMETRIC_STEPS[0], FANN_SIGMOID_SYMMETRIC_STEPS[1], left=-1.0, right=1.0),
+}  # fmt: skip
+KINKED = ("relu", "leaky_relu", "selu", "abs", "neat_lelu")
+KINKS: dict[str, tuple[float, ...]] = {
+    **dict.fromkeys(KINKED, (0.0,)),
+    "clamped": (-1.0, 1.0),
+    "hat": (-1.0, 0.0, 1.0),
+    "neat_sin": (-12.0, 12.0),
+    "neat_gauss": (-3.4, 3.4),
+    "neat_softplus": (-12.0, 12.0),
+    "neat_inv": (0.0,),
+    "neat_log": (1e-7,),
+    "step": (0.0,),
+    "step_symmetric": (0.0,),
+    "linear_piece": (0.0, 1.0),
+    "fann_sigmoid_stepwise": FANN_SIGMOID_STEPS[0],
+    "fann_sigmoid_symmetric_stepwise": FANN_SIGMOID_SYMMETRIC_STEPS[0],
 }
-KINKED = ("relu", "leaky_relu")
+"""Where f' jumps (or f itself, for step): central differences must keep away from these."""
 
 GRID = np.concatenate([np.linspace(-20.0, 20.0, 401), [0.0, 1e-8, -1e-8, 0.5, -0.5]])
 EXTREMES = [-1e3, -700.0, 0.0, 700.0, 1e3]
@@ -62,13 +114,31 @@ def test_f_is_the_formula(name: str) -> None:
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
 def test_derivative_matches_central_differences(name: str) -> None:
     f, f_prime = pair(name)
-    s = GRID[np.abs(GRID) > 1e-3] if name in KINKED else GRID
+    kinks = np.array(KINKS.get(name, ()))
+    s = GRID[np.all(np.abs(GRID[:, None] - kinks[None, :]) > 1e-3, axis=1)] if kinks.size else GRID
+    if name == "neat_inv":  # 1/s changes too fast near 0 for a step of 1e-6
+        s = s[np.abs(s) > 0.05]
     h = 1e-6
     numeric = (apply(f, s + h) - apply(f, s - h)) / (2 * h)
     assert_allclose(apply(f_prime, s), numeric, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("name", KINKED)
+JUMPS = ("step", "step_symmetric", "fann_sigmoid_stepwise", "fann_sigmoid_symmetric_stepwise")
+"""Where f itself jumps (libfann's stepwise sigmoids start at their first breakpoint's value)."""
+
+
+@pytest.mark.parametrize("name", [n for n in KINKS if n not in JUMPS])
+def test_derivative_at_each_kink_is_the_left_slope(name: str) -> None:
+    f, f_prime = pair(name)
+    h = 1e-7
+    for kink in KINKS[name]:
+        if name == "neat_inv":
+            continue  # f' is −1/s², unbounded on both sides of 0
+        left = (f(kink) - f(kink - h)) / h
+        assert f_prime(kink) == pytest.approx(left, rel=1e-5, abs=1e-6), kink
+
+
+@pytest.mark.parametrize("name", ("relu", "leaky_relu", "abs", "neat_lelu"))
 def test_derivative_at_the_kink_is_the_left_slope(name: str) -> None:
     f, f_prime = pair(name)
     assert f(0.0) == 0.0

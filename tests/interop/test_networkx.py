@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
 import networkx as nx
 import numpy as np
 import pytest
 
 import dagnet
 from dagnet.graph.reading import load_graph
+from dagnet.interop.networkx import UnusedAttributeWarning
 from tests.conftest import EXAMPLES, GRAPHS
 
 
@@ -34,8 +37,13 @@ def test_roles_are_inferred_and_foreign_attributes_left_behind() -> None:
     digraph.add_edge("x", "h", weight=np.float32(0.5), innovation=3)
     digraph.add_edge("h", "y", weight=np.float64(-1.0))
     digraph.add_edge("x", "y")
-    digraph.nodes["h"].update(activation="relu", bias=np.float64(0.25), pos=(1, 2))
-    graph = dagnet.from_networkx(digraph, name="neat")
+    digraph.nodes["h"].update(activation="relu", bias=np.float64(0.25), pos=(1, 2), response=2.0)
+    with pytest.warns(UnusedAttributeWarning) as caught:
+        graph = dagnet.from_networkx(digraph, name="neat")
+    message = str(caught[0].message)
+    assert "node attribute 'pos' (1×)" in message
+    assert "node attribute 'response' (1×) (multiply it into the node's in-edge weights)" in message
+    assert "edge attribute 'innovation' (1×)" in message
     assert graph.name == "neat"
     assert [(u.id, u.role, u.activation, u.bias) for u in graph.units] == [
         ("x", "input", None, None),
@@ -66,3 +74,21 @@ def test_nodes_that_are_not_strings_are_refused_with_a_fix() -> None:
 def test_what_is_not_a_digraph_is_refused_with_dagnets_error(other) -> None:
     with pytest.raises(dagnet.ArgumentError, match=r"takes a networkx\.DiGraph"):
         dagnet.from_networkx(other)
+
+
+def test_known_attributes_only_give_no_warning() -> None:
+    digraph = nx.DiGraph([("x", "y")])
+    digraph.nodes["y"]["bias"] = 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dagnet.from_networkx(digraph)
+
+
+def test_an_unconnected_node_is_never_made_an_input() -> None:
+    digraph = nx.DiGraph([("x", "y")])
+    digraph.add_node("z")  # an output nothing feeds yet, or an input: which is not known
+    with pytest.raises(dagnet.GraphFileError, match="node 'z' has no edges and no role"):
+        dagnet.from_networkx(digraph)
+    digraph.nodes["z"]["role"] = "output"
+    roles = {u.id: u.role for u in dagnet.from_networkx(digraph).units}
+    assert roles == {"x": "input", "y": "output", "z": "output"}

@@ -27,7 +27,7 @@ from dagnet.errors import TrainingError, TrainingInterrupted
 from dagnet.graph import reading as files
 from dagnet.graph import upgrades
 from dagnet.training import fit as train
-from tests.conftest import GRAPHS, small_graph
+from tests.conftest import GRAPHS, ROOT, small_graph
 
 
 def invoke(runner: CliRunner, *args: Any) -> Result:
@@ -264,6 +264,8 @@ def test_a_failed_write_of_a_new_file_says_nothing_was_written(
 
 # inputs stay as they were -------------------------------------------------------------------------
 
+FANN_SOURCE = ROOT / "tests" / "interop" / "fixtures" / "fann" / "shortcut_0.net"
+
 COMMANDS = {
     "validate": ["validate", "{graph}"],
     "validate --json --data": ["validate", "--json", "{graph}", "--data", "{data}"],
@@ -280,6 +282,7 @@ COMMANDS = {
     "info --json": ["info", "{graph}", "--json"],
     "draw -o": ["draw", "{graph}", "-o", "picture.dot"],
     "bench": ["bench", "{graph}", "--batch-size", "4", "--repeat", "2"],
+    "import -o": ["import", "{fann}", "-o", "imported.json"],
 }  # fmt: skip
 
 
@@ -295,8 +298,10 @@ def test_no_command_changes_its_input_graph_or_data(
     monkeypatch.chdir(one_path.parent)
     trained = one_path.with_name("given.trained.json")
     shutil.copyfile(GRAPHS / "one_path.json", trained)  # every weight is written: predictable
+    shutil.copyfile(FANN_SOURCE, one_path.with_name("source.net"))
     inputs = everything_in(one_path.parent)
     values = {"graph": one_path.name, "data": "one_path.csv", "trained": trained.name}
+    values["fann"] = "source.net"
     invoke(runner, *[arg.format(**values) for arg in COMMANDS[name]])
     after = everything_in(one_path.parent)
     assert {key: after[key] for key in inputs} == inputs
