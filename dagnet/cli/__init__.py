@@ -13,7 +13,18 @@ from typing import Any
 import click
 
 from dagnet import __version__
-from dagnet.cli import bench, draw, explain, gradcheck, info, predict, schema, train, validate
+from dagnet.cli import (
+    bench,
+    draw,
+    explain,
+    export,
+    gradcheck,
+    info,
+    predict,
+    schema,
+    train,
+    validate,
+)
 from dagnet.cli.common import EXIT_INTERRUPTED, count
 from dagnet.errors import DagnetError, GraphFileError
 
@@ -68,6 +79,7 @@ for _command in (
     gradcheck.check_gradients,
     info.info,
     draw.draw,
+    export.export,
     bench.bench,
 ):
     main.add_command(_command)

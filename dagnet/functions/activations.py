@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from numba import njit
 
@@ -27,6 +27,7 @@ __all__ = [
     "CODES",
     "LEAKY_SLOPE",
     "Activation",
+    "OnnxNodes",
     "activate",
     "activate_row",
     "derivative",
@@ -44,6 +45,16 @@ Tensor = Any  # a numpy array or a torch tensor
 Namespace = Any  # the numpy or torch module
 
 
+class OnnxNodes(Protocol):
+    """What an activation's ONNX form is built with (:mod:`dagnet.interop.onnx_export` supplies
+    it): ``op`` adds one node and returns the name of its output, ``scalar`` names a constant of
+    the model's floating-point type."""
+
+    def op(self, op_type: str, *inputs: str, **attributes: Any) -> str: ...
+
+    def scalar(self, value: float) -> str: ...
+
+
 @dataclass(frozen=True)
 class Activation:
     """One activation function f, as every part of dagnet computes or writes it."""
@@ -59,6 +70,10 @@ class Activation:
     rule: str
     """f'(s) written out for ``explain``'s legend, in Unicode."""
     ascii_rule: str
+    onnx: Callable[[str, OnnxNodes], str]
+    """f as ONNX nodes, ``onnx(s, nodes)`` → the name of z, from operators that onnxruntime runs
+    in float64 and float32 (its Elu, Softplus and LeakyRelu are float32 only, or take their
+    constant in float32)."""
     symbol: str = ""
     """How ``explain`` writes f, when not by its name (σ for sigmoid)."""
     ascii_symbol: str = ""
@@ -216,6 +231,12 @@ def _zero(s: Tensor) -> Tensor:
     return 0.0 * s  # a zero of the array's own kind, type and device
 
 
+def _at_most_zero(s: Tensor, xp: Namespace) -> Tensor:
+    """min(s, 0), by a choice rather than ``minimum``: autograd splits ``minimum``'s slope
+    between its two arguments at s = 0, which would make elu's f'(0) ½ instead of e⁰ = 1."""
+    return xp.where(s > 0.0, _zero(s), s)
+
+
 def _sigmoid_array(s: Tensor, xp: Namespace) -> Tensor:
     return xp.exp(-xp.logaddexp(_zero(s), -s))  # 1/(1 + e^-s), without overflow for any s
 
@@ -226,12 +247,14 @@ ACTIVATIONS: dict[str, Activation] = {
         array=lambda s, xp: s,
         array_derivative=lambda s, z, xp: 1.0 + _zero(s),
         rule="1", ascii_rule="1",
+        onnx=lambda s, nodes: s,
     ),
     "sigmoid": Activation(
         sigmoid, sigmoid_derivative,
         array=_sigmoid_array,
         array_derivative=lambda s, z, xp: z * (1.0 - z),
         rule="σ(s)(1 − σ(s))", ascii_rule="sigma(s)(1 - sigma(s))",
+        onnx=lambda s, nodes: nodes.op("Sigmoid", s),
         symbol="σ", ascii_symbol="sigma",
     ),
     "tanh": Activation(
@@ -239,6 +262,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array=lambda s, xp: xp.tanh(s),
         array_derivative=lambda s, z, xp: 1.0 - z * z,
         rule="1 − tanh²(s)", ascii_rule="1 - tanh(s)^2",
+        onnx=lambda s, nodes: nodes.op("Tanh", s),
         row=tanh_row,
     ),
     "relu": Activation(
@@ -246,6 +270,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array=lambda s, xp: xp.where(s > 0.0, s, _zero(s)),
         array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s), _zero(s)),
         rule="1 if s > 0, else 0", ascii_rule="1 if s > 0, else 0",
+        onnx=lambda s, nodes: nodes.op("Relu", s),
         smooth=False,
     ),
     "leaky_relu": Activation(
@@ -253,32 +278,47 @@ ACTIVATIONS: dict[str, Activation] = {
         array=lambda s, xp: xp.where(s > 0.0, s, LEAKY_SLOPE * s),
         array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s), LEAKY_SLOPE + _zero(s)),
         rule=f"1 if s > 0, else {LEAKY_SLOPE:g}", ascii_rule=f"1 if s > 0, else {LEAKY_SLOPE:g}",
+        # max(s, 0.01 s) is s for s > 0 and 0.01 s otherwise, since the slope is below 1.
+        onnx=lambda s, nodes: nodes.op("Max", s, nodes.op("Mul", s, nodes.scalar(LEAKY_SLOPE))),
         smooth=False,
     ),
     "elu": Activation(
         elu, elu_derivative,
-        array=lambda s, xp: xp.where(s > 0.0, s, xp.expm1(xp.minimum(s, _zero(s)))),
+        array=lambda s, xp: xp.where(s > 0.0, s, xp.expm1(_at_most_zero(s, xp))),
         array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s),
-                                                   xp.exp(xp.minimum(s, _zero(s)))),
+                                                   xp.exp(_at_most_zero(s, xp))),
         rule="1 if s > 0, else e^s", ascii_rule="1 if s > 0, else e^s",
+        onnx=lambda s, nodes: nodes.op(
+            "Where", nodes.op("Greater", s, nodes.scalar(0.0)), s,
+            nodes.op("Sub", nodes.op("Exp", nodes.op("Min", s, nodes.scalar(0.0))),
+                     nodes.scalar(1.0)),
+        ),
     ),
     "softplus": Activation(
         softplus, softplus_derivative,
         array=lambda s, xp: xp.logaddexp(s, _zero(s)),
         array_derivative=lambda s, z, xp: _sigmoid_array(s, xp),
         rule="σ(s)", ascii_rule="sigma(s)",
+        # max(s, 0) + ln(1 + e^-|s|), which cannot overflow.
+        onnx=lambda s, nodes: nodes.op(
+            "Add", nodes.op("Relu", s),
+            nodes.op("Log", nodes.op("Add", nodes.scalar(1.0),
+                                     nodes.op("Exp", nodes.op("Neg", nodes.op("Abs", s))))),
+        ),
     ),
     "gaussian": Activation(
         gaussian, gaussian_derivative,
         array=lambda s, xp: xp.exp(-s * s),
         array_derivative=lambda s, z, xp: -2.0 * s * z,
         rule="−2s·e^(−s²)", ascii_rule="-2s e^(-s^2)",
+        onnx=lambda s, nodes: nodes.op("Exp", nodes.op("Neg", nodes.op("Mul", s, s))),
     ),
     "sin": Activation(
         sin, sin_derivative,
         array=lambda s, xp: xp.sin(s),
         array_derivative=lambda s, z, xp: xp.cos(s),
         rule="cos(s)", ascii_rule="cos(s)",
+        onnx=lambda s, nodes: nodes.op("Sin", s),
     ),
 }  # fmt: skip
 """name → :class:`Activation`; an activation's place in the table is its code in a Plan."""
