@@ -15,11 +15,16 @@ True
 
 __version__ = "0.1.0"  # first: modules imported below read it
 
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
 from dagnet.engine.network import Gradients, Network, Trace
 from dagnet.errors import (
     ArgumentError,
     DagnetError,
     DataError,
+    ExtraMissing,
     GraphFileError,
     Problem,
     TrainingError,
@@ -34,12 +39,32 @@ from dagnet.interop.networkx import from_networkx, to_networkx
 from dagnet.training.fit import fit
 from dagnet.training.history import History
 
+if _TYPE_CHECKING:  # imported on first use (module __getattr__ below): each needs an extra
+    from dagnet.interop.torch_module import DagnetModule, from_torch, to_torch
+
+_LAZY = {
+    "DagnetModule": "dagnet.interop.torch_module",
+    "to_torch": "dagnet.interop.torch_module",
+    "from_torch": "dagnet.interop.torch_module",
+}
+
+
+def __getattr__(name: str) -> _Any:
+    """The bridges that need an optional extra, imported when first used; a missing extra is
+    an :class:`ExtraMissing` naming it."""
+    if name in _LAZY:
+        return getattr(_importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'dagnet' has no attribute {name!r}")
+
+
 __all__ = [
     "ArgumentError",
     "DagnetError",
+    "DagnetModule",
     "DataError",
     "Dataset",
     "Edge",
+    "ExtraMissing",
     "Gradients",
     "Graph",
     "GraphFileError",
@@ -54,10 +79,12 @@ __all__ = [
     "__version__",
     "fit",
     "from_networkx",
+    "from_torch",
     "json_schema",
     "load_data",
     "load_graph",
     "read_graph",
     "save_graph",
     "to_networkx",
+    "to_torch",
 ]

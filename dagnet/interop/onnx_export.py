@@ -21,15 +21,15 @@ from numpy.typing import DTypeLike, NDArray
 
 from dagnet import __version__
 from dagnet.engine.network import Network
-from dagnet.errors import ArgumentError, DagnetError
+from dagnet.errors import ArgumentError
 from dagnet.functions.activations import ACTIVATIONS
+from dagnet.interop.extras import require
 from dagnet.interop.levels import level_layout
 
 __all__ = [
     "INPUT_NAME",
     "OPSET",
     "OUTPUT_NAME",
-    "OnnxUnavailable",
     "require_onnx",
     "to_onnx",
     "to_onnx_bytes",
@@ -41,21 +41,9 @@ OPSET = 17
 INPUT_NAME, OUTPUT_NAME = "inputs", "outputs"
 
 
-class OnnxUnavailable(DagnetError):
-    """onnx (or onnxruntime), the optional extra ``onnx``, is not installed."""
-
-
-def require_onnx(what: str, module: str = "onnx") -> ModuleType:
-    """The module ``onnx`` (or ``onnxruntime``), or an :class:`OnnxUnavailable` saying how to
-    install it."""
-    try:
-        imported = __import__(module)
-    except ImportError:
-        raise OnnxUnavailable(
-            f"{what} needs {module}, which is not installed; install it with "
-            "pip install 'dagnet[onnx]'"
-        ) from None
-    return imported
+def require_onnx(what: str) -> ModuleType:
+    """The module ``onnx``, or an :class:`~dagnet.errors.ExtraMissing` naming the extra."""
+    return require("onnx", what)
 
 
 class _Nodes:
@@ -100,7 +88,7 @@ def to_onnx(net: Network, dtype: DTypeLike | None = None) -> Any:
 
     Raises
     ------
-    OnnxUnavailable
+    ExtraMissing
         When onnx is not installed.
     ArgumentError
         When ``dtype`` is neither float64 nor float32.

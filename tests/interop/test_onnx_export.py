@@ -17,8 +17,9 @@ import onnx
 import onnxruntime
 
 import dagnet
+from dagnet.errors import ExtraMissing
 from dagnet.functions.activations import ACTIVATION_NAMES
-from dagnet.interop.onnx_export import OPSET, OnnxUnavailable, to_onnx
+from dagnet.interop.onnx_export import OPSET, to_onnx
 from tests.strategies import graphs_with_data
 
 examples = settings(max_examples=60, deadline=None, derandomize=True, database=None)
@@ -117,5 +118,5 @@ def test_an_unknown_dtype_is_refused() -> None:
 
 def test_without_onnx_the_message_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "onnx", None)
-    with pytest.raises(OnnxUnavailable, match=r"pip install 'dagnet\[onnx\]'"):
+    with pytest.raises(ExtraMissing, match=r"pip install 'dagnet\[onnx\]'"):
         to_onnx(dagnet.Network(every_activation()))
