@@ -9,7 +9,7 @@ NEEDS = {
     "dagnet/interop/onnx_export.py": ("onnx", "onnxruntime"),
     "dagnet/interop/torch_module.py": ("torch",),
     "dagnet/interop/torch_distributed.py": ("torch",),
-    "dagnet/interop/sklearn_estimators.py": ("sklearn", "torch"),
+    "dagnet/interop/sklearn_estimators.py": ("sklearn",),
 }
 
 collect_ignore = [

@@ -40,12 +40,14 @@ from dagnet.training.fit import fit
 from dagnet.training.history import History
 
 if _TYPE_CHECKING:  # imported on first use (module __getattr__ below): each needs an extra
+    from dagnet.interop.sklearn_estimators import DagnetRegressor
     from dagnet.interop.torch_module import DagnetModule, from_torch, to_torch
 
 _LAZY = {
     "DagnetModule": "dagnet.interop.torch_module",
     "to_torch": "dagnet.interop.torch_module",
     "from_torch": "dagnet.interop.torch_module",
+    "DagnetRegressor": "dagnet.interop.sklearn_estimators",
 }
 
 
@@ -61,6 +63,7 @@ __all__ = [
     "ArgumentError",
     "DagnetError",
     "DagnetModule",
+    "DagnetRegressor",
     "DataError",
     "Dataset",
     "Edge",

@@ -64,7 +64,8 @@ class Activation:
     derivative: Callable[[float, float], float]
     """Compiled f'(s), given s and z = f(s): σ' = z(1 − z) spares an exponential."""
     array: Callable[[Tensor, Namespace], Tensor]
-    """f over an array, ``array(s, xp)`` with ``xp`` the numpy or torch module."""
+    """f over an array, ``array(s, xp)`` with ``xp`` the numpy or torch module; written so that
+    autograd differentiates it to :attr:`array_derivative`, kinks included."""
     array_derivative: Callable[[Tensor, Tensor, Namespace], Tensor]
     """f'(s) over arrays, ``array_derivative(s, z, xp)``."""
     rule: str
@@ -231,12 +232,6 @@ def _zero(s: Tensor) -> Tensor:
     return 0.0 * s  # a zero of the array's own kind, type and device
 
 
-def _at_most_zero(s: Tensor, xp: Namespace) -> Tensor:
-    """min(s, 0), by a choice rather than ``minimum``: autograd splits ``minimum``'s slope
-    between its two arguments at s = 0, which would make elu's f'(0) ½ instead of e⁰ = 1."""
-    return xp.where(s > 0.0, _zero(s), s)
-
-
 def _sigmoid_array(s: Tensor, xp: Namespace) -> Tensor:
     return xp.exp(-xp.logaddexp(_zero(s), -s))  # 1/(1 + e^-s), without overflow for any s
 
@@ -284,9 +279,11 @@ ACTIVATIONS: dict[str, Activation] = {
     ),
     "elu": Activation(
         elu, elu_derivative,
-        array=lambda s, xp: xp.where(s > 0.0, s, xp.expm1(_at_most_zero(s, xp))),
+        # min(s, 0) as a where, not a minimum: autograd splits a minimum's gradient at a tie,
+        # which would give elu'(0) = ½ where the table's f' is 1.
+        array=lambda s, xp: xp.where(s > 0.0, s, xp.expm1(xp.where(s > 0.0, _zero(s), s))),
         array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s),
-                                                   xp.exp(_at_most_zero(s, xp))),
+                                                   xp.exp(xp.minimum(s, _zero(s)))),
         rule="1 if s > 0, else e^s", ascii_rule="1 if s > 0, else e^s",
         onnx=lambda s, nodes: nodes.op(
             "Where", nodes.op("Greater", s, nodes.scalar(0.0)), s,
