@@ -5,9 +5,10 @@
 order (the inputs' entries unused, so their gradient is 0, as in dagnet). Its forward pass takes
 (N, input units) and returns (N, output units), both in file order, computed a topological level
 at a time (:mod:`dagnet.interop.levels`): per level, one ``index_select`` of the sources' columns
-of the state, one matrix product with the level's weights (scattered from ``weight`` on every
-call, so autograd sends each edge its own gradient), the biases, and each activation's array form
-``ACTIVATIONS[name].array(s, torch)`` from the one table. The work grows with levels, not units,
+of the state (or the whole state, when they are most of it), one matrix product with the level's
+weights (scattered from ``weight`` on every call, so autograd sends each edge its own gradient),
+the biases, and each activation's array form ``ACTIVATIONS[name].array(s, torch)`` from the one
+table. The work grows with levels, not units,
 and every index is a buffer, so ``module.to("cuda")`` moves all of it.
 :meth:`DagnetModule.to_network` (or :func:`from_torch`) is the way back: a
 :class:`~dagnet.engine.network.Network` with the module's parameters, whose ``to_graph()`` is
@@ -70,6 +71,10 @@ class DagnetModule(torch.nn.Module):
     (torch.Size([9]), torch.Size([5]))
     """
 
+    gather_share = 0.5
+    """A level fed by at most this share of the state's columns gathers them; above it, the
+    level multiplies the whole state."""
+
     def __init__(self, net: Network, dtype: str | None = None) -> None:
         super().__init__()
         precision = _DTYPES.get(dtype or np.dtype(net.dtype).name)
@@ -84,16 +89,27 @@ class DagnetModule(torch.nn.Module):
         layout = level_layout(plan)
         self.shapes: list[tuple[int, int]] = []
         self.runs: list[list[tuple[str, int, int]]] = []
+        self.gathers: list[bool] = []
+        columns = layout.n_inputs  # the state's width when the level is computed
         for number, level in enumerate(layout.levels):
+            sources, place, shape = level.sources, level.place, level.shape
+            # A level fed by most of the state multiplies the whole state: gathering it first
+            # (and scattering the gradient back) would cost more than the zeros it saves.
+            gather = len(sources) <= self.gather_share * columns
+            if not gather:
+                place = sources[place // level.width] * level.width + place % level.width
+                shape = (columns, level.width)
             for name, values in (
-                ("sources", level.sources),
+                ("sources", sources),
                 ("edges", plan.edge_file_index[level.edges]),
-                ("place", level.place),
+                ("place", place),
                 ("units", plan.unit_file_index[level.units]),
             ):
                 self.register_buffer(f"{name}{number}", _index(values), persistent=False)
-            self.shapes.append(level.shape)
+            self.shapes.append(shape)
             self.runs.append(level.runs)
+            self.gathers.append(gather)
+            columns += level.width
         self.register_buffer("outputs", _index(layout.output_columns), persistent=False)
 
     def _buffer(self, name: str, number: int) -> Any:
@@ -109,8 +125,9 @@ class DagnetModule(torch.nn.Module):
                 f"inputs must have shape (N, {len(self.input_ids)}), one column per input unit "
                 f"{', '.join(self.input_ids)}; got shape {tuple(state.shape)}"
             )
-        for number, (shape, runs) in enumerate(zip(self.shapes, self.runs, strict=True)):
-            sources = state.index_select(1, self._buffer("sources", number))
+        levels = zip(self.shapes, self.runs, self.gathers, strict=True)
+        for number, (shape, runs, gather) in enumerate(levels):
+            sources = state.index_select(1, self._buffer("sources", number)) if gather else state
             matrix = weight.new_zeros(shape[0] * shape[1]).index_put(
                 (self._buffer("place", number),),
                 weight.index_select(0, self._buffer("edges", number)),

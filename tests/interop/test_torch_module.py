@@ -114,3 +114,21 @@ def test_without_torch_the_message_names_the_extra(monkeypatch: pytest.MonkeyPat
     monkeypatch.delitem(sys.modules, "dagnet.interop.torch_module", raising=False)
     with pytest.raises(dagnet.ExtraMissing, match=r"pip install 'dagnet\[torch\]'"):
         dagnet.to_torch  # noqa: B018
+
+
+@pytest.mark.parametrize("shape, edges", [("deep", 600), ("random", 3000)])
+def test_gathered_and_whole_state_levels_both_give_dagnets_gradients(
+    shape: str, edges: int
+) -> None:
+    from dagnet.bench.shapes import SHAPES
+
+    net = dagnet.Network(dagnet.Graph.model_validate(SHAPES[shape](edges, 0)), seed=0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, len(net.input_ids)))
+    y = rng.normal(size=(5, len(net.output_ids)))
+    module = dagnet.to_torch(net)
+    assert any(module.gathers) if shape == "deep" else not all(module.gathers)
+    _, weight, bias = grads(module, x, y)
+    expected = net.gradients(x, y)
+    np.testing.assert_allclose(weight, expected.weights, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(bias, expected.biases, rtol=1e-9, atol=1e-12)
