@@ -30,7 +30,11 @@ def test_all_lists_exactly_the_public_names() -> None:
 
 def test_every_public_function_and_class_has_a_docstring() -> None:
     for name in dagnet.__all__:
-        obj = getattr(dagnet, name)
+        try:
+            obj = getattr(dagnet, name)
+        except dagnet.ExtraMissing:  # a bridge whose optional extra is not installed
+            assert name in LAZY
+            continue
         if inspect.isfunction(obj) or inspect.isclass(obj):
             assert inspect.getdoc(obj), f"dagnet.{name} has no docstring"
 

@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 
 import dagnet  # noqa: E402
 from dagnet.functions.activations import ACTIVATION_NAMES  # noqa: E402
-from tests.interop.test_onnx_export import every_activation  # noqa: E402
+from tests.interop.graphs import every_activation  # noqa: E402
 from tests.strategies import graphs_with_data  # noqa: E402
 
 examples = settings(max_examples=80, deadline=None, derandomize=True, database=None)
