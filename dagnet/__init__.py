@@ -16,12 +16,18 @@ True
 __version__ = "0.1.0"  # first: modules imported below read it
 
 # First, before numba is imported: a bad NUMBA_NUM_THREADS is set aside (numba fails on 0).
-from dagnet import environment as _environment  # noqa: F401
+from dagnet import environment as _environment  # noqa: F401, I001
+
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
 from dagnet.engine.network import Gradients, Network, Trace
 from dagnet.errors import (
     ArgumentError,
     DagnetError,
     DataError,
+    ExtraMissing,
     GraphFileError,
     Problem,
     TrainingError,
@@ -37,12 +43,35 @@ from dagnet.interop.networkx import from_networkx, to_networkx
 from dagnet.training.fit import fit
 from dagnet.training.history import History
 
+if _TYPE_CHECKING:  # imported on first use (module __getattr__ below): each needs an extra
+    from dagnet.interop.sklearn_estimators import DagnetRegressor
+    from dagnet.interop.torch_module import DagnetModule, from_torch, to_torch
+
+_LAZY = {
+    "DagnetModule": "dagnet.interop.torch_module",
+    "to_torch": "dagnet.interop.torch_module",
+    "from_torch": "dagnet.interop.torch_module",
+    "DagnetRegressor": "dagnet.interop.sklearn_estimators",
+}
+
+
+def __getattr__(name: str) -> _Any:
+    """The bridges that need an optional extra, imported when first used; a missing extra is
+    an :class:`ExtraMissing` naming it."""
+    if name in _LAZY:
+        return getattr(_importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'dagnet' has no attribute {name!r}")
+
+
 __all__ = [
     "ArgumentError",
     "DagnetError",
+    "DagnetModule",
+    "DagnetRegressor",
     "DataError",
     "Dataset",
     "Edge",
+    "ExtraMissing",
     "Gradients",
     "Graph",
     "GraphBuilder",
@@ -58,10 +87,12 @@ __all__ = [
     "__version__",
     "fit",
     "from_networkx",
+    "from_torch",
     "json_schema",
     "load_data",
     "load_graph",
     "read_graph",
     "save_graph",
     "to_networkx",
+    "to_torch",
 ]

@@ -12,7 +12,8 @@ The exception tree::
      ├─ ArgumentError           an argument the library cannot use: an unknown loss or optimizer,
      │                          a count out of range, a parameter array of the wrong shape
      │                          (also a ValueError)
-     └─ TrainingError           a run that cannot go on (for example, a loss that is not finite)
+     ├─ TrainingError           a run that cannot go on (for example, a loss that is not finite)
+     └─ ExtraMissing            an optional extra (onnx, torch, sklearn, plot) is not installed
 
 Every one carries the message the command line prints, and ``code``, the problem code it
 prints beside it (None for a failed run, which is no problem of a file).
@@ -36,6 +37,7 @@ __all__ = [
     "ArgumentError",
     "DagnetError",
     "DataError",
+    "ExtraMissing",
     "GraphFileError",
     "Problem",
     "Severity",
@@ -337,3 +339,25 @@ class TrainingInterrupted(KeyboardInterrupt):
     @property
     def epochs_done(self) -> int:
         return len(self.epoch_loss)
+
+
+class ExtraMissing(DagnetError):
+    """A feature needs an optional extra that is not installed; the message names the extra.
+
+    Parameters
+    ----------
+    what : str
+        The feature, as the message starts: ``"dagnet export"``.
+    module : str
+        The module that could not be imported.
+    extra : str
+        The extra that installs it: ``pip install 'dagnet[EXTRA]'``.
+    """
+
+    def __init__(self, what: str, module: str, extra: str) -> None:
+        super().__init__(
+            f"{what} needs {module}, which is not installed; install it with "
+            f"pip install 'dagnet[{extra}]'"
+        )
+        self.module = module
+        self.extra = extra

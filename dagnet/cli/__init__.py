@@ -18,6 +18,7 @@ from dagnet.cli import (
     bench,
     draw,
     explain,
+    export,
     gradcheck,
     import_,
     info,
@@ -110,6 +111,7 @@ for _command in (
     gradcheck.check_gradients,
     info.info,
     draw.draw,
+    export.export,
     bench.bench,
     import_.import_network,
 ):

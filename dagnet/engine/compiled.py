@@ -69,6 +69,14 @@ class CompiledNetwork:
         )
         self.weight, self.bias = weight, bias  # checked as any later assignment is
 
+    def __getstate__(self) -> dict[str, object]:
+        # The workspaces it checked are of this process only (and weak references do not pickle).
+        return {key: value for key, value in self.__dict__.items() if key != "_fitting"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._fitting = weakref.WeakKeyDictionary()
+
     # The parameters: assigning checks the values and writes them into the arrays the kernels
     # and optimizers hold, which never change size, type or place.
 

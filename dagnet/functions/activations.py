@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from numba import njit
 
@@ -30,6 +30,7 @@ __all__ = [
     "SELU_ALPHA",
     "SELU_LAMBDA",
     "Activation",
+    "OnnxNodes",
     "activate",
     "activate_row",
     "derivative",
@@ -45,6 +46,16 @@ Scalar = Callable[[float], float]
 Row = Any  # a one-dimensional float array, typed loosely: numba compiles one version per dtype
 Tensor = Any  # a numpy array or a torch tensor
 Namespace = Any  # the numpy or torch module
+
+
+class OnnxNodes(Protocol):
+    """What an activation's ONNX form is built with (:mod:`dagnet.interop.onnx_export` supplies
+    it): ``op`` adds one node and returns the name of its output, ``scalar`` names a constant of
+    the model's floating-point type."""
+
+    def op(self, op_type: str, *inputs: str, **attributes: Any) -> str: ...
+
+    def scalar(self, value: float) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,11 @@ class Activation:
     """Whether f' is continuous (relu's jumps at 0), which finite differences need."""
     row: Callable[[Row, Row], None] | None = None
     """Compiled z ← f(s) over a row, where that is faster than f number by number."""
+    onnx: Callable[[str, OnnxNodes], str] | None = None
+    """f as ONNX nodes, ``onnx(s, nodes)`` → the name of z, where ONNX has a fused operator for
+    it (Sigmoid, Tanh, Relu) that onnxruntime runs in float64 and float32; without one, the
+    exporter reads :attr:`array` as ONNX nodes (:mod:`dagnet.interop.onnx_trace`). (onnxruntime's
+    Elu, Softplus and LeakyRelu are float32 only, or take their constant in float32.)"""
 
     def slope(self, s: float) -> float:
         """f'(s) from s alone."""
@@ -629,12 +645,14 @@ ACTIVATIONS: dict[str, Activation] = {
         array=lambda s, xp: s,
         array_derivative=lambda s, z, xp: 1.0 + _zero(s),
         rule="1", ascii_rule="1",
+        onnx=lambda s, nodes: s,
     ),
     "sigmoid": Activation(
         sigmoid, sigmoid_derivative,
         array=_sigmoid_array,
         array_derivative=lambda s, z, xp: z * (1.0 - z),
         rule="σ(s)(1 − σ(s))", ascii_rule="sigma(s)(1 - sigma(s))",
+        onnx=lambda s, nodes: nodes.op("Sigmoid", s),
         symbol="σ", ascii_symbol="sigma",
     ),
     "tanh": Activation(
@@ -642,6 +660,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array=lambda s, xp: xp.tanh(s),
         array_derivative=lambda s, z, xp: 1.0 - z * z,
         rule="1 − tanh²(s)", ascii_rule="1 - tanh(s)^2",
+        onnx=lambda s, nodes: nodes.op("Tanh", s),
         row=tanh_row,
     ),
     "relu": Activation(
@@ -649,6 +668,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array=lambda s, xp: xp.where(s > 0.0, s, _zero(s)),
         array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s), _zero(s)),
         rule="1 if s > 0, else 0", ascii_rule="1 if s > 0, else 0",
+        onnx=lambda s, nodes: nodes.op("Relu", s),
         smooth=False,
     ),
     "leaky_relu": Activation(
@@ -656,6 +676,8 @@ ACTIVATIONS: dict[str, Activation] = {
         array=lambda s, xp: xp.where(s > 0.0, s, LEAKY_SLOPE * s),
         array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s), LEAKY_SLOPE + _zero(s)),
         rule=f"1 if s > 0, else {LEAKY_SLOPE:g}", ascii_rule=f"1 if s > 0, else {LEAKY_SLOPE:g}",
+        # max(s, 0.01 s) is s for s > 0 and 0.01 s otherwise, since the slope is below 1.
+        onnx=lambda s, nodes: nodes.op("Max", s, nodes.op("Mul", s, nodes.scalar(LEAKY_SLOPE))),
         smooth=False,
     ),
     "elu": Activation(
@@ -666,24 +688,37 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s),
                                                    xp.exp(xp.minimum(s, _zero(s)))),
         rule="1 if s > 0, else e^s", ascii_rule="1 if s > 0, else e^s",
+        onnx=lambda s, nodes: nodes.op(
+            "Where", nodes.op("Greater", s, nodes.scalar(0.0)), s,
+            nodes.op("Sub", nodes.op("Exp", nodes.op("Min", s, nodes.scalar(0.0))),
+                     nodes.scalar(1.0)),
+        ),
     ),
     "softplus": Activation(
         softplus, softplus_derivative,
         array=lambda s, xp: xp.logaddexp(s, _zero(s)),
         array_derivative=lambda s, z, xp: _sigmoid_array(s, xp),
         rule="σ(s)", ascii_rule="sigma(s)",
+        # max(s, 0) + ln(1 + e^-|s|), which cannot overflow.
+        onnx=lambda s, nodes: nodes.op(
+            "Add", nodes.op("Relu", s),
+            nodes.op("Log", nodes.op("Add", nodes.scalar(1.0),
+                                     nodes.op("Exp", nodes.op("Neg", nodes.op("Abs", s))))),
+        ),
     ),
     "gaussian": Activation(
         gaussian, gaussian_derivative,
         array=lambda s, xp: xp.exp(-s * s),
         array_derivative=lambda s, z, xp: -2.0 * s * z,
         rule="−2s·e^(−s²)", ascii_rule="-2s e^(-s^2)",
+        onnx=lambda s, nodes: nodes.op("Exp", nodes.op("Neg", nodes.op("Mul", s, s))),
     ),
     "sin": Activation(
         sin, sin_derivative,
         array=lambda s, xp: xp.sin(s),
         array_derivative=lambda s, z, xp: xp.cos(s),
         rule="cos(s)", ascii_rule="cos(s)",
+        onnx=lambda s, nodes: nodes.op("Sin", s),
     ),
     "selu": Activation(
         selu, selu_derivative,

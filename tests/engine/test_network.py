@@ -81,3 +81,14 @@ def test_a_network_comes_back_in_the_precision_it_was_trained_in(tmp_path) -> No
     path = tmp_path / "trained.json"
     dagnet.save_graph(dagnet.Network(graph).to_graph(), path)
     assert dagnet.Network(dagnet.load_graph(path)).dtype == np.float32
+
+
+def test_a_network_pickles_with_its_parameters() -> None:
+    import pickle
+
+    net = dagnet.Network(load_graph(GRAPHS / "xor.json"))
+    x = np.array([[0.0, 1.0], [1.0, 1.0]])
+    net.forward(x)  # it has checked a workspace: that must not stop the pickling
+    again = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(again.forward(x), net.forward(x))
+    np.testing.assert_array_equal(again.weights, net.weights)

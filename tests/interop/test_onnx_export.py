@@ -1,0 +1,114 @@
+"""ONNX export: onnxruntime runs the model with the network's outputs, for every activation,
+and the model's size grows with levels and activation kinds, not with units."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+import onnx
+import onnxruntime
+
+import dagnet
+from dagnet.errors import ExtraMissing
+from dagnet.functions.activations import ACTIVATION_NAMES
+from dagnet.interop.onnx_export import OPSET, to_onnx
+from tests.interop.graphs import NO_FLOAT64_ONNX, every_activation
+from tests.strategies import KINKED_ACTIVATIONS, SMOOTH_ACTIVATIONS, graphs_with_data
+
+FLOAT64_ONNX = tuple(name for name in ACTIVATION_NAMES if name not in NO_FLOAT64_ONNX)
+
+examples = settings(max_examples=60, deadline=None, derandomize=True, database=None)
+
+
+def run(model: Any, x: np.ndarray) -> np.ndarray:
+    session = onnxruntime.InferenceSession(
+        model.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    return session.run(None, {"inputs": x})[0]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-9), ("float32", 1e-5)])
+def test_every_activation_runs_in_onnxruntime_as_in_dagnet(dtype: str, tolerance: float) -> None:
+    leave_out = NO_FLOAT64_ONNX if dtype == "float64" else ()
+    net = dagnet.Network(every_activation(leave_out=leave_out), dtype=dtype)
+    x = np.random.default_rng(1).uniform(-3, 3, size=(64, 2))
+    x[0] = 0.0  # every unit at s = bias, the kinks at 0 among them when a bias is 0
+    model = to_onnx(net)
+    onnx.checker.check_model(model, full_check=True)
+    assert model.opset_import[0].version >= 17 == OPSET
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.helper.np_dtype_to_tensor_dtype(
+        np.dtype(dtype)
+    )
+    y = run(model, x.astype(dtype))
+    assert y.dtype == np.dtype(dtype) and y.shape == (64, 2)
+    np.testing.assert_allclose(y, net.forward(x), rtol=tolerance, atol=tolerance)
+
+
+def test_an_activation_onnxruntime_lacks_in_float64_is_refused_by_name() -> None:
+    net = dagnet.Network(every_activation())
+    with pytest.raises(dagnet.ArgumentError, match=r"gelu needs erf.*--dtype float32"):
+        to_onnx(net)
+
+
+@examples
+@given(graphs_with_data(FLOAT64_ONNX))
+def test_random_graphs_run_in_onnxruntime_as_in_dagnet(case: Any) -> None:
+    graph, x, _ = case
+    net = dagnet.Network(graph)
+    np.testing.assert_allclose(run(to_onnx(net), x), net.forward(x), rtol=1e-9, atol=1e-9)
+
+
+@settings(examples, max_examples=20)
+# Random graphs of the activations that stay well-conditioned (1/s near 0 magnifies float32's
+# rounding past any tolerance; the test above covers every activation at fixed points).
+@given(graphs_with_data(SMOOTH_ACTIVATIONS + KINKED_ACTIVATIONS))
+def test_a_float32_model_of_a_float64_network_is_close(case: Any) -> None:
+    graph, x, _ = case
+    net = dagnet.Network(graph)
+    y = run(to_onnx(net, "float32"), x.astype(np.float32))
+    np.testing.assert_allclose(y, net.forward(x), rtol=1e-5, atol=1e-5)
+
+
+def test_nodes_grow_with_levels_and_kinds_not_units() -> None:
+    narrow = len(to_onnx(dagnet.Network(every_activation(1, NO_FLOAT64_ONNX))).graph.node)
+    wide = len(to_onnx(dagnet.Network(every_activation(20, NO_FLOAT64_ONNX))).graph.node)
+    assert narrow == wide
+
+
+def test_a_deep_graph_has_a_few_nodes_per_level() -> None:
+    from dagnet.bench.shapes import SHAPES
+
+    net = dagnet.Network(dagnet.Graph.model_validate(SHAPES["deep"](1200, 0)), seed=0)
+    depth = len(set(net.plan.levels().tolist())) - 1
+    nodes = len(to_onnx(net).graph.node)
+    assert nodes <= 5 * depth + 1
+
+
+def test_a_unit_nothing_feeds_is_its_bias() -> None:
+    graph = dagnet.Graph.model_validate({"format_version": 1, "units": [
+        {"id": "x", "role": "input"}, {"id": "c", "activation": "tanh", "bias": 0.5},
+        {"id": "y", "role": "output"}], "edges": [
+        {"source": "x", "target": "y", "weight": 2.0},
+        {"source": "c", "target": "y", "weight": 1.0}]})  # fmt: skip
+    net = dagnet.Network(graph)
+    x = np.array([[1.0], [-1.0]])
+    np.testing.assert_allclose(run(to_onnx(net), x), net.forward(x), rtol=1e-12)
+
+
+def test_an_unknown_dtype_is_refused() -> None:
+    with pytest.raises(dagnet.ArgumentError, match="float64 or float32"):
+        to_onnx(dagnet.Network(every_activation()), "float16")
+
+
+def test_without_onnx_the_message_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ExtraMissing, match=r"pip install 'dagnet\[onnx\]'"):
+        to_onnx(dagnet.Network(every_activation()))
