@@ -19,6 +19,7 @@ from dagnet.engine.compiled import CompiledNetwork
 from dagnet.engine.initialisation import draw_seed, initial_parameters
 from dagnet.engine.plan import compile_plan
 from dagnet.errors import DataError
+from dagnet.graph.messages import listing
 from dagnet.graph.model import Edges, Graph
 
 __all__ = ["Gradients", "Network", "Trace", "unit_major"]
@@ -106,7 +107,7 @@ class Network(CompiledNetwork):
         name = f"{self.graph.name!r}, " if self.graph.name else ""
         return (
             f"Network({name}{self.plan.n_units} units, {self.plan.n_edges} edges, "
-            f"inputs {', '.join(self.input_ids)}; outputs {', '.join(self.output_ids)})"
+            f"inputs {listing(self.input_ids)}; outputs {listing(self.output_ids)})"
         )
 
     # The graph file's view (the graph never changes, so these are computed once)
@@ -278,7 +279,7 @@ def unit_major(values: ArrayLike, ids: tuple[str, ...], what: str) -> Array:
         raise DataError(
             "DAG044",
             f"{what} must have shape (N, {len(ids)}) with N ≥ 1, one column per unit "
-            f"{', '.join(ids)}; got shape {array.shape}",
+            f"{listing(ids)}; got shape {array.shape}",
         )
     if not np.all(np.isfinite(array)):
         raise DataError("DAG043", f"{what} must be finite numbers")

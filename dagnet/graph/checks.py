@@ -21,7 +21,7 @@ from dagnet.errors import Problem
 from dagnet.functions.activations import ACTIVATION_NAMES
 from dagnet.graph import topology
 from dagnet.graph.jsontext import pointer
-from dagnet.graph.messages import did_you_mean
+from dagnet.graph.messages import did_you_mean, listing
 from dagnet.graph.model import Graph
 
 __all__ = ["Inspection", "check", "examine"]
@@ -204,9 +204,7 @@ def _first_of_pair(n_units: int, source: IntArray, target: IntArray, among: Bool
 
 def _unknown_unit(name: str, known: Sequence[str]) -> str:
     message = f"unknown unit '{name}'{did_you_mean(name, known)}"
-    if len(known) <= 12:
-        message += f"; known units are {', '.join(known)}"
-    return message
+    return f"{message}; known units are {listing(known)}"
 
 
 def _cycle_problems(
