@@ -122,3 +122,13 @@ def test_a_picture_can_show_only_strong_edges_or_a_neighbourhood() -> None:
     )  # fmt: skip
     _, strong = figure(weighted, min_weight=0.85)
     assert strong.edges == sum(i % 10 == 9 for i in range(len(graph.edges)))
+
+
+def test_the_readme_shows_a_picture_of_a_thousand_units() -> None:
+    import struct
+
+    png = (GRAPHS / "deep_1000.png").read_bytes()
+    assert "(graphs/deep_1000.png)" in (GRAPHS.parent / "README.md").read_text()
+    width, height = struct.unpack(">II", png[16:24])
+    assert png[:4] == b"\x89PNG" and max(width, height) <= 1600
+    assert 1 / 3 <= width / height <= 3 and len(png) < 600_000
