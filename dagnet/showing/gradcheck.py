@@ -220,6 +220,11 @@ class _Checker:
     """The base state of one batch, and the perturbed passes over it."""
 
     def __init__(self, net: Network, inputs: ArrayLike, targets: ArrayLike) -> None:
+        if net.dtype != np.float64:
+            raise ArgumentError(
+                "a gradient check needs a float64 network: float32 gradients are only good "
+                "to about 1e-7, far coarser than the check"
+            )
         plan = self.plan = net.plan
         self.net = net
         self.x = unit_major(inputs, net.input_ids, "inputs")
@@ -423,10 +428,9 @@ def gradcheck(
     ('y', 2, 0.0)
     """
     plan = net.plan
-    x = unit_major(inputs, net.input_ids, "inputs")
-    y = unit_major(targets, net.output_ids, "targets")
-    s, z = net.evaluate(x.astype(net.dtype))
-    _, weight_gradient, bias_gradient = net.backpropagate(s, z, y.astype(net.dtype))
+    checker = _Checker(net, inputs, targets)  # refuses a float32 network before any work
+    s, z = net.evaluate(checker.x)
+    _, weight_gradient, bias_gradient = net.backpropagate(s, z, checker.y)
     g = np.concatenate([weight_gradient, bias_gradient]).astype(np.float64)
     chosen = None
     if sample is not None:

@@ -143,3 +143,11 @@ def test_random_directions_pass_and_catch_a_wrong_gradient(
     with sabotaged(int(np.argmax(np.abs(g))), 1.01):
         checks = directional_check(net, x, y, 3)
     assert all(check.relative_error > TOLERANCE for check in checks)
+
+
+def test_a_float32_network_is_refused() -> None:
+    graph = dagnet.load_graph(GRAPHS / "xor.json")
+    net = Network(graph, seed=0, dtype=np.float32)
+    data = dagnet.load_data(graph, base=GRAPHS)
+    with pytest.raises(dagnet.ArgumentError, match="needs a float64 network"):
+        gradcheck(net, data.inputs, data.targets)
