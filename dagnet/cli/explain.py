@@ -9,8 +9,18 @@ import click
 from dagnet.cli.common import count, echo, load
 from dagnet.engine.network import Network
 from dagnet.graph.data import load_data
+from dagnet.graph.messages import did_you_mean, listing
 from dagnet.graph.model import Training
-from dagnet.showing.explain import ASCII, UNICODE, equations, header, step, step_lines
+from dagnet.showing.explain import (
+    ASCII,
+    UNICODE,
+    Step,
+    equations,
+    header,
+    step,
+    step_lines,
+    unit_lines,
+)
 from dagnet.training.record import learning_rate_of
 
 __all__ = ["explain"]
@@ -36,8 +46,18 @@ __all__ = ["explain"]
     help="Seed for missing weights, as in dagnet train; default: the file's.",
 )
 @click.option("--ascii", "plain", is_flag=True, help="Plain ASCII: d_o, w[k->o], sigma', eta.")
+@click.option(
+    "--unit",
+    metavar="ID",
+    help="Show only this unit's equations: its forward sum, its δ with each out-edge, updates.",
+)
 def explain(
-    file: Path, data: Path | None, example: int | None, seed: int | None, plain: bool
+    file: Path,
+    data: Path | None,
+    example: int | None,
+    seed: int | None,
+    plain: bool,
+    unit: str | None,
 ) -> None:
     """Print the backpropagation equations of the network in FILE.
 
@@ -56,11 +76,37 @@ def explain(
     notation = ASCII if plain else UNICODE
     training = graph.training or Training()
     net = Network(graph, seed=seed if seed is not None else training.seed, loss=training.loss)
+    if unit is not None:
+        if unit not in net.plan.unit_ids:
+            raise click.ClickException(
+                f"there is no unit '{unit}'{did_you_mean(unit, net.unit_ids)}; "
+                f"the units are {listing(net.unit_ids)}"
+            )
+        result = None
+        if example is not None or data is not None:
+            result = _example(net, file, data, example or 1, learning_rate_of(training))
+        click.echo(
+            "\n".join([*header(net, notation), "", *unit_lines(net, unit, notation, result)])
+        )
+        return
     lines = [*header(net, notation), "", *equations(net, notation)]
     if example is not None or data is not None:
         rate = learning_rate_of(training)
         lines += ["", *_numbers(net, file, data, example or 1, rate, plain)]
     echo("\n".join(lines))
+
+
+def _example(
+    net: Network, file: Path, data: Path | None, example: int, learning_rate: float
+) -> Step:
+    dataset = load_data(net.graph, data, base=file.parent)
+    assert dataset.targets is not None
+    if example > dataset.n_examples:
+        raise click.ClickException(
+            f"example {example} is out of range: {dataset.source} has "
+            f"{count(dataset.n_examples, 'example')}, numbered 1 to {dataset.n_examples}"
+        )
+    return step(net, dataset.inputs[example - 1], dataset.targets[example - 1], learning_rate)
 
 
 def _numbers(

@@ -10,6 +10,7 @@ import click
 
 from dagnet.cli.common import count, echo
 from dagnet.errors import GraphFileError
+from dagnet.graph.messages import SHOWN, listing
 from dagnet.graph.reading import read_graph
 from dagnet.showing.info import Info, describe
 
@@ -55,10 +56,11 @@ def _lines(file: Path, facts: Info, warnings: list[str]) -> list[str]:
         ("edges", f"{facts.edges} ({facts.weighted_edges} with a weight)"),
         ("depth", f"{count(facts.levels, 'level')} (the longest path has "
                   f"{count(facts.levels - 1, 'edge')})"),
-        ("widest level", f"level {facts.widest_level}: {count(len(widest), 'unit')} "
-                         f"({', '.join(widest)})"),
-        ("largest fan-in", f"{facts.largest_fan_in} ({', '.join(facts.fan_in_units)})"),
-        ("largest fan-out", f"{facts.largest_fan_out} ({', '.join(facts.fan_out_units)})"),
+        ("widest level", f"level {facts.widest_level}: " + (
+            listing(widest) if len(widest) > SHOWN + 2
+            else f"{count(len(widest), 'unit')} ({listing(widest)})")),
+        ("largest fan-in", f"{facts.largest_fan_in} ({listing(facts.fan_in_units)})"),
+        ("largest fan-out", f"{facts.largest_fan_out} ({listing(facts.fan_out_units)})"),
         ("parameters", f"{facts.parameters} ({count(facts.weights, 'weight')}, "
                        f"{facts.biases} bias{'' if facts.biases == 1 else 'es'})"),
         ("warnings", str(len(warnings)) if warnings else "none"),

@@ -20,6 +20,7 @@ from dagnet.engine.compiled import CompiledNetwork, engine_dtype
 from dagnet.engine.initialisation import draw_seed, initial_parameters
 from dagnet.engine.plan import compile_plan
 from dagnet.errors import ArgumentError, DataError
+from dagnet.graph.messages import listing
 from dagnet.graph.model import Edges, Graph
 
 __all__ = ["Gradients", "Network", "Trace", "check_seed", "unit_major"]
@@ -134,7 +135,7 @@ class Network(CompiledNetwork):
         name = f"{self.graph.name!r}, " if self.graph.name else ""
         return (
             f"Network({name}{self.plan.n_units} units, {self.plan.n_edges} edges, "
-            f"inputs {', '.join(self.input_ids)}; outputs {', '.join(self.output_ids)})"
+            f"inputs {listing(self.input_ids)}; outputs {listing(self.output_ids)})"
         )
 
     # The graph file's view (the graph never changes, so these are computed once)
@@ -355,7 +356,7 @@ def unit_major(
         wrong number of columns, no rows.
     """
     expected = (
-        f"{what} must have shape (N, {len(ids)}) with N ≥ 1, one column per unit {', '.join(ids)}"
+        f"{what} must have shape (N, {len(ids)}) with N ≥ 1, one column per unit {listing(ids)}"
     )
     try:
         array = np.asarray(values)

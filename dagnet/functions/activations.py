@@ -79,6 +79,9 @@ class Activation:
     ascii_symbol: str = ""
     smooth: bool = True
     """Whether f' is continuous (relu's jumps at 0), which finite differences need."""
+    kinks: tuple[float, ...] = ()
+    """Where f, f' or f'' jumps (relu at 0; elu's f'' at 0; hat at −1, 0 and 1): a finite
+    difference across one is no derivative, so ``gradcheck`` steps around them."""
     row: Callable[[Row, Row], None] | None = None
     """Compiled z ← f(s) over a row, where that is faster than f number by number."""
     onnx: Callable[[str, OnnxNodes], str] | None = None
@@ -670,6 +673,7 @@ ACTIVATIONS: dict[str, Activation] = {
         rule="1 if s > 0, else 0", ascii_rule="1 if s > 0, else 0",
         onnx=lambda s, nodes: nodes.op("Relu", s),
         smooth=False,
+        kinks=(0.0,),
     ),
     "leaky_relu": Activation(
         leaky_relu, leaky_relu_derivative,
@@ -679,6 +683,7 @@ ACTIVATIONS: dict[str, Activation] = {
         # max(s, 0.01 s) is s for s > 0 and 0.01 s otherwise, since the slope is below 1.
         onnx=lambda s, nodes: nodes.op("Max", s, nodes.op("Mul", s, nodes.scalar(LEAKY_SLOPE))),
         smooth=False,
+        kinks=(0.0,),
     ),
     "elu": Activation(
         elu, elu_derivative,
@@ -693,6 +698,7 @@ ACTIVATIONS: dict[str, Activation] = {
             nodes.op("Sub", nodes.op("Exp", nodes.op("Min", s, nodes.scalar(0.0))),
                      nodes.scalar(1.0)),
         ),
+        kinks=(0.0,),
     ),
     "softplus": Activation(
         softplus, softplus_derivative,
@@ -730,6 +736,7 @@ ACTIVATIONS: dict[str, Activation] = {
             SELU_LAMBDA * SELU_ALPHA * xp.exp(xp.minimum(s, _zero(s)))),
         rule="λ if s > 0, else λα e^s", ascii_rule="lambda if s > 0, else lambda alpha e^s",
         smooth=False,
+        kinks=(0.0,),
     ),
     "gelu": Activation(
         gelu, gelu_derivative,
@@ -750,6 +757,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array=lambda s, xp: s / (1.0 + xp.abs(s)),
         array_derivative=lambda s, z, xp: 1.0 / ((1.0 + xp.abs(s)) * (1.0 + xp.abs(s))),
         rule="1/(1 + |s|)²", ascii_rule="1/(1 + |s|)^2",
+        kinks=(0.0,),
     ),
     "abs": Activation(
         absolute, absolute_derivative,
@@ -757,6 +765,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=lambda s, z, xp: xp.where(s > 0.0, 1.0 + _zero(s), -1.0 + _zero(s)),
         rule="1 if s > 0, else −1", ascii_rule="1 if s > 0, else -1",
         smooth=False,
+        kinks=(0.0,),
     ),
     "square": Activation(
         square, square_derivative,
@@ -782,6 +791,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=lambda s, z, xp: _inside(s, -1.0, 1.0),
         rule="1 if −1 < s ≤ 1, else 0", ascii_rule="1 if -1 < s <= 1, else 0",
         smooth=False,
+        kinks=(-1.0, 1.0),
     ),
     "cos": Activation(
         cos, cos_derivative,
@@ -798,6 +808,7 @@ ACTIVATIONS: dict[str, Activation] = {
         rule="1 if −1 < s ≤ 0, −1 if 0 < s ≤ 1, else 0",
         ascii_rule="1 if -1 < s <= 0, -1 if 0 < s <= 1, else 0",
         smooth=False,
+        kinks=(-1.0, 0.0, 1.0),
     ),
     "neat_sigmoid": Activation(
         neat_sigmoid, neat_sigmoid_derivative,
@@ -806,6 +817,7 @@ ACTIVATIONS: dict[str, Activation] = {
         symbol="σ₅", ascii_symbol="neat_sigmoid",
         rule="5 σ₅(s)(1 − σ₅(s)) for |5s| < 60, else 0",
         ascii_rule="5 sigma(5s)(1 - sigma(5s)) for |5s| < 60, else 0",
+        kinks=(-12.0, 12.0),
     ),
     "neat_tanh": Activation(
         neat_tanh, neat_tanh_derivative,
@@ -813,6 +825,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=lambda s, z, xp: 2.5 * (1.0 - z * z) * _inside(2.5 * s, -60.0, 60.0),
         rule="2.5(1 − tanh²(2.5s)) for |2.5s| < 60, else 0",
         ascii_rule="2.5(1 - tanh(2.5s)^2) for |2.5s| < 60, else 0",
+        kinks=(-24.0, 24.0),
     ),
     "neat_sin": Activation(
         neat_sin, neat_sin_derivative,
@@ -820,6 +833,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=lambda s, z, xp: 5.0 * xp.cos(5.0 * s) * _inside(5.0 * s, -60.0, 60.0),
         rule="5 cos(5s) for |5s| < 60, else 0", ascii_rule="5 cos(5s) for |5s| < 60, else 0",
         smooth=False,
+        kinks=(-12.0, 12.0),
     ),
     "neat_gauss": Activation(
         neat_gauss, neat_gauss_derivative,
@@ -827,6 +841,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=lambda s, z, xp: -10.0 * s * z * _inside(s, -3.4, 3.4),
         rule="−10s e^(−5s²) for |s| < 3.4, else 0",
         ascii_rule="-10s e^(-5s^2) for |s| < 3.4, else 0",
+        kinks=(-3.4, 3.4),
     ),
     "neat_softplus": Activation(
         neat_softplus, neat_softplus_derivative,
@@ -835,6 +850,7 @@ ACTIVATIONS: dict[str, Activation] = {
         * _inside(5.0 * s, -60.0, 60.0),
         rule="σ(5s) for |5s| < 60, else 0", ascii_rule="sigma(5s) for |5s| < 60, else 0",
         smooth=False,
+        kinks=(-12.0, 12.0),
     ),
     "neat_lelu": Activation(
         neat_lelu, neat_lelu_derivative,
@@ -844,6 +860,7 @@ ACTIVATIONS: dict[str, Activation] = {
         rule=f"1 if s > 0, else {NEAT_LEAKY_SLOPE:g}",
         ascii_rule=f"1 if s > 0, else {NEAT_LEAKY_SLOPE:g}",
         smooth=False,
+        kinks=(0.0,),
     ),
     "neat_exp": Activation(
         neat_exp, neat_exp_derivative,
@@ -851,6 +868,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=lambda s, z, xp: z * _inside(s, -60.0, 60.0),
         rule="e^s for |s| < 60, else 0", ascii_rule="e^s for |s| < 60, else 0",
         smooth=False,
+        kinks=(-60.0, 60.0),
     ),
     "neat_inv": Activation(
         neat_inv, neat_inv_derivative,
@@ -859,6 +877,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=lambda s, z, xp: -z * z,
         rule="−1/s² (0 at s = 0)", ascii_rule="-1/s^2 (0 at s = 0)",
         smooth=False,
+        kinks=(0.0,),
     ),
     "neat_log": Activation(
         neat_log, neat_log_derivative,
@@ -867,6 +886,7 @@ ACTIVATIONS: dict[str, Activation] = {
             s > NEAT_LOG_FLOOR, 1.0 / xp.clip(s, NEAT_LOG_FLOOR, None), _zero(s)),
         rule="1/s for s > 10⁻⁷, else 0", ascii_rule="1/s for s > 1e-7, else 0",
         smooth=False,
+        kinks=(1e-7,),
     ),
     "step": Activation(
         step, zero_derivative,
@@ -874,6 +894,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=lambda s, z, xp: _zero(s),
         rule="0", ascii_rule="0",
         smooth=False,
+        kinks=(0.0,),
     ),
     "step_symmetric": Activation(
         step_symmetric, zero_derivative,
@@ -881,6 +902,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=lambda s, z, xp: _zero(s),
         rule="0", ascii_rule="0",
         smooth=False,
+        kinks=(0.0,),
     ),
     "gaussian_symmetric": Activation(
         gaussian_symmetric, gaussian_symmetric_derivative,
@@ -893,6 +915,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array=lambda s, xp: (s / 2.0) / (1.0 + xp.abs(s)) + 0.5,
         array_derivative=lambda s, z, xp: 0.5 / ((1.0 + xp.abs(s)) * (1.0 + xp.abs(s))),
         rule="1/(2(1 + |s|)²)", ascii_rule="1/(2(1 + |s|)^2)",
+        kinks=(0.0,),
     ),
     "linear_piece": Activation(
         linear_piece, linear_piece_derivative,
@@ -900,6 +923,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=lambda s, z, xp: _inside(s, 0.0, 1.0),
         rule="1 if 0 < s ≤ 1, else 0", ascii_rule="1 if 0 < s <= 1, else 0",
         smooth=False,
+        kinks=(0.0, 1.0),
     ),
     "fann_sin": Activation(
         fann_sin, fann_sin_derivative,
@@ -919,6 +943,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=_stepwise_array_slope(FANN_SIGMOID_STEPS),
         rule="the slope of its piece", ascii_rule="the slope of its piece",
         smooth=False,
+        kinks=FANN_SIGMOID_STEPS[0],
     ),
     "fann_sigmoid_symmetric_stepwise": Activation(
         fann_sigmoid_symmetric_stepwise, fann_sigmoid_symmetric_stepwise_derivative,
@@ -926,6 +951,7 @@ ACTIVATIONS: dict[str, Activation] = {
         array_derivative=_stepwise_array_slope(FANN_SIGMOID_SYMMETRIC_STEPS),
         rule="the slope of its piece", ascii_rule="the slope of its piece",
         smooth=False,
+        kinks=FANN_SIGMOID_SYMMETRIC_STEPS[0],
     ),
 }  # fmt: skip
 """name → :class:`Activation`; an activation's place in the table is its code in a Plan."""

@@ -20,7 +20,7 @@ from dagnet.errors import Problem
 from dagnet.functions.activations import ACTIVATION_NAMES
 from dagnet.graph import topology
 from dagnet.graph.jsontext import pointer
-from dagnet.graph.messages import Suggestions, did_you_mean
+from dagnet.graph.messages import Suggestions, did_you_mean, listing
 from dagnet.graph.model import Graph
 
 __all__ = ["CYCLE_UNITS_SHOWN", "Inspection", "check", "examine"]
@@ -203,9 +203,7 @@ def _first_of_pair(n_units: int, source: IntArray, target: IntArray, among: Bool
 
 def _unknown_unit(name: str, known: Suggestions) -> str:
     message = f"unknown unit '{name}'{known.did_you_mean(name)}"
-    if len(known.choices) <= 12:
-        message += f"; known units are {', '.join(known.choices)}"
-    return message
+    return f"{message}; known units are {listing(known.choices)}"
 
 
 def _cycle_problems(

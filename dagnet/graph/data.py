@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dagnet.errors import ArgumentError, DataError
-from dagnet.graph.messages import closest
+from dagnet.graph.messages import closest, listing
 from dagnet.graph.model import Graph
 
 __all__ = [
@@ -422,7 +422,7 @@ def dataset_from_columns(
             raise DataError(
                 "DAG042",
                 f"{source}: column '{column}' names no unit{hint}; columns name the input units "
-                f"({', '.join(inputs)}) and output units ({', '.join(outputs)})",
+                f"({listing(inputs)}) and output units ({listing(outputs)})",
                 column,
             )
         if role[column] == "hidden":
@@ -439,7 +439,7 @@ def dataset_from_columns(
             raise DataError(
                 "DAG041",
                 f"{source}: no column for {kind} unit '{unit_id}'; the data has "
-                f"{', '.join(columns) or 'no columns'}",
+                f"{listing(list(columns), 'column') or 'no columns'}",
                 unit_id,
             )
     lengths = {column: len(values) for column, values in columns.items()}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -15,7 +15,35 @@ from dagnet.errors import Problem, ascii_twin
 from dagnet.graph.jsontext import pointer
 from dagnet.graph.model import UNIT_ID_PATTERN, Data, Edge, Graph, Trained, Training, Unit
 
-__all__ = ["Suggestions", "closest", "describe", "did_you_mean", "structure_problems"]
+__all__ = [
+    "SHOWN",
+    "Suggestions",
+    "closest",
+    "describe",
+    "did_you_mean",
+    "listing",
+    "structure_problems",
+]
+
+
+SHOWN = 5
+"""How many names a message lists before it cuts a long list short."""
+
+
+def listing(names: Sequence[str], noun: str = "unit", shown: int = SHOWN) -> str:
+    """Names joined by commas; a long list as its first few, the last and a count.
+
+    Examples
+    --------
+    >>> listing(["x", "y"])
+    'x, y'
+    >>> listing([f"p{i}" for i in range(64)])
+    'p0, p1, p2, p3, p4, …, p63 (64 units)'
+    """
+    if len(names) <= shown + 2:
+        return ", ".join(names)
+    plural = noun if noun.endswith("s") else f"{noun}s"
+    return f"{', '.join(names[:shown])}, …, {names[-1]} ({len(names)} {plural})"
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:

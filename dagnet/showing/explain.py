@@ -25,7 +25,17 @@ from dagnet.functions.activations import ACTIVATION_NAMES, ACTIVATIONS
 from dagnet.functions.losses import LOSSES, Loss
 from dagnet.showing import reference
 
-__all__ = ["ASCII", "UNICODE", "Notation", "Step", "equations", "header", "step", "step_lines"]
+__all__ = [
+    "ASCII",
+    "UNICODE",
+    "Notation",
+    "Step",
+    "equations",
+    "header",
+    "step",
+    "step_lines",
+    "unit_lines",
+]
 
 ACTIVATION_BY_CODE = ACTIVATION_NAMES
 """Activation names by their code in a Plan."""
@@ -271,6 +281,120 @@ def step_lines(net: Network, result: Step, notation: Notation = UNICODE) -> list
         change = notation.bias(unit.id, change=True)
         lines.append("  " + _chain(change, *products, _plain(result.bias_change[unit.id])))
     return lines
+
+
+def unit_lines(
+    net: Network, unit: str, notation: Notation = UNICODE, result: Step | None = None
+) -> list[str]:
+    """One unit's equations: its forward sum, its δ with each out-edge, and its updates.
+
+    With ``result`` (from :func:`step`) each equation is followed by its numbers, as in
+    :func:`step_lines`. ``unit`` must be a unit id of ``net``.
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> net = dagnet.Network(dagnet.load_graph("graphs/multi_output.json"))
+    >>> print(*unit_lines(net, "i")[1:4], sep="\\n")
+    Forward pass:
+      s_i = b_i + w_{x→i} · z_x,  z_i = σ(s_i)
+    Error signal, from its 2 out-edges:
+    """
+    plan = net.plan
+    j = plan.unit_ids.index(unit)
+    loss = LOSSES[net.loss_name]
+    symbols = _Symbols(plan, notation, loss)
+    numbers = None if result is None else _Numbers(plan, notation, loss, result)
+    ids = plan.unit_ids
+    fan_in = int(plan.in_start[j + 1] - plan.in_start[j])
+    outs = range(plan.out_start[j], plan.out_start[j + 1])
+    role = "input" if j < plan.n_inputs else ("output" if plan.output_slot[j] >= 0 else "hidden")
+    activation = "" if j < plan.n_inputs else f", {ACTIVATION_BY_CODE[plan.activation[j]]}"
+    lines = [
+        f"Unit {unit} ({role}{activation}): {fan_in} in-edge{'s' * (fan_in != 1)}, "
+        f"{len(outs)} out-edge{'s' * (len(outs) != 1)}."
+    ]
+
+    def value(text: str, amount: float) -> str:
+        return text if result is None else f"{text} = {_plain(amount)}"
+
+    lines.append("Forward pass:")
+    if j < plan.n_inputs:
+        z = notation.sub("z", unit)
+        lines.append(f"  {value(z, result.z[unit] if result else 0.0)}  (from the data)")
+    elif numbers is None or result is None:
+        lines.append(f"  {_forward_line(plan, j, symbols)}")
+    else:
+        s_parts = [_s_rhs(plan, j, symbols), _s_rhs(plan, j, numbers), _plain(result.s[unit])]
+        lines.append("  " + _chain(notation.sub("s", unit), *s_parts))
+        z_parts = [*_z_parts(plan, j, symbols), numbers.f(j), _plain(result.z[unit])]
+        lines.append("  " + _chain(*z_parts))
+    if j >= plan.n_inputs:
+        lines.append(
+            f"Error signal, from its {count_of(len(outs), 'out-edge')}:"
+            if outs
+            else "Error signal:"
+        )
+        parts = [_delta_rhs(plan, j, symbols)]
+        if numbers is not None and result is not None:
+            parts += [_delta_rhs(plan, j, numbers), _plain(result.delta[unit])]
+        lines.append("  " + _chain(notation.delta(unit), *parts))
+        if plan.output_slot[j] >= 0 and outs:
+            error = loss.error_text(symbols.y_hat(j), symbols.y(j), notation.ascii)
+            if numbers is not None and result is not None:
+                error = _chain(
+                    error, loss.error_text(numbers.y_hat(j), numbers.y(j), notation.ascii)
+                )
+            lines.append(f"  as an output: {error}")
+    if j < plan.n_inputs and outs:
+        lines.append("Its out-edges carry the error signals of their targets:")
+    for q in outs:
+        k, p = plan.out_target[q], plan.out_edge[q]
+        term = f"{symbols.delta(k)}{notation.times}{symbols.w(p)}"
+        if numbers is not None:
+            term = _chain(term, f"{numbers.delta(k)}{notation.times}{numbers.w(p)}")
+        lines.append(f"  via {ids[j]}{'->' if notation.ascii else '→'}{ids[k]}: {term}")
+    if j >= plan.n_inputs and ACTIVATION_BY_CODE[plan.activation[j]] != "identity":
+        lines.append(f"  where {notation.derivative(ACTIVATION_BY_CODE[plan.activation[j]])}")
+    lines.append("Updates:" if result is None else "Updates, for this example (N = 1):")
+    scale = f"{notation.negative}({notation.eta}/N) {'sum_n' if notation.ascii else 'Σ_n'} "
+    eta = (
+        f"{notation.negative}{notation.eta}",
+        "" if result is None else f"{notation.negative}{_plain(result.learning_rate)}",
+    )
+    times = notation.times
+    changes: list[tuple[str, list[str], float]] = []
+    for p in range(plan.in_start[j], plan.in_start[j + 1]):
+        i = plan.in_source[p]
+        change = notation.weight(ids[i], unit, change=True)
+        if result is None:
+            changes.append(
+                (change, [f"{scale}{notation.delta(unit)} {notation.sub('z', ids[i])}"], 0)
+            )
+        else:
+            assert numbers is not None
+            products = [f"{eta[0]}{times}{symbols.delta(j)}{times}{symbols.z(i)}",
+                        f"{eta[1]}{times}{numbers.delta(j)}{times}{numbers.z(i)}"]  # fmt: skip
+            changes.append((change, products, result.weight_change[ids[i], unit]))
+    if j >= plan.n_inputs:
+        change = notation.bias(unit, change=True)
+        if result is None:
+            changes.append((change, [f"{scale}{notation.delta(unit)}"], 0))
+        else:
+            assert numbers is not None
+            products = [f"{eta[0]}{times}{symbols.delta(j)}", f"{eta[1]}{times}{numbers.delta(j)}"]
+            changes.append((change, products, result.bias_change[unit]))
+    if not changes:
+        lines.append("  none: an input unit has no bias and no in-edges")
+    for change, products, amount in changes:
+        tail = [] if result is None else [_plain(amount)]
+        lines.append("  " + _chain(change, *products, *tail))
+    return lines
+
+
+def count_of(n: int, noun: str) -> str:
+    """``3 edges``, ``1 edge``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 # One renderer per kind of equation; ``v`` is a valuation, symbolic or numeric.

@@ -73,3 +73,23 @@ def test_without_matplotlib_it_says_how_to_install_it(
     assert "pip install 'dagnet[plot]'" in result.stderr
     assert not out.exists()
     assert run(runner, "draw", trained, "-o", trained.with_name("small.dot")).exit_code == 0
+
+
+def test_a_neighbourhood_or_strong_edges_only(runner: CliRunner, trained: Path) -> None:
+    out = trained.parent / "near.svg"
+    result = runner.invoke(main, ["draw", str(trained), "-o", str(out), "--around", "h"])
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes().startswith(b"<?xml")
+    strong = runner.invoke(
+        main, ["draw", str(trained), "-o", str(trained.parent / "s.png"), "--min-weight", "0"]
+    )
+    assert strong.exit_code == 0, strong.stderr
+    unknown = runner.invoke(
+        main, ["draw", str(trained), "-o", str(trained.parent / "u.png"), "--around", "nope"]
+    )
+    assert unknown.exit_code == 1
+    assert "there is no unit 'nope' to draw around" in unknown.stderr
+    dot = runner.invoke(
+        main, ["draw", str(trained), "-o", str(trained.parent / "u.dot"), "--around", "j"]
+    )
+    assert dot.exit_code == 1 and "for .svg and .png pictures" in dot.stderr

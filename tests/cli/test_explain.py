@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -157,3 +158,28 @@ def test_data_from_another_file(runner: CliRunner, tmp_path: Path) -> None:
     second = run(runner, "explain", GRAPHS / "multi_output.json", "--data", data, "--example", "2")
     assert "  E = ½ (ŷ_o − y_o)² = ½ (" in second.stdout and " − 1)² = " in second.stdout
     assert "  z_x = -2" in second.stdout
+
+
+def test_one_unit_of_a_large_network(runner: CliRunner, write_json: Any) -> None:
+    from tests.showing.networks import local_net
+
+    document = local_net()
+    x, y = np.random.default_rng(0).random((3, 64)), np.eye(10)[:3]
+    columns = {f"p{i}": x[:, i].tolist() for i in range(64)}
+    columns |= {f"d{o}": y[:, o].tolist() for o in range(10)}
+    document["data"] = {"columns": columns}
+    path = write_json(document)
+    result = runner.invoke(main, ["explain", str(path), "--unit", "h5"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "Unit h5 (hidden, sigmoid): 22 in-edges, 10 out-edges." in lines
+    assert sum(line.startswith("  via h5→d") for line in lines) == 10
+    assert sum(line.startswith("  Δw_{") for line in lines) == 22
+    assert len(lines) < 60  # not the whole network's 1,400 lines
+    numbered = runner.invoke(main, ["explain", str(path), "--unit", "d3", "--example", "2"])
+    assert numbered.exit_code == 0, numbered.stderr
+    [delta] = [line for line in numbered.stdout.splitlines() if line.startswith("  δ_{d3} = ")]
+    assert delta.count("=") == 3  # symbols, numbers, value
+    unknown = runner.invoke(main, ["explain", str(path), "--unit", "h99"])
+    assert unknown.exit_code == 1
+    assert "there is no unit 'h99'" in unknown.stderr and "(117 units)" in unknown.stderr

@@ -61,3 +61,30 @@ def test_an_invalid_file_is_refused(runner: CliRunner, write_json: Callable[...,
     result = run(runner, "info", path)
     assert result.exit_code == 1
     assert "unknown unit 'nowhere'" in result.stderr
+
+
+def test_long_lists_are_cut_short_and_json_keeps_them(
+    runner: CliRunner, write_json: Callable[..., Path]
+) -> None:
+    from tests.showing.networks import local_net
+
+    path = write_json(local_net())
+    text = " ".join(run(runner, "info", path).stdout.split(" ")).replace("  ", " ")
+    text = "\n".join(" ".join(line.split()) for line in text.splitlines()) + "\n"
+    assert "level 0: p0, p1, p2, p3, p4, …, p63 (64 units)\n" in text
+    assert "largest fan-in 43 (d0, d1, d2, d3, d4, …, d9 (10 units))" in text
+    facts = json.loads(run(runner, "info", path, "--json").stdout)
+    assert facts["widest_units"] == [f"p{i}" for i in range(64)]
+    assert len(facts["fan_in_units"]) == 10
+
+
+def test_an_unknown_unit_among_many_lists_a_few(
+    runner: CliRunner, write_json: Callable[..., Path]
+) -> None:
+    from tests.showing.networks import local_net
+
+    document = local_net()
+    document["edges"].append({"source": "p0", "target": "nowhere"})
+    result = run(runner, "validate", write_json(document))
+    assert result.exit_code == 1
+    assert "known units are p0, p1, p2, p3, p4, …, d9 (117 units)" in result.stdout

@@ -144,7 +144,9 @@ def test_did_you_mean_has_a_bounded_cost() -> None:
     assert time.perf_counter() - started < 20  # 70 s before the budget
     unknown = [p for p in problems if p.code == "DAG022"]
     assert len(unknown) == 20_000
-    assert unknown[0].message == "unknown unit 'unjt0' (did you mean 'unit0'?)"
+    assert unknown[0].message.startswith(
+        "unknown unit 'unjt0' (did you mean 'unit0'?); known units"
+    )
 
 
 def test_a_long_cycle_names_twenty_units_and_how_many_more() -> None:

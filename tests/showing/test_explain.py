@@ -85,3 +85,15 @@ def test_step_agrees_with_the_engine_and_the_reference(name: str) -> None:
         s, z = reference.forward(oracle, x)
         delta = reference.backward(oracle, s, z, y)
         assert result.delta == pytest.approx(delta, abs=1e-12)
+
+
+def test_unit_lines_number_the_same_values_as_the_whole_step() -> None:
+    from dagnet.showing.explain import step, step_lines, unit_lines
+
+    net = dagnet.Network(dagnet.load_graph(GRAPHS / "multi_output.json"), seed=0)
+    result = step(net, [0.3], [0.2], learning_rate=0.5)
+    whole = step_lines(net, result)
+    mine = unit_lines(net, "j", result=result)
+    for line in mine:
+        if line.startswith(("  s_j", "  δ_j", "  Δw_{i→j}", "  Δb_j")):
+            assert line in whole

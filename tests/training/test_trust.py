@@ -283,6 +283,7 @@ COMMANDS = {
     "draw -o": ["draw", "{graph}", "-o", "picture.dot"],
     "bench": ["bench", "{graph}", "--batch-size", "4", "--repeat", "2"],
     "import -o": ["import", "{fann}", "-o", "imported.json"],
+    "export -o": ["export", "{trained}", "-o", "model.onnx"],
 }  # fmt: skip
 
 
