@@ -97,8 +97,7 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, overwrite: bool =
     if not overwrite and (os.path.lexists(path) or os.path.lexists(target)):
         raise FileExistsError(errno.EEXIST, "the file exists", os.fspath(path))
     with _removed_on_sigterm() as created:
-        handle, temporary = _create_temporary(target)
-        created.append(temporary)
+        handle, temporary = _create_temporary(target, created)
         try:
             try:
                 remaining = memoryview(data)
@@ -224,14 +223,32 @@ def _removed_on_sigterm() -> Iterator[list[Path]]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _create_temporary(target: Path) -> tuple[int, Path]:
-    """A new file beside ``target``, opened for writing. Created with mode 0o666, so the system
-    applies the umask itself: reading the umask means setting it, which races with threads."""
+def _create_temporary(target: Path, created: list[Path]) -> tuple[int, Path]:
+    """A new file beside ``target``, opened for writing and listed in ``created``, with SIGTERM
+    held back between the two (so that its handler always finds the file to remove). Created
+    with mode 0o666, so the system applies the umask itself: reading the umask means setting it,
+    which races with threads."""
     folder = target.parent
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     while True:
         temporary = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
         try:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-            return os.open(temporary, flags, 0o666), temporary
+            with _sigterm_held():
+                handle = os.open(temporary, flags, 0o666)
+                created.append(temporary)
+            return handle, temporary
         except FileExistsError:
             continue
+
+
+@contextmanager
+def _sigterm_held() -> Iterator[None]:
+    """SIGTERM is delivered after the block, not inside it (where the system supports that)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
