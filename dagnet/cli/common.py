@@ -29,6 +29,7 @@ __all__ = [
     "refuse_data_files",
     "refuse_same_file",
     "say",
+    "seed_option",
     "shown",
     "write",
 ]
@@ -37,6 +38,13 @@ EXIT_INTERRUPTED = 130
 
 MAX_PRINTED = 1000
 """At most this many problems of one file are printed, then how many more there are."""
+
+seed_option = click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Seed for missing weights, as in dagnet train; default: the file's.",
+)
 
 dtype_option = click.option(
     "--dtype",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from dagnet.cli.common import count, echo, load
+from dagnet.cli.common import count, echo, load, seed_option
 from dagnet.engine.network import Network
 from dagnet.graph.data import load_data
 from dagnet.graph.messages import did_you_mean, listing
@@ -39,12 +39,7 @@ __all__ = ["explain"]
     metavar="K",
     help="Show one training step with numbers for the K-th example (counting from 1).",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="Seed for missing weights, as in dagnet train; default: the file's.",
-)
+@seed_option
 @click.option("--ascii", "plain", is_flag=True, help="Plain ASCII: d_o, w[k->o], sigma', eta.")
 @click.option(
     "--unit",
@@ -75,7 +70,7 @@ def explain(
     graph = load(file)
     notation = ASCII if plain else UNICODE
     training = graph.training or Training()
-    net = Network(graph, seed=seed if seed is not None else training.seed, loss=training.loss)
+    net = Network(graph, seed=seed)  # the file's seed and loss unless told
     if unit is not None:
         if unit not in net.plan.unit_ids:
             raise click.ClickException(

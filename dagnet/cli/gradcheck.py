@@ -7,10 +7,9 @@ from pathlib import Path
 
 import click
 
-from dagnet.cli.common import count, echo, finite, load, say
+from dagnet.cli.common import count, echo, finite, load, say, seed_option
 from dagnet.engine.network import Network
 from dagnet.graph.data import load_data
-from dagnet.graph.model import Training
 from dagnet.showing.gradcheck import (
     STEP,
     TOLERANCE,
@@ -62,12 +61,7 @@ __all__ = ["check_gradients"]
     metavar="K",
     help="Check K random directions instead, each moving every parameter at once.",
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="Seed for missing weights, as in dagnet train; default: the file's.",
-)
+@seed_option
 def check_gradients(
     file: Path,
     data: Path | None,
@@ -104,8 +98,7 @@ def check_gradients(
     if sample is not None and directions is not None:
         raise click.UsageError("--sample and --directions are two different checks; pick one")
     graph = load(file)
-    training = graph.training or Training()
-    net = Network(graph, seed=seed if seed is not None else training.seed, loss=training.loss)
+    net = Network(graph, seed=seed)  # the file's seed and loss unless told
     dataset = load_data(graph, data, base=file.parent)
     assert dataset.targets is not None
     if directions is not None:
