@@ -77,6 +77,10 @@ CODES: dict[str, str] = {
     "DAG027": "no input unit",
     "DAG028": "no output unit",
     "DAG029": "a cycle",
+    "DAG030": "a loss names a unit that is not an output",
+    "DAG031": "an output unit is given two losses",
+    "DAG032": "a loss needs another activation on its output units",
+    "DAG033": "a loss group is malformed: one unit, bad class names, or a name used twice",
     # data
     "DAG040": "the data file cannot be read",
     "DAG041": "a data column is missing",
@@ -86,6 +90,7 @@ CODES: dict[str, str] = {
     "DAG045": "the data has no rows",
     "DAG046": "no data was given",
     "DAG047": "a data column appears twice",
+    "DAG048": "a target does not fit its loss: a probability outside [0, 1], or an unknown class",
     # the library's arguments
     "DAG050": "an argument the library cannot use",
     # warnings: the file is valid, but probably not what was meant

@@ -31,7 +31,9 @@ def state_and_gradients(net: Any, x: np.ndarray, y: np.ndarray, bounds: np.ndarr
     s[: plan.n_inputs] = z[: plan.n_inputs] = x
     state = kernels.State(s, z, np.empty_like(s), np.empty((len(y), x.shape[1]), net.dtype))
     kernels.forward(plan.wiring, net.parameters, state, bounds)
-    state.output_error[:] = net.loss_function.error(z[plan.output_positions], y)
+    out = np.empty((len(y), x.shape[1]), net.dtype)
+    net._signal(s, z, y, out, np.empty(len(y), net.dtype))
+    state.output_error[:] = out
     gradient = kernels.Gradient(np.empty_like(net.weight), np.empty_like(net.bias))
     kernels.backward(plan.wiring, net.parameters, state, gradient, bounds)
     return z, state.delta, gradient.weight, gradient.bias

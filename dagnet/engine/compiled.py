@@ -18,7 +18,7 @@ from dagnet.engine.kernels import Parameters, State
 from dagnet.engine.plan import Plan
 from dagnet.engine.workspace import Workspace, make_workspace
 from dagnet.errors import ArgumentError
-from dagnet.functions.losses import LOSSES, Loss
+from dagnet.functions.losses import Head, head_probability, head_terms
 
 __all__ = ["DTYPES", "CompiledNetwork", "engine_dtype"]
 
@@ -47,21 +47,33 @@ class CompiledNetwork:
     plan : Plan
     weight, bias : ndarray
         In Plan order; kept (as arrays of ``dtype``) and updated in place by training.
-    loss : str
-        A name from :data:`dagnet.functions.losses.LOSSES`.
+    heads : sequence of Head
+        The objective: a loss over some outputs each (see :mod:`dagnet.functions.losses`),
+        every output in one of them.
     dtype : float64 or float32
         What the engine computes in.
+    frozen : (int array, int array), optional
+        The edges (Plan order) and units whose parameters training keeps as they are.
     """
 
     def __init__(
-        self, plan: Plan, weight: ArrayLike, bias: ArrayLike, loss: str, dtype: np.dtype
+        self,
+        plan: Plan,
+        weight: ArrayLike,
+        bias: ArrayLike,
+        heads: tuple[Head, ...],
+        dtype: np.dtype,
+        frozen: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None,
     ) -> None:
         dtype = engine_dtype(dtype)
-        if loss not in LOSSES:
-            raise ArgumentError(f"unknown loss {loss!r}; known losses are {', '.join(LOSSES)}")
         self.plan = plan
         self.dtype = dtype
-        self.loss_name = loss
+        self.heads = tuple(heads)
+        covered = sorted(r for head in self.heads for r in head.slots)
+        assert covered == list(range(len(plan.output_positions))), "one head per output"
+        self._head_slots = tuple(np.array(head.slots, dtype=np.int64) for head in self.heads)
+        empty = np.zeros(0, np.int64)
+        self.frozen = frozen if frozen is not None else (empty, empty)
         # The workspaces already checked, with their batch: a training step checks one in O(1).
         self._fitting: weakref.WeakKeyDictionary[Workspace, int] = weakref.WeakKeyDictionary()
         self.parameters = Parameters(
@@ -100,8 +112,9 @@ class CompiledNetwork:
         self.parameters.bias[: self.plan.n_inputs] = 0.0
 
     @property
-    def loss_function(self) -> Loss:
-        return LOSSES[self.loss_name]
+    def loss_names(self) -> tuple[str, ...]:
+        """The losses of the objective, one per head."""
+        return tuple(head.loss for head in self.heads)
 
     def evaluate(self, x: Array, workspace: Workspace | None = None) -> tuple[Array, Array]:
         """Forward pass for unit-major inputs ``x`` (input units, N): s and z as (units, N).
@@ -149,24 +162,47 @@ class CompiledNetwork:
         self._require_fits(workspace, x.shape[1])
         wiring, state, blocks = self.plan.wiring, workspace.state, workspace.blocks
         kernels.forward_split(wiring, self.parameters, x, state, blocks)
-        signal, outputs = self.loss_function.signal, self.plan.output_positions
         total = 0.0
         for b in range(len(blocks) - 1):  # one compiled call per thread's block of columns
             y_block = y[:, blocks[b] : blocks[b + 1]]
-            total += signal(
-                state.z[b], outputs, y_block, state.output_error[b], workspace.output_sums[b]
+            total += self._signal(
+                state.s[b], state.z[b], y_block, state.output_error[b], workspace.output_sums[b]
             )
         np.sum(workspace.output_sums, axis=0, out=workspace.output_loss)
         gradient = workspace.gradient
         kernels.backward_split(wiring, self.parameters, state, gradient, blocks, workspace.sums)
         return total / x.shape[1], gradient.weight, gradient.bias
 
-    def mean_loss(self, z: Array, y: Array) -> float:
-        """The mean loss E of the outputs in state ``z`` against unit-major targets ``y``."""
+    def output_terms(self, s: Array, z: Array, y: Array) -> NDArray[np.float64]:
+        """Each output's weighted share of E_n, (outputs, N), from a pass's state s and z
+        against unit-major targets ``y``: the sum over axis 0 is E_n."""
+        outputs = self.plan.output_positions
         # A diverging run overflows here first; fit() checks the loss and says so in words.
         with np.errstate(over="ignore", invalid="ignore"):
-            terms = self.loss_function.terms(z[self.plan.output_positions], y)
-            return float(np.sum(terms, axis=0).mean())
+            s_out, z_out = (v[outputs].astype(np.float64) for v in (s, z))
+            return head_terms(self.heads, s_out, z_out, y.astype(np.float64), np)  # type: ignore[no-any-return]
+
+    def mean_loss(self, s: Array, z: Array, y: Array) -> float:
+        """The mean loss E of a pass's outputs against unit-major targets ``y``."""
+        return float(np.sum(self.output_terms(s, z, y), axis=0).mean())
+
+    def output_values(self, s: Array, z: Array) -> NDArray[np.float64]:
+        """What the outputs stand for, (outputs, N): ŷ, or the probabilities of cross-entropy
+        outputs and softmax groups."""
+        outputs = self.plan.output_positions
+        s_out, z_out = (v[outputs].astype(np.float64) for v in (s, z))
+        return head_probability(self.heads, s_out, z_out, np)  # type: ignore[no-any-return]
+
+    def _signal(self, s: Array, z: Array, y: Array, out: Array, by_output: Array) -> float:
+        """Each head's compiled signal: the loss's part of every output's δ into ``out``, each
+        output's share of Σ_n E_n into ``by_output``; returns Σ_n E_n."""
+        codes, outputs = self.plan.wiring.activation, self.plan.output_positions
+        total = 0.0
+        for head, slots in zip(self.heads, self._head_slots, strict=True):
+            total += head.function.signal(
+                s, z, codes, outputs, slots, y, out, by_output, head.weight
+            )
+        return total
 
     def backpropagate(
         self, s: Array, z: Array, y: Array, workspace: Workspace | None = None
@@ -183,9 +219,7 @@ class CompiledNetwork:
         _require_unsplit(workspace)
         self._require_fits(workspace, s.shape[1])
         state = State(s, z, workspace.state.delta, workspace.state.output_error)
-        total = self.loss_function.signal(
-            z, plan.output_positions, y, state.output_error, workspace.output_loss
-        )
+        total = self._signal(s, z, y, state.output_error, workspace.output_loss)
         gradient = workspace.gradient
         kernels.backward(  # type: ignore[no-untyped-call]
             plan.wiring, self.parameters, state, gradient, workspace.blocks, workspace.sums

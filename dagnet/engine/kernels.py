@@ -52,7 +52,8 @@ class Parameters(NamedTuple):
 
 
 class State(NamedTuple):
-    """One pass's unit-major arrays: s, z and δ (units, N), and ∂E/∂ŷ (outputs, N)."""
+    """One pass's unit-major arrays: s, z and δ (units, N), and the loss's part of each
+    output's δ (outputs, N)."""
 
     s: Array
     z: Array
@@ -140,10 +141,12 @@ def _sum_in_edges(s_j, weight, in_source, z, p, end, lo, hi):
 
 
 def backward(wiring, parameters, state, gradient, bounds, sums=None):
-    """Fill δ_j = f'_j(s_j) · (∂E/∂ŷ_j + Σ_{k∈outs(j)} δ_k w_{j→k}), ∂E/∂w and ∂E/∂b.
+    """Fill δ_j = f'_j(s_j) Σ_{k∈outs(j)} δ_k w_{j→k} (+ the loss's part, at an output), ∂E/∂w
+    and ∂E/∂b.
 
-    ``state.output_error[r]`` is ∂E/∂ŷ for the output in row r; the ∂E/∂ŷ term is present only
-    for output units, the sum only for units with out-edges (an output may have both). Gradients
+    ``state.output_error[r]`` is the loss's own part of δ for the output in row r, ∂E/∂s of
+    that output's loss terms (see :mod:`dagnet.functions.losses`); the sum is there only for
+    units with out-edges (an output may have both). Gradients
     are means over the N examples: ∂E/∂w_{i→j} = (1/N) Σ_n δ_j z_i, ∂E/∂b_j = (1/N) Σ_n δ_j.
     With several blocks, each sums into its own rows of ``sums`` (see :func:`block_sums`).
     """
@@ -190,12 +193,7 @@ def backward_block(wiring, weight, state, sums, lo, hi):
         delta_j = delta[j, lo:hi]
         slot = wiring.output_slot[j]
         block = wiring.source_block[j]
-        if block >= 0 and j >= wiring.n_inputs:  # δ_j holds the sum over the block's out-edges
-            if slot >= 0:
-                delta_j += output_error[slot, lo:hi]
-        elif slot >= 0:
-            delta_j[:] = output_error[slot, lo:hi]
-        else:
+        if block < 0 or j < wiring.n_inputs:  # (else δ_j holds the sum over the block's edges)
             delta_j[:] = 0.0
         q, end = wiring.out_start[j], wiring.out_start[j + 1]
         if block < 0:
@@ -210,6 +208,8 @@ def backward_block(wiring, weight, state, sums, lo, hi):
             sums.bias[j] = 0.0
             continue
         scale_by_derivative(wiring.activation[j], s[j, lo:hi], z[j, lo:hi], delta_j)
+        if slot >= 0:  # the loss's own part of an output's δ, f'(s) already in it
+            delta_j += output_error[slot, lo:hi]
         sums.bias[j] = total(delta_j)
         block = wiring.target_block[j]
         if block >= 0 and j == wiring.dense_targets[block, 0]:  # the block's last δ is known
@@ -257,11 +257,13 @@ def _backward_one(wiring, weight, state, sums, n):
     """backward_block for the one example in column n: numbers, not rows."""
     s, z, delta, output_error = state
     for j in range(z.shape[0] - 1, wiring.n_inputs - 1, -1):
-        slot = wiring.output_slot[j]
-        error = output_error[slot, n] if slot >= 0 else 0.0
+        error = 0.0
         for q in range(wiring.out_start[j], wiring.out_start[j + 1]):
             error += weight[wiring.out_edge[q]] * delta[wiring.out_target[q], n]
         delta_j = error * derivative(wiring.activation[j], s[j, n], z[j, n])
+        slot = wiring.output_slot[j]
+        if slot >= 0:
+            delta_j += output_error[slot, n]
         delta[j, n] = delta_j
         sums.bias[j] = delta_j
         for p in range(wiring.in_start[j], wiring.in_start[j + 1]):

@@ -18,8 +18,10 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from dagnet.engine.compiled import CompiledNetwork, engine_dtype
 from dagnet.engine.initialisation import draw_seed, initial_parameters
-from dagnet.engine.plan import compile_plan
+from dagnet.engine.plan import Plan, compile_plan
 from dagnet.errors import ArgumentError, DataError
+from dagnet.functions.losses import Head
+from dagnet.graph.heads import heads as heads_of
 from dagnet.graph.messages import listing
 from dagnet.graph.model import Edges, Graph
 
@@ -57,8 +59,9 @@ class Network(CompiledNetwork):
         Seeds the initialisation of missing weights. Defaults to ``graph.training.seed``; if
         neither is given and a weight is missing, a seed is drawn and kept in :attr:`seed`.
     loss : str, optional
-        A name from :data:`dagnet.functions.losses.LOSSES`; defaults to
-        ``graph.training.loss``, else ``"squared_error"``.
+        A name from :data:`dagnet.functions.losses.LOSSES`, for every output; defaults to the
+        file's choice (``training.losses``, else ``training.loss``, else squared error; see
+        :mod:`dagnet.graph.heads`).
     dtype : numpy dtype, optional
         What the engine computes in: float64, or float32 for half the memory traffic; defaults
         to ``graph.training.dtype`` (so a network trained in float32 comes back in float32),
@@ -128,8 +131,7 @@ class Network(CompiledNetwork):
         if self.seed is None and scheme == "widrow_nguyen":
             self.seed = draw_seed()  # it draws the biases the file leaves out, too
         weight, bias = initial_parameters(graph, plan, self.seed, dtype, scheme, input_range)
-        loss = loss or (training.loss if training else "squared_error")
-        super().__init__(plan, weight, bias, loss, dtype)
+        super().__init__(plan, weight, bias, heads_of(graph, loss), dtype, _frozen(graph, plan))
 
     def __repr__(self) -> str:
         name = f"{self.graph.name!r}, " if self.graph.name else ""
@@ -230,7 +232,23 @@ class Network(CompiledNetwork):
             (1/N) Σ_n E_n, with E_n = ½ Σ_outputs (ŷ − y)² for squared error.
         """
         x, y = self.examples(inputs, targets)
-        return self.mean_loss(self.evaluate(x)[1], y)
+        return self.mean_loss(*self.evaluate(x), y)
+
+    def probabilities(self, inputs: ArrayLike) -> Array:
+        """What each output stands for, (N, output units) in file order: the probability of
+        class 1 for a cross-entropy output, p = softmax over a softmax group's outputs, and ŷ
+        itself for the rest (as :meth:`forward`)."""
+        s, z = self.evaluate(self._inputs(inputs))
+        return self.output_values(s, z).T.copy()
+
+    def predict_classes(self, inputs: ArrayLike) -> dict[str, NDArray[np.int64]]:
+        """The predicted class of each example for each classifying head (softmax group: the
+        argmax, as an index into its outputs; cross-entropy output: 1 when p ≥ 0.5), by head
+        name; a cross-entropy head over several outputs gives (N, outputs)."""
+        values = self.probabilities(inputs)
+        return {
+            head.name: predicted(head, values) for head in self.heads if head.function.classifies
+        }
 
     def gradients(self, inputs: ArrayLike, targets: ArrayLike) -> Gradients:
         """∂E/∂w and ∂E/∂b, E being the mean loss over the batch, by backpropagation.
@@ -296,6 +314,25 @@ class Network(CompiledNetwork):
 
     def _targets(self, targets: ArrayLike) -> Array:
         return unit_major(targets, self.output_ids, "targets", self.dtype)
+
+
+def predicted(head: Head, values: Array) -> NDArray[np.int64]:
+    """``head``'s predicted classes from output values (N, outputs): the argmax over a softmax
+    group (N,), or p ≥ threshold per cross-entropy output (N, outputs of the head)."""
+    columns = values[:, list(head.slots)]
+    if head.function.grouped:
+        return np.argmax(columns, axis=1)
+    threshold = head.function.threshold
+    assert threshold is not None
+    found = (columns >= threshold).astype(np.int64)
+    return found[:, 0] if found.shape[1] == 1 else found
+
+
+def _frozen(graph: Graph, plan: Plan) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The Plan positions of the edges and units whose parameter the file marks untrainable."""
+    edges = np.flatnonzero(~np.array(graph.edges.trainable, dtype=bool)[plan.edge_file_index])
+    units = np.array([unit.trainable for unit in graph.units], dtype=bool)[plan.unit_file_index]
+    return edges.astype(np.int64), np.flatnonzero(~units).astype(np.int64)
 
 
 def check_seed(seed: object) -> None:

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from dagnet.errors import Problem
 from dagnet.functions.activations import ACTIVATION_NAMES
 from dagnet.graph import topology
+from dagnet.graph.heads import loss_problems
 from dagnet.graph.jsontext import pointer
 from dagnet.graph.messages import Suggestions, did_you_mean, listing
 from dagnet.graph.model import Graph
@@ -92,6 +93,7 @@ def examine(graph: Graph) -> Inspection:
         for ends in (graph.edges.sources, graph.edges.targets)
     )
     problems = _unit_problems(graph) + _edge_problems(graph, number, source, target)
+    problems += loss_problems(graph)
     linked = (source >= 0) & (target >= 0) & (source != target)
     order = topology.lexicographic_order(len(graph.units), source[linked], target[linked])
     if len(order) < len(graph.units):

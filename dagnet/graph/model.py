@@ -1,4 +1,4 @@
-"""The graph file format, version 1, as Pydantic models.
+"""The graph file format, version 2, as Pydantic models.
 
 These models describe what a person writes: each object refuses unknown keys (they are usually
 typos), numbers must be finite, and types are strict (``"0.5"`` is not a number). Rules that
@@ -37,11 +37,14 @@ from dagnet.functions.losses import LOSSES
 __all__ = [
     "DEFAULT_ACTIVATION", "FORMAT_VERSION", "INITIALISATION_NAMES", "LOSS_NAMES",
     "OPTIMIZER_NAMES", "UNIT_ID_PATTERN",
-    "Data", "Edge", "Edges", "Graph", "Trained", "Training", "Unit",
+    "Data", "Edge", "Edges", "Graph", "LossHead", "OptimizerSettings", "Trained", "Training",
+    "Unit",
 ]  # fmt: skip
 
-FORMAT_VERSION = 1
-"""The newest ``format_version`` this dagnet reads and the one it writes."""
+FORMAT_VERSION = 2
+"""The newest ``format_version`` this dagnet reads and the one it writes. Version 2 added
+losses per output (``training.losses``), frozen parameters (``trainable``), optimizer settings,
+validation and early stopping; a version 1 file is read as it was."""
 
 LOSS_NAMES = tuple(LOSSES)
 OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adam", "rprop")
@@ -83,6 +86,9 @@ class Unit(_Model):
         json_schema_extra={"enum": [*ACTIVATION_NAMES, None]},
     )
     bias: FiniteFloat | None = Field(None, description="Bias b_j, default 0; not on inputs.")
+    trainable: bool = Field(
+        True, description="false keeps the bias b_j at its value through training."
+    )
 
     @property
     def effective_activation(self) -> str | None:
@@ -100,6 +106,7 @@ class Edge(_Model):
     weight: FiniteFloat | None = Field(
         None, description="w_{source→target}; when missing it is initialised from the run's seed."
     )
+    trainable: bool = Field(True, description="false keeps the weight at its value in training.")
 
 
 class Edges(Sequence[Edge]):
@@ -114,23 +121,28 @@ class Edges(Sequence[Edge]):
         The unit ids at each end of each edge, in file order.
     weights : tuple of float or None
         Each edge's weight, None where the file gives none.
+    trainable : tuple of bool
+        False where training keeps the edge's weight as it is.
     """
 
-    __slots__ = ("sources", "targets", "weights")
+    __slots__ = ("sources", "targets", "trainable", "weights")
 
     def __init__(
         self,
         sources: Sequence[str] = (),
         targets: Sequence[str] = (),
         weights: Sequence[float | None] | None = None,
+        trainable: Sequence[bool] | None = None,
     ) -> None:
         self.sources = tuple(sources)
         self.targets = tuple(targets)
         self.weights = tuple(weights) if weights is not None else (None,) * len(self.sources)
-        if not len(self.sources) == len(self.targets) == len(self.weights):
+        self.trainable = tuple(trainable) if trainable is not None else (True,) * len(self.sources)
+        if not len(self.sources) == len(self.targets) == len(self.weights) == len(self.trainable):
             raise ArgumentError(
-                f"edges need as many targets and weights as sources; got {len(self.sources)} "
-                f"sources, {len(self.targets)} targets and {len(self.weights)} weights"
+                f"edges need as many targets, weights and trainable flags as sources; got "
+                f"{len(self.sources)} sources, {len(self.targets)} targets, "
+                f"{len(self.weights)} weights and {len(self.trainable)} flags"
             )
 
     @classmethod
@@ -139,7 +151,12 @@ class Edges(Sequence[Edge]):
         if isinstance(edges, Edges):
             return edges
         edges = list(edges)
-        return cls([e.source for e in edges], [e.target for e in edges], [e.weight for e in edges])
+        return cls(
+            [e.source for e in edges],
+            [e.target for e in edges],
+            [e.weight for e in edges],
+            [e.trainable for e in edges],
+        )
 
     def __len__(self) -> int:
         return len(self.sources)
@@ -152,15 +169,19 @@ class Edges(Sequence[Edge]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         return Edge.model_construct(
-            source=self.sources[index], target=self.targets[index], weight=self.weights[index]
+            source=self.sources[index],
+            target=self.targets[index],
+            weight=self.weights[index],
+            trainable=self.trainable[index],
         )
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Edges):
-            return (self.sources, self.targets, self.weights) == (
+            return (self.sources, self.targets, self.weights, self.trainable) == (
                 other.sources,
                 other.targets,
                 other.weights,
+                other.trainable,
             )
         if isinstance(other, Sequence) and not isinstance(other, str):
             return list(self) == list(other)
@@ -173,11 +194,17 @@ class Edges(Sequence[Edge]):
         return f"Edges([{shown}{', ...' if len(self) > 3 else ''}], {len(self)} edges)"
 
     def dump(self) -> list[dict[str, Any]]:
-        """The edges as the file writes them (no ``weight`` key where there is none)."""
-        return [
+        """The edges as the file writes them (no ``weight`` key where there is none, and
+        ``trainable`` only where it is false)."""
+        dumped = [
             {"source": s, "target": t} if w is None else {"source": s, "target": t, "weight": w}
             for s, t, w in zip(self.sources, self.targets, self.weights, strict=True)
         ]
+        if not all(self.trainable):
+            for edge, trainable in zip(dumped, self.trainable, strict=True):
+                if not trainable:
+                    edge["trainable"] = False
+        return dumped
 
     @classmethod
     def __get_pydantic_core_schema__(
@@ -203,7 +230,9 @@ _EDGE_KEYS = {"source", "target", "weight"}
 _UNIT_ID = re.compile(UNIT_ID_PATTERN)
 
 
-def _edge_columns(items: list[Any]) -> tuple[list[str], list[str], list[Any]] | None:
+def _edge_columns(
+    items: list[Any],
+) -> tuple[list[str], list[str], list[Any], list[bool] | None] | None:
     """The columns of a list of JSON edge objects that break no rule of :class:`Edge`, checked
     with loops that run in C; None when anything is off (Pydantic then finds and words it)."""
     if not set(map(type, items)) <= {dict}:
@@ -215,8 +244,14 @@ def _edge_columns(items: list[Any]) -> tuple[list[str], list[str], list[Any]] | 
         return None
     weights = list(map(methodcaller("get", "weight"), items))
     with_weight = sum(map(operator.contains, items, repeat("weight")))
-    if sum(map(len, items)) != 2 * len(items) + with_weight:
-        return None  # a key that is none of source, target, weight
+    with_flag = sum(map(operator.contains, items, repeat("trainable")))
+    if sum(map(len, items)) != 2 * len(items) + with_weight + with_flag:
+        return None  # a key that is none of source, target, weight, trainable
+    trainable = None
+    if with_flag:
+        trainable = list(map(methodcaller("get", "trainable", True), items))
+        if not set(map(type, trainable)) <= {bool}:
+            return None
     if not set(map(type, sources)) | set(map(type, targets)) <= {str}:
         return None
     if not all(map(_UNIT_ID.match, set(sources) | set(targets))):
@@ -231,14 +266,57 @@ def _edge_columns(items: list[Any]) -> tuple[list[str], list[str], list[Any]] | 
         return None
     if int in set(map(type, present)):
         weights = [w if type(w) is not int else float(w) for w in weights]
-    return sources, targets, weights
+    return sources, targets, weights, trainable
+
+
+class LossHead(_Model):
+    """A loss over some output units, with its weight in the objective: one output alone, or
+    several (as a softmax group for ``softmax_cross_entropy``)."""
+
+    name: UnitId | None = Field(
+        None,
+        description="What reports call it, and the name of a label column that gives a softmax "
+        "group's targets as class indices or names; default: its only output's id, or "
+        "'losses/K'.",
+    )
+    outputs: tuple[UnitId, ...] = Field(min_length=1, description="Output unit ids.")
+    loss: Literal[LOSS_NAMES]  # type: ignore[valid-type]
+    weight: FiniteFloat = Field(1.0, gt=0, description="Its factor in the objective.")
+    classes: tuple[str, ...] | None = Field(
+        None,
+        description="A softmax group's class names, one per output in order (what a label "
+        "column may hold and --classes writes); default: the output unit ids.",
+    )
+
+
+class OptimizerSettings(_Model):
+    """An optimizer with its own settings (the learning rate is ``training.learning_rate``)."""
+
+    name: Literal[OPTIMIZER_NAMES]  # type: ignore[valid-type]
+    momentum: FiniteFloat | None = Field(
+        None, ge=0, lt=1, description="μ for momentum and nesterov (default 0.9)."
+    )
+    weight_decay: FiniteFloat | None = Field(
+        None, ge=0, description="λ: L2 for the sgd family, decoupled for adam."
+    )
+    betas: tuple[FiniteFloat, FiniteFloat] | None = Field(None, description="Adam's (β₁, β₂).")
+    epsilon: FiniteFloat | None = Field(None, gt=0, description="Adam's ε.")
+
+    def settings(self) -> dict[str, Any]:
+        """The settings given, as keyword arguments of the optimizer."""
+        return {k: v for k, v in self.model_dump(exclude={"name"}).items() if v is not None}
 
 
 class Training(_Model):
     """Defaults for ``dagnet train``; command-line options override them."""
 
-    loss: Literal[LOSS_NAMES] = "squared_error"  # type: ignore[valid-type]
-    optimizer: Literal[OPTIMIZER_NAMES] = "sgd"  # type: ignore[valid-type]
+    loss: Literal[LOSS_NAMES] = Field(  # type: ignore[valid-type]
+        "squared_error", description="The loss of every output that no entry of 'losses' names."
+    )
+    losses: tuple[LossHead, ...] | None = Field(
+        None, description="Losses of particular outputs or softmax groups, each with a weight."
+    )
+    optimizer: Literal[OPTIMIZER_NAMES] | OptimizerSettings = "sgd"  # type: ignore[valid-type]
     learning_rate: FiniteFloat | None = Field(
         None, gt=0, description="η, the step size; default: the optimizer's own."
     )
@@ -254,6 +332,23 @@ class Training(_Model):
     dtype: Literal["float64", "float32"] = Field(
         "float64", description="What the engine computes in; float32 halves memory traffic."
     )
+    validation_split: FiniteFloat | None = Field(
+        None, gt=0, lt=1, description="The share of the examples held out (seeded) to validate."
+    )
+    early_stopping: int | None = Field(
+        None,
+        ge=1,
+        description="Stop when the validation loss has not improved for this many epochs, and "
+        "keep the best epoch's parameters.",
+    )
+
+    @property
+    def optimizer_name(self) -> str:
+        return self.optimizer if isinstance(self.optimizer, str) else self.optimizer.name
+
+    @property
+    def optimizer_settings(self) -> dict[str, Any]:
+        return {} if isinstance(self.optimizer, str) else self.optimizer.settings()
 
 
 class Data(_Model):
@@ -281,18 +376,26 @@ class Trained(_Model):
     """What the last ``dagnet train`` run recorded about itself."""
 
     final_loss: FiniteFloat = Field(ge=0, description="Mean loss over the training data.")
-    epochs: int = Field(ge=1)
-    examples: int = Field(ge=1)
+    epochs: int = Field(ge=1, description="The epochs run.")
+    examples: int = Field(ge=1, description="The training examples (validation ones apart).")
+    best_epoch: int | None = Field(
+        None, ge=1, description="The epoch whose parameters were kept (lowest validation loss)."
+    )
+    validation_loss: FiniteFloat | None = Field(
+        None, description="Mean loss over the validation data, with the kept parameters."
+    )
     dagnet_version: str | None = None
 
 
 class Graph(_Model):
-    """A dagnet graph file, format version 1."""
+    """A dagnet graph file, format version 2."""
 
     model_config = ConfigDict(title="dagnet graph")
 
     schema_uri: str | None = Field(None, alias="$schema")
-    format_version: Literal[1] = Field(description="Version of this file format.")
+    format_version: Literal[1, 2] = Field(
+        description="Version of this file format: 2 (1 is read as 2, which only added keys)."
+    )
     name: str | None = None
     description: str | None = None
     units: tuple[Unit, ...]

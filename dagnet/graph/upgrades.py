@@ -16,11 +16,17 @@ from dagnet.graph.model import FORMAT_VERSION
 
 __all__ = ["OLDEST_FORMAT_VERSION", "UPGRADES", "upgrade"]
 
-UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
-"""``UPGRADES[v]`` turns a version-``v`` document into a version ``v + 1`` one (dict → dict).
 
-Version 1 is the first, so the chain is empty; a future format adds its step here.
-"""
+def _from_1(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 only added keys (``training.losses``, ``trainable``, optimizer settings,
+    validation and early stopping, ``trained.best_epoch``), so a version 1 file means the same
+    as version 2; its final loss, a squared error, was never negative, as a version 2 one may
+    not be either unless its loss says so."""
+    return {**document, "format_version": 2}
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_1}
+"""``UPGRADES[v]`` turns a version-``v`` document into a version ``v + 1`` one (dict → dict)."""
 
 OLDEST_FORMAT_VERSION = FORMAT_VERSION - len(UPGRADES)
 

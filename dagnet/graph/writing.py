@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dagnet.graph.atomic import atomic_write
-from dagnet.graph.model import Edges, Graph
+from dagnet.graph.model import FORMAT_VERSION, Edges, Graph
 
 __all__ = ["graph_to_text", "rebase_paths", "save_graph"]
 
@@ -19,6 +19,7 @@ def graph_to_text(graph: Graph) -> str:
         by_alias=True, exclude_unset=True, exclude_none=True, exclude={"edges"}
     )
     document = {key: document[key] if key != "edges" else graph.edges for key in _ordered(graph)}
+    document["format_version"] = FORMAT_VERSION  # what it is read as, whichever it came in as
     lines = ["{"]
     items = list(document.items())
     for position, (key, value) in enumerate(items):
@@ -47,12 +48,14 @@ def _ordered(graph: Graph) -> list[str]:
 def _edge_rows(edges: Edges) -> str:
     # Unit ids match UNIT_ID_PATTERN, so they need no escaping, and repr() of a finite float is
     # its shortest JSON form: one f-string per edge writes a million edges in a second.
-    return ",\n".join(
-        f'    {{"source": "{s}", "target": "{t}"}}'
+    rows = [
+        f'    {{"source": "{s}", "target": "{t}"'
         if w is None
-        else f'    {{"source": "{s}", "target": "{t}", "weight": {float(w)!r}}}'
+        else f'    {{"source": "{s}", "target": "{t}", "weight": {float(w)!r}'
         for s, t, w in zip(edges.sources, edges.targets, edges.weights, strict=True)
-    )
+    ]
+    ends = ("}" if trainable else ', "trainable": false}' for trainable in edges.trainable)
+    return ",\n".join(map(str.__add__, rows, ends))
 
 
 def _compact(value: Any) -> str:

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from dagnet import __version__
 from dagnet.engine.network import Network
 from dagnet.errors import DagnetError, ExtraMissing
-from dagnet.functions.losses import LOSSES
+from dagnet.functions.losses import head_terms
 from dagnet.graph.data import load_data
 from dagnet.graph.model import Graph, Trained
 from dagnet.graph.reading import load_graph
@@ -96,7 +96,10 @@ def train_distributed(
     part = shard(len(inputs), rank, world_size)
     x = torch.as_tensor(inputs[part], dtype=module.weight.dtype, device=device)
     y = torch.as_tensor(targets[part], dtype=module.weight.dtype, device=device)
-    loss_terms = LOSSES[net.loss_name].terms
+
+    def loss_terms(y_hat: Any, y: Any) -> Any:  # (N, outputs); the heads take (outputs, N)
+        return head_terms(net.heads, None, y_hat.T, y.T, torch)
+
     scale = world_size / len(inputs)  # DDP averages: world_size × (1/N) Σ_shard = (1/N) Σ_all
     optimizer = torch.optim.SGD(ddp.parameters(), lr=learning_rate)
     total = torch.zeros((), dtype=torch.float64, device=device)

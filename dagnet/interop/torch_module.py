@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike
 from dagnet.engine.network import Network
 from dagnet.errors import ArgumentError, ExtraMissing
 from dagnet.functions.activations import ACTIVATIONS
-from dagnet.functions.losses import LOSSES
+from dagnet.functions.losses import head_terms
 from dagnet.graph.model import Graph
 from dagnet.interop.levels import level_layout
 
@@ -81,7 +81,7 @@ class DagnetModule(torch.nn.Module):
         if precision is None:
             raise ArgumentError(f"dtype must be float64 or float32, not {dtype}")
         self.graph: Graph = net.to_graph()
-        self.loss_name = net.loss_name
+        self.heads = net.heads
         self.input_ids, self.output_ids = net.input_ids, net.output_ids
         self.weight = torch.nn.Parameter(torch.tensor(np.array(net.weights), dtype=precision))
         self.bias = torch.nn.Parameter(torch.tensor(np.array(net.biases), dtype=precision))
@@ -151,7 +151,8 @@ class DagnetModule(torch.nn.Module):
         """
         y_hat = self(inputs)
         y = torch.as_tensor(targets, dtype=y_hat.dtype, device=y_hat.device)
-        return LOSSES[self.loss_name].terms(y_hat, y).sum() / y_hat.shape[0]
+        # Example-major (N, outputs): the heads' formulas take the outputs along axis 0.
+        return head_terms(self.heads, None, y_hat.T, y.T, torch).sum() / y_hat.shape[0]
 
     def to_network(self) -> Network:
         """A :class:`Network` with the module's current parameters (in the module's precision).

@@ -441,8 +441,14 @@ def _bend(start: np.ndarray, end: np.ndarray) -> float:
     return 0.25 if start[1] + end[1] <= 0 else -0.25  # positive bends to the right: down
 
 
-def loss_curve(epoch_loss: list[float], output_loss: dict[str, list[float]], fmt: str) -> bytes:
-    """The mean loss of each epoch, overall and per output unit, on a log scale.
+def loss_curve(
+    epoch_loss: list[float],
+    output_loss: dict[str, list[float]],
+    fmt: str,
+    validation_loss: list[float] | None = None,
+) -> bytes:
+    """The mean loss of each epoch, overall and per output unit (and over the validation data,
+    when there is some), on a log scale.
 
     Examples
     --------
@@ -459,7 +465,16 @@ def loss_curve(epoch_loss: list[float], output_loss: dict[str, list[float]], fmt
     if len(output_loss) > 1:
         for unit, values in output_loss.items():
             axes.plot(epochs, values, linewidth=1, label=f"output {unit}")
-    if all(value > 0 for value in epoch_loss):
+    if validation_loss:
+        axes.plot(
+            epochs[: len(validation_loss)],
+            validation_loss,
+            color="black",
+            linestyle="--",
+            linewidth=1.5,
+            label="validation loss",
+        )
+    if all(value > 0 for value in [*epoch_loss, *(validation_loss or [])]):
         axes.set_yscale("log")
     axes.set_xlabel("epoch")
     axes.set_ylabel("mean loss E")

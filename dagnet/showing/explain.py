@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 from dagnet.engine.network import Network
 from dagnet.engine.plan import Plan
 from dagnet.functions.activations import ACTIVATION_NAMES, ACTIVATIONS
-from dagnet.functions.losses import LOSSES, Loss
+from dagnet.functions.losses import Head, Loss, head_probability
 from dagnet.showing import reference
 
 __all__ = [
@@ -112,6 +112,8 @@ class Step:
     s: dict[str, float]
     z: dict[str, float]
     delta: dict[str, float]
+    p: dict[str, float]
+    """Each output's probability (its ŷ for a loss that has none)."""
     weight_change: dict[tuple[str, str], float]
     bias_change: dict[str, float]
     loss: float
@@ -131,14 +133,31 @@ def header(net: Network, notation: Notation = UNICODE) -> list[str]:
     counts = ", ".join(f"{roles.count(role)} {role}" for role in ("input", "hidden", "output"))
     name = net.graph.name or "network"
     edges = f"{len(net.edges)} edge{'' if len(net.edges) == 1 else 's'}"
-    entry = LOSSES[net.loss_name]
-    loss = entry.ascii_formula if notation.ascii else entry.formula
+    loss = _objective_text(net.heads, notation)
     delta, eta = ("d_j = dE/ds_j", "eta") if notation.ascii else ("δ_j = ∂E/∂s_j", "η")
     return [
         f"{name}: {len(roles)} units ({counts}), {edges}; {loss} per example.",
         f"s_j is the net input of unit j, z_j = f_j(s_j) its output, {delta} its error signal;",
         f"{eta} is the learning rate, N the minibatch size.",
     ]
+
+
+def _objective_text(heads: tuple[Head, ...], notation: Notation) -> str:
+    """E as the loss table writes it; with several heads, the sum of their weighted losses."""
+
+    def formula(head: Head) -> str:
+        entry = head.function
+        return entry.ascii_formula if notation.ascii else entry.formula
+
+    if len(heads) == 1 and heads[0].weight == 1.0:
+        return formula(heads[0])
+    parts = [
+        f"{_plain(head.weight) + notation.times if head.weight != 1.0 else ''}E_{head.name}"
+        for head in heads
+    ]
+    each = "; ".join(f"{head.name}: {formula(head).replace('E =', 'E_' + head.name + ' =')}"
+                     for head in heads)  # fmt: skip
+    return f"E = {' + '.join(parts)} ({each})"
 
 
 def equations(net: Network, notation: Notation = UNICODE) -> list[str]:
@@ -154,7 +173,7 @@ def equations(net: Network, notation: Notation = UNICODE) -> list[str]:
       δ_j = σ'(s_j) · δ_o · w_{j→o}
       δ_i = σ'(s_i) · (δ_j · w_{i→j} + δ_k · w_{i→k})
     """
-    plan, symbols = net.plan, _Symbols(net.plan, notation, LOSSES[net.loss_name])
+    plan, symbols = net.plan, _Symbols(net.plan, notation, net.heads)
     lines = ["Forward pass, in topological order:"]
     lines += [f"  {_forward_line(plan, j, symbols)}" for j in range(plan.n_inputs, plan.n_units)]
     lines += ["", "Error signals, in reverse topological order:"]
@@ -162,7 +181,7 @@ def equations(net: Network, notation: Notation = UNICODE) -> list[str]:
         f"  {notation.delta(plan.unit_ids[j])} = {_delta_rhs(plan, j, symbols)}"
         for j in _non_inputs_reversed(plan)
     ]
-    lines += _legend(plan, notation)
+    lines += _legend(plan, notation, net.heads)
     lines += ["", "Updates, for a minibatch of N examples:"]
     scale = f"{notation.negative}({notation.eta}/N) {'sum_n' if notation.ascii else 'Σ_n'} "
     for source, target in net.edges:
@@ -198,11 +217,13 @@ def step(net: Network, inputs: ArrayLike, targets: ArrayLike, learning_rate: flo
     >>> result.delta["y"], result.weight_change["x", "y"]
     (1.5, -0.75)
     """
-    ref = reference.ReferenceNetwork.from_graph(net.to_graph(), net.loss_name)
+    ref = reference.ReferenceNetwork.from_graph(net.to_graph(), heads=net.heads)
     x = np.asarray(inputs, dtype=np.float64).reshape(len(ref.inputs)).tolist()
     y = np.asarray(targets, dtype=np.float64).reshape(len(ref.outputs)).tolist()
     s, z = reference.forward(ref, x)
     delta = reference.backward(ref, s, z, y)
+    s_out, y_hat = (np.array([[v[o]] for o in ref.outputs]) for v in (s, z))
+    p = head_probability(ref.heads, s_out, y_hat, np)[:, 0].tolist()
     return Step(
         weight=dict(ref.weight),
         bias=dict(ref.bias),
@@ -210,9 +231,10 @@ def step(net: Network, inputs: ArrayLike, targets: ArrayLike, learning_rate: flo
         s=s,
         z=z,
         delta=delta,
+        p=dict(zip(ref.outputs, p, strict=True)),
         weight_change={(i, j): -learning_rate * delta[j] * z[i] for i, j in ref.weight},
         bias_change={j: -learning_rate * delta[j] for j in ref.bias},
-        loss=reference.loss(ref, z, y),
+        loss=reference.loss(ref, s, z, y),
         learning_rate=learning_rate,
     )
 
@@ -232,8 +254,9 @@ def step_lines(net: Network, result: Step, notation: Notation = UNICODE) -> list
     >>> step_lines(net, step(net, [1.0], [0.5], learning_rate=0.5))[-2]
     '  Δw_{x→y} = −η · δ_y · z_x = −0.5 · 1.5 · 1 = -0.75'
     """
-    plan, loss = net.plan, LOSSES[net.loss_name]
-    symbols, numbers = _Symbols(plan, notation, loss), _Numbers(plan, notation, loss, result)
+    plan = net.plan
+    symbols = _Symbols(plan, notation, net.heads)
+    numbers = _Numbers(plan, notation, net.heads, result)
     position = {unit: p for p, unit in enumerate(plan.unit_ids)}
     ids = plan.unit_ids
     lines = [
@@ -244,14 +267,7 @@ def step_lines(net: Network, result: Step, notation: Notation = UNICODE) -> list
         lines.append("  " + _chain(notation.sub("s", ids[j]), *s_parts))
         z_parts = [*_z_parts(plan, j, symbols), numbers.f(j), _plain(result.z[ids[j]])]
         lines.append("  " + _chain(*z_parts))
-    prefix = loss.sum_prefix[notation.ascii]
-    sums = [
-        prefix
-        + " + ".join(
-            loss.term_text(v.y_hat(j), v.y(j), notation.ascii) for j in plan.output_positions
-        )
-        for v in (symbols, numbers)
-    ]
+    sums = [_loss_sum(net.heads, plan, v) for v in (symbols, numbers)]
     lines.append("  " + _chain("E", *sums, _plain(result.loss)))
     lines.append("")
     for j in _non_inputs_reversed(plan):
@@ -302,9 +318,8 @@ def unit_lines(
     """
     plan = net.plan
     j = plan.unit_ids.index(unit)
-    loss = LOSSES[net.loss_name]
-    symbols = _Symbols(plan, notation, loss)
-    numbers = None if result is None else _Numbers(plan, notation, loss, result)
+    symbols = _Symbols(plan, notation, net.heads)
+    numbers = None if result is None else _Numbers(plan, notation, net.heads, result)
     ids = plan.unit_ids
     fan_in = int(plan.in_start[j + 1] - plan.in_start[j])
     outs = range(plan.out_start[j], plan.out_start[j + 1])
@@ -340,11 +355,9 @@ def unit_lines(
             parts += [_delta_rhs(plan, j, numbers), _plain(result.delta[unit])]
         lines.append("  " + _chain(notation.delta(unit), *parts))
         if plan.output_slot[j] >= 0 and outs:
-            error = loss.error_text(symbols.y_hat(j), symbols.y(j), notation.ascii)
+            error = _error(symbols, j)
             if numbers is not None and result is not None:
-                error = _chain(
-                    error, loss.error_text(numbers.y_hat(j), numbers.y(j), notation.ascii)
-                )
+                error = _chain(error, _error(numbers, j))
             lines.append(f"  as an output: {error}")
     if j < plan.n_inputs and outs:
         lines.append("Its out-edges carry the error signals of their targets:")
@@ -419,24 +432,51 @@ def _z_parts(plan: Plan, j: int, v: _Symbols) -> list[str]:
     return [*parts, v.notation.sub("z", plan.unit_ids[j]), v.f(j)]
 
 
+def _error(v: _Symbols, j: int) -> str:
+    """The error an output's loss starts its δ from: ``ŷ_o − y_o``, ``p_o − y_o``, weighted."""
+    head = v.head(j)
+    text = head.function.error_text(v.y_hat(j), v.p(j), v.y(j), v.notation.ascii)
+    if head.weight == 1.0:
+        return text
+    return f"{_plain(head.weight)}{v.notation.times}({text})"
+
+
 def _delta_rhs(plan: Plan, j: int, v: _Symbols) -> str:
-    """f_j'(s_j) · (ŷ_j − y_j + Σ_{k∈outs(j)} δ_k · w_{j→k}), f' left out where it is 1."""
+    """f_j'(s_j) · (ŷ_j − y_j + Σ_{k∈outs(j)} δ_k · w_{j→k}), f' left out where it is 1; for a
+    cross-entropy output, whose σ' has cancelled, p_j − y_j + f_j'(s_j) · Σ ..."""
     notation = v.notation
     terms = []
-    if plan.output_slot[j] >= 0:
-        terms.append(v.loss.error_text(v.y_hat(j), v.y(j), notation.ascii))
+    output = plan.output_slot[j] >= 0
+    scaled = output and v.head(j).function.scaled
+    if scaled:
+        terms.append(_error(v, j))
     for q in range(plan.out_start[j], plan.out_start[j + 1]):
         terms.append(f"{v.delta(plan.out_target[q])}{notation.times}{v.w(plan.out_edge[q])}")
+    direct = [_error(v, j)] if output and not scaled else []
     if not terms:
-        return "0"  # a unit that reaches no output cannot change the loss
+        return direct[0] if direct else "0"  # a unit that reaches no output changes no loss
     inner = " + ".join(terms)
-    if ACTIVATION_BY_CODE[plan.activation[j]] == "identity":
-        return inner
-    grouped = len(terms) > 1 or plan.output_slot[j] >= 0
-    return f"{v.f_prime(j)}{notation.times}{f'({inner})' if grouped else inner}"
+    if ACTIVATION_BY_CODE[plan.activation[j]] != "identity":
+        grouped = len(terms) > 1 or scaled
+        inner = f"{v.f_prime(j)}{notation.times}{f'({inner})' if grouped else inner}"
+    return " + ".join([*direct, inner])
 
 
-def _legend(plan: Plan, notation: Notation) -> list[str]:
+def _loss_sum(heads: tuple[Head, ...], plan: Plan, v: _Symbols) -> str:
+    """E_n written out over the outputs: each head's terms, with its prefix and weight."""
+    parts = []
+    for head in heads:
+        loss, ascii = head.function, v.notation.ascii
+        rows = [int(plan.output_positions[r]) for r in head.slots]
+        terms = " + ".join(loss.term_text(v.y_hat(j), v.p(j), v.y(j), ascii) for j in rows)
+        text = loss.sum_prefix[ascii] + terms
+        if head.weight != 1.0:
+            text = f"{_plain(head.weight)}{v.notation.times}({text})"
+        parts.append(text)
+    return " + ".join(parts)
+
+
+def _legend(plan: Plan, notation: Notation, heads: tuple[Head, ...] = ()) -> list[str]:
     used = [ACTIVATION_BY_CODE[code] for code in plan.activation[plan.n_inputs :]]
     names = [name for name in ACTIVATIONS if name in used and name != "identity"]
     lines = [f"  where {notation.derivative(name)}" for name in names]
@@ -448,6 +488,12 @@ def _legend(plan: Plan, notation: Notation) -> list[str]:
     if linear:
         units = f"unit{'s' if len(linear) > 1 else ''} {', '.join(linear)}"
         lines.append(f"  and f'(s) = 1 for the linear (identity) {units}")
+    for head in heads:
+        if head.function.note:
+            note = head.function.note
+            if notation.ascii:
+                note = note.replace("Σ_r", "sum_r").replace("ŷ", "yhat")
+            lines.append(f"  and {note} ({head.name})")
     return lines
 
 
@@ -468,8 +514,19 @@ def _plain(value: float) -> str:
 class _Symbols:
     """Answers each symbol with its name: ``s_j``, ``w_{i→j}``, ``σ'(s_j)``."""
 
-    def __init__(self, plan: Plan, notation: Notation, loss: Loss) -> None:
-        self.plan, self.notation, self.loss = plan, notation, loss
+    def __init__(self, plan: Plan, notation: Notation, heads: tuple[Head, ...]) -> None:
+        self.plan, self.notation = plan, notation
+        self._heads = {r: head for head in heads for r in head.slots}
+
+    def head(self, j: int) -> Head:
+        """The head whose loss output unit j (a Plan position) has."""
+        return self._heads[int(self.plan.output_slot[j])]
+
+    def loss(self, j: int) -> Loss:
+        return self.head(j).function
+
+    def p(self, j: int) -> str:
+        return self.notation.sub("p", self._id(j))
 
     def _id(self, j: int) -> str:
         return self.plan.unit_ids[j]
@@ -511,9 +568,14 @@ class _Symbols:
 class _Numbers(_Symbols):
     """Answers each symbol with its value in one :class:`Step`, negatives in parentheses."""
 
-    def __init__(self, plan: Plan, notation: Notation, loss: Loss, result: Step) -> None:
-        super().__init__(plan, notation, loss)
+    def __init__(
+        self, plan: Plan, notation: Notation, heads: tuple[Head, ...], result: Step
+    ) -> None:
+        super().__init__(plan, notation, heads)
         self.result = result
+
+    def p(self, j: int) -> str:
+        return self._number(self.result.p[self._id(j)])
 
     def _number(self, value: float) -> str:
         text = _plain(value)

@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 from dagnet.engine.network import Network, unit_major
 from dagnet.errors import ArgumentError
 from dagnet.functions.activations import ACTIVATIONS, activate
+from dagnet.functions.losses import head_delta, head_terms
 
 __all__ = [
     "STEP",
@@ -169,10 +170,12 @@ def _perturbed(  # type: ignore[no-untyped-def]
     sources,
     steps,
     out,
+    out_s,
     threads,
 ):
     """For each perturbation t of unit j's net input, s_j += steps[t] · z[sources[t]] (or
-    steps[t] for the bias, source −1), the outputs ŷ into out[t] (outputs, N), recomputing
+    steps[t] for the bias, source −1), the outputs ŷ into out[t] (outputs, N) and their net
+    inputs into out_s[t] (the losses that compute E from s need them), recomputing
     only the units downstream of j from the change of their perturbed in-edges. Returns a flag
     per perturbation: whether a unit's net input crossed a kink of its activation."""
     n_units, n = z.shape
@@ -218,6 +221,7 @@ def _perturbed(  # type: ignore[no-untyped-def]
                     dz[a, m] = z_new - z[k, m]
                     if slot >= 0:
                         out[t, slot, m] = z_new
+                        out_s[t, slot, m] = s_new
                     for knot in knots[code]:  # NaN pads: never crossed
                         if (s_new > knot) != (s[k, m] > knot):
                             kinked[t] = True
@@ -245,11 +249,14 @@ class _Checker:
         self.bias = np.ascontiguousarray(net.bias, dtype=np.float64)
         _own_outputs(plan.activation, plan.n_inputs, self.s, self.z)
         self.y_hat = self.z[plan.output_positions]
-        loss = net.loss_function
-        self.base_terms = np.sum(loss.terms(self.y_hat, self.y), axis=0)
+        self.s_out = self.s[plan.output_positions]
+        heads = net.heads
+        self.base_terms = np.sum(head_terms(heads, self.s_out, self.y_hat, self.y, np), axis=0)
         # The rounding of a loss difference: each example's share, at most ε (1 + |ŷ|) per
-        # level for every output, weighted by |∂E/∂ŷ|; independent from example to example.
-        share = np.sum(np.abs(loss.error(self.y_hat, self.y)) * (1 + np.abs(self.y_hat)), axis=0)
+        # level for every output, weighted by the size of its error; independent from example
+        # to example.
+        error = head_delta(heads, self.s_out, self.y_hat, np.ones_like(self.y_hat), self.y, np)
+        share = np.sum(np.abs(error) * (1 + np.abs(self.y_hat)), axis=0)
         depth = int(plan.levels().max()) + 1
         n = self.x.shape[1]
         self.rounding = ROUNDING * depth * float(np.sqrt(np.sum(share**2) + share.max() ** 2)) / n
@@ -304,7 +311,7 @@ class _Checker:
         kinked = np.zeros(len(parameters), np.bool_)
         n_outputs, n = self.y_hat.shape
         chunk = max(1, CHUNK // (len(MULTIPLES) * 2 * n_outputs * n))
-        loss = self.net.loss_function
+        heads = self.net.heads
         multiples = np.array(MULTIPLES)
         signs = np.repeat(multiples, 2) * np.tile([1.0, -1.0], len(MULTIPLES))
         for j in np.unique(unit):
@@ -315,6 +322,8 @@ class _Checker:
                 steps = (h[part][:, None] * signs[None, :]).ravel()
                 out = np.empty((len(steps), n_outputs, n))
                 out[:] = self.y_hat
+                out_s = np.empty_like(out)
+                out_s[:] = self.s_out
                 flags = _perturbed(
                     plan.in_start,
                     plan.in_source,
@@ -328,11 +337,18 @@ class _Checker:
                     sources,
                     steps,
                     out,
+                    out_s,
                     get_num_threads(),
                 )
-                terms = np.sum(loss.terms(out, self.y), axis=1).reshape(
-                    len(part), len(MULTIPLES), 2, n
+                # The heads' formulas take the outputs along axis 0: (outputs, steps, N).
+                terms = head_terms(
+                    heads,
+                    out_s.transpose(1, 0, 2),
+                    out.transpose(1, 0, 2),
+                    np.broadcast_to(self.y[:, None, :], (n_outputs, len(steps), n)),
+                    np,
                 )
+                terms = np.sum(terms, axis=0).reshape(len(part), len(MULTIPLES), 2, n)
                 # (E(θ + kh) − E(θ − kh)) / 2kh, differenced example by example
                 d = np.mean(terms[:, :, 0] - terms[:, :, 1], axis=2) / (
                     2 * h[part][:, None] * multiples
@@ -523,7 +539,6 @@ def directional_check(
     weight, bias = net.weight.copy(), net.bias.copy()
     base_s = checker.s
     unit_knots = KNOTS[plan.activation][:, :, None]  # (units, kinks, 1): NaN never crosses
-    loss = net.loss_function
     rng = np.random.default_rng(seed)
     results = []
     try:
@@ -543,8 +558,7 @@ def directional_check(
                         )
                         if np.any(crossed[plan.n_inputs :]):
                             kinked = True
-                        y_hat = z_t[plan.output_positions].astype(np.float64)
-                        terms.append(np.sum(loss.terms(y_hat, y), axis=0))
+                        terms.append(np.sum(net.output_terms(s_t, z_t, y), axis=0))
                 if not kinked:
                     break
                 eta /= SHRINK

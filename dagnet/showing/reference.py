@@ -2,13 +2,13 @@
 
 This engine is meant to be read next to the derivation, and it is the oracle the compiled engine
 is tested against (and the baseline it is benchmarked against). It shares nothing with the
-compiled path except the tables of activations and losses (whose scalar functions it calls as
-plain Python): its own topological order (networkx), its own dictionaries of weights keyed by
-``(i, j)``, its own loops. ``dagnet explain`` prints its numbers.
+compiled path except the tables of activations and losses (it calls the activations' scalar
+functions as plain Python, and applies the losses' array formulas to one example's outputs):
+its own topological order (networkx), its own dictionaries of weights keyed by ``(i, j)``, its
+own loops. ``dagnet explain`` prints its numbers.
 
     s_j = b_j + Σ_{i∈ins(j)} w_{i→j} z_i,     z_j = f_j(s_j)
-    δ_o = f'_o(s_o) (∂E/∂ŷ_o + Σ_{k∈outs(o)} δ_k w_{o→k})    at an output unit o
-    δ_j = f'_j(s_j) Σ_{k∈outs(j)} δ_k w_{j→k}                             at any other unit j
+    δ_j = f'_j(s_j) Σ_{k∈outs(j)} δ_k w_{j→k}  (+ the loss's own part, at an output unit)
     ∂E/∂w_{i→j} = δ_j z_i,   ∂E/∂b_j = δ_j;   a minibatch averages them over its N examples
 """
 
@@ -18,10 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
 
 from dagnet.errors import ArgumentError
 from dagnet.functions.activations import ACTIVATIONS
-from dagnet.functions.losses import LOSSES, Loss
+from dagnet.functions.losses import Head, head_delta, head_terms
+from dagnet.graph.heads import heads as heads_of
 from dagnet.graph.model import Graph
 
 __all__ = ["ReferenceGradients", "ReferenceNetwork", "backward", "forward", "gradients", "loss",
@@ -54,12 +56,15 @@ class ReferenceNetwork:
     f_prime: dict[str, Scalar]
     weight: dict[tuple[str, str], float]
     bias: dict[str, float] = field(default_factory=dict)
-    loss: Loss = LOSSES["squared_error"]
+    heads: tuple[Head, ...] = ()
+    """The objective's losses over the outputs (see :mod:`dagnet.functions.losses`)."""
 
     @classmethod
-    def from_graph(cls, graph: Graph, loss: str | None = None) -> ReferenceNetwork:
+    def from_graph(
+        cls, graph: Graph, loss: str | None = None, heads: tuple[Head, ...] | None = None
+    ) -> ReferenceNetwork:
         """Build from a graph whose every weight is written out (see ``Network.to_graph``);
-        ``loss`` defaults to the graph's ``training.loss``."""
+        ``loss`` for every output, or ``heads`` (a Network's), instead of the graph's own."""
         if any(edge.weight is None for edge in graph.edges):
             raise ArgumentError("the reference engine needs every weight written in the graph")
         digraph = nx.DiGraph()
@@ -76,7 +81,7 @@ class ReferenceNetwork:
             f_prime={u: _functions(name)[1] for u, name in activation.items()},
             weight={(e.source, e.target): float(e.weight) for e in graph.edges},  # type: ignore[arg-type]
             bias={unit.id: unit.bias or 0.0 for unit in graph.units if unit.role != "input"},
-            loss=LOSSES[loss or (graph.training.loss if graph.training else "squared_error")],
+            heads=heads if heads is not None else heads_of(graph, loss),
         )
 
 
@@ -97,15 +102,34 @@ def backward(
     net: ReferenceNetwork, s: dict[str, float], z: dict[str, float], y: Sequence[float]
 ) -> dict[str, float]:
     """δ_j of every non-input unit for one example with targets ``y``, by reverse order."""
-    target = dict(zip(net.outputs, map(float, y), strict=True))
+    direct = dict(zip(net.outputs, _output_delta(net, s, z, y), strict=True))
     delta: dict[str, float] = {}
     for j in reversed(net.order):
         if j in net.inputs:
             continue
-        error = net.loss.error(z[j], target[j]) if j in target else 0.0  # ∂E/∂ŷ_j
-        error += sum(delta[k] * net.weight[j, k] for k in net.outs[j])
-        delta[j] = net.f_prime[j](s[j]) * error
+        error = sum(delta[k] * net.weight[j, k] for k in net.outs[j])
+        delta[j] = net.f_prime[j](s[j]) * error + direct.get(j, 0.0)
     return delta
+
+
+def _outputs(
+    net: ReferenceNetwork, s: dict[str, float], z: dict[str, float], y: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """s, ŷ and y of the outputs, as (outputs, 1) arrays for the loss table's formulas."""
+    return (
+        np.array([[s[o]] for o in net.outputs]),
+        np.array([[z[o]] for o in net.outputs]),
+        np.array([[float(t)] for t in y]),
+    )
+
+
+def _output_delta(
+    net: ReferenceNetwork, s: dict[str, float], z: dict[str, float], y: Sequence[float]
+) -> list[float]:
+    """The loss's own part of each output's δ, ∂E/∂s_o of its terms."""
+    s_out, y_hat, target = _outputs(net, s, z, y)
+    slope = np.array([[net.f_prime[o](s[o])] for o in net.outputs])
+    return [float(v) for v in head_delta(net.heads, s_out, y_hat, slope, target, np)[:, 0]]
 
 
 @dataclass
@@ -124,7 +148,7 @@ def gradients(
     for x, y in zip(inputs, targets, strict=True):
         s, z = forward(net, x)
         delta = backward(net, s, z, y)
-        result.loss += loss(net, z, y) / n
+        result.loss += loss(net, s, z, y) / n
         for i, j in net.weight:
             result.weight[i, j] += delta[j] * z[i] / n
         for j in net.bias:
@@ -132,9 +156,11 @@ def gradients(
     return result
 
 
-def loss(net: ReferenceNetwork, z: dict[str, float], y: Sequence[float]) -> float:
+def loss(
+    net: ReferenceNetwork, s: dict[str, float], z: dict[str, float], y: Sequence[float]
+) -> float:
     """E_n of one example: the loss terms of every output unit, summed."""
-    return float(sum(net.loss.terms(z[o], float(t)) for o, t in zip(net.outputs, y, strict=True)))
+    return float(np.sum(head_terms(net.heads, *_outputs(net, s, z, y), np)))
 
 
 def train_step(

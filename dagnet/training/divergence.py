@@ -1,7 +1,8 @@
 """When a run has diverged, and which unit to blame: the watch ``fit`` keeps over every step.
 
-A run diverges when a minibatch's loss is not a finite number, or, after the first epoch,
-exceeds :data:`DIVERGENCE_FACTOR` times that epoch's mean (and 1). The message names the epoch
+A run diverges when a minibatch's loss is not a finite number, or exceeds
+:data:`DIVERGENCE_FACTOR` times the first epoch's mean (during the first epoch, the first
+minibatch's loss), and 1. The message names the epoch
 and the first unit, in execution order, whose values blew up. :class:`Snapshot` keeps the last
 good parameters, those of the last step whose loss passed, to put back when a run fails.
 """
@@ -127,12 +128,13 @@ def divergence_message(
     first: float,
     loss: float,
     epoch: int,
+    since: str = "the mean of epoch 1",
 ) -> str:
     broken = _first_blown_up(z, scale)
     if broken is None:  # no single unit stands out: name the one that grew most
         broken = int(np.nanargmax(sizes(z) / np.maximum(scale if scale is not None else 1, 1)))
     return (
-        f"training diverged in epoch {epoch}: the loss grew from {first:.3g} (the mean of epoch "
-        f"1) to {loss:.3g} in a minibatch, more than {DIVERGENCE_FACTOR:.0e} times; unit "
+        f"training diverged in epoch {epoch}: the loss grew from {first:.3g} ({since}) to "
+        f"{loss:.3g} in a minibatch, more than {DIVERGENCE_FACTOR:.0e} times; unit "
         f"'{net.plan.unit_ids[broken]}' was the first whose values blew up"
     )

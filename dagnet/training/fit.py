@@ -30,6 +30,7 @@ from dagnet.training.divergence import (
     sizes,
 )
 from dagnet.training.history import History
+from dagnet.training.metrics import evaluation_of
 from dagnet.training.optimizers import Optimizer
 from dagnet.training.optimizers import optimizer as make_optimizer
 
@@ -38,8 +39,9 @@ __all__ = ["SHUFFLE_STREAM", "Progress", "fit"]
 SHUFFLE_STREAM = 1
 """Which ``default_rng([seed, stream])`` stream shuffles the examples (weights use 0)."""
 
-Progress = Callable[[int, float], None]
-"""Called after each epoch with the epoch number (from 1) and its mean loss."""
+Progress = Callable[[int, float, float | None], None]
+"""Called after each epoch with the epoch number (from 1), its mean loss, and the validation
+loss (None without validation data)."""
 
 
 def fit(
@@ -53,6 +55,9 @@ def fit(
     shuffle: bool = True,
     seed: int | None = None,
     optimizer: str | Optimizer = "sgd",
+    validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+    validation_split: float | None = None,
+    early_stopping: int | None = None,
     progress: Progress | None = None,
 ) -> History:
     """Train ``net`` in place by minibatch gradient descent.
@@ -72,14 +77,22 @@ def fit(
     shuffle : bool, default True
         Visit the examples in a new random order each epoch.
     seed : int, optional
-        Seeds the shuffling (``numpy.random.default_rng([seed, 1])``); defaults to ``net.seed``,
-        and when that is None too, the shuffling is not reproducible.
+        Seeds the shuffling (``numpy.random.default_rng([seed, 1])``) and the validation split
+        (``[seed, 2]``); defaults to ``net.seed``, and when that is None too, neither is
+        reproducible.
     optimizer : str or Optimizer, default "sgd"
         A name from :data:`dagnet.training.optimizers.OPTIMIZERS` (sgd, momentum, nesterov,
         adam, rprop), or an optimizer made with its own settings (``learning_rate`` is then the
         optimizer's, and must not be given here too).
+    validation_data : (inputs, targets), optional
+        Examples to measure the loss (and accuracy) on after every epoch, never trained on.
+    validation_split : float, optional
+        Instead, the share (0 < F < 1) of the examples to hold out for that, chosen by the seed.
+    early_stopping : int, optional
+        Stop once the validation loss has not improved for this many epochs, and leave ``net``
+        with the parameters of the epoch whose validation loss was lowest (``best_epoch``).
     progress : callable, optional
-        ``progress(epoch, loss)`` after each epoch.
+        ``progress(epoch, loss, validation_loss)`` after each epoch (None without validation).
 
     Returns
     -------
@@ -88,11 +101,12 @@ def fit(
     Raises
     ------
     TrainingError
-        When the run diverges: a minibatch loss that is not a finite number, or, after the
-        first epoch, above :data:`DIVERGENCE_FACTOR` times that epoch's mean (and above 1). The
-        message names the epoch and the first unit whose values blew up; ``net`` is left with
-        the last good parameters (those whose minibatch loss last passed), and
-        ``error.epochs_done`` says how many whole epochs came before them.
+        When the run diverges: a minibatch loss that is not a finite number, or above
+        :data:`DIVERGENCE_FACTOR` times the first epoch's mean (in the first epoch, the first
+        minibatch's loss), and above 1. The message names the epoch and the first unit whose
+        values blew up; ``net`` is left with the last good parameters (those whose minibatch
+        loss last passed), and ``error.epochs_done`` says how many whole epochs came before
+        them.
     TrainingInterrupted
         On Ctrl-C (SIGINT), which stops the run after the step under way, never inside one; the
         network keeps the parameters of that complete step. A second Ctrl-C stops at once.
@@ -100,7 +114,7 @@ def fit(
     Examples
     --------
     >>> import numpy as np, dagnet
-    >>> graph = dagnet.Graph.model_validate({"format_version": 1,
+    >>> graph = dagnet.Graph.model_validate({"format_version": 2,
     ...     "units": [{"id": "x", "role": "input"}, {"id": "y", "role": "output"}],
     ...     "edges": [{"source": "x", "target": "y", "weight": 0.0}]})
     >>> net = dagnet.Network(graph)
@@ -119,76 +133,202 @@ def fit(
         rule = optimizer
     else:
         rule = make_optimizer(optimizer, learning_rate)
-    learning_rate = rule.learning_rate
     x, y = net.examples(inputs, targets)
-    n_examples = x.shape[1]
     seed = net.seed if seed is None else seed
+    x, y, validation = _validation(net, x, y, validation_data, validation_split, seed)
+    if early_stopping is not None:
+        _check_patience(early_stopping, validation)
     rng = np.random.default_rng(None if seed is None else [seed, SHUFFLE_STREAM])
-    history = History()
-    workspaces: dict[int, Workspace] = {}  # by minibatch size: at most two
-    good = Snapshot(net)  # the parameters of the last step whose loss passed, restored on failure
-    limit = math.inf  # the divergence line, known once the first epoch has set the scale
-    scale = None  # each unit's largest |z| before training, to tell when values blow up
-    updated = False  # whether any step has changed the parameters: until then η is blameless
+    run = _Run(net, rule, batch_size)
+    history = run.history
+    best = _Best(net, early_stopping)
     with _stop_on_ctrl_c() as stop_requested:
         for epoch in range(1, epochs + 1):
-            order = rng.permutation(n_examples) if shuffle else slice(None)
-            output_total = np.zeros(len(net.output_ids))  # each output's loss, summed
-            batches = _minibatches(x[:, order], y[:, order], batch_size)
-            for steps, (x_batch, y_batch) in enumerate(batches, start=1):
-                n = x_batch.shape[1]
-                workspace = workspaces.get(n) or workspaces.setdefault(
-                    n, net.workspace(n, split=True)
-                )
-                if scale is None:
-                    scale = sizes(net.evaluate(x_batch)[1])
-                loss, weight_gradient, bias_gradient = net.loss_and_gradients(
-                    x_batch, y_batch, workspace
-                )
-                if not np.isfinite(loss):
-                    z = net.evaluate(x_batch)[1]  # the state that overflowed, to name its unit
-                    good.restore()
-                    message = (
-                        blow_up_message(net, z, scale, epoch, learning_rate)
-                        if updated
-                        else overflow_before_update_message(net, z)
-                    )
-                    raise TrainingError(message, epoch=epoch, epochs_done=len(history.epoch_loss))
-                if loss > limit:
-                    z = net.evaluate(x_batch)[1]
-                    message = divergence_message(net, z, scale, history.epoch_loss[0], loss, epoch)
-                    good.restore()
-                    raise TrainingError(
-                        f"{message}; try a smaller learning rate than {learning_rate:g}",
-                        epoch=epoch,
-                        epochs_done=len(history.epoch_loss),
-                    )
-                good.take()
-                output_total += workspace.output_loss
-                rule.step((net.weight, net.bias), (weight_gradient, bias_gradient))
-                updated = True
-                if stop_requested():
-                    raise TrainingInterrupted(epoch, steps, list(history.epoch_loss))
-            history.epoch_loss.append(float(output_total.sum()) / n_examples)
-            history.output_loss.append((output_total / n_examples).tolist())
-            limit = DIVERGENCE_FACTOR * max(history.epoch_loss[0], 1 / DIVERGENCE_FACTOR)
+            order = rng.permutation(x.shape[1]) if shuffle else slice(None)
+            run.epoch(epoch, x[:, order], y[:, order], stop_requested)
+            validation_loss = None
+            if validation is not None:
+                found = evaluation_of(net, *net.evaluate(validation[0]), validation[1])
+                validation_loss = found.loss
+                history.validation_loss.append(found.loss)
+                history.validation_accuracy.append(found.accuracy)
+                if best.stops(epoch, found.loss):
+                    history.stopped_early = epoch < epochs
+                    if progress is not None:
+                        progress(epoch, history.epoch_loss[-1], validation_loss)
+                    break
             if progress is not None:
-                progress(epoch, history.epoch_loss[-1])
-    z = net.evaluate(x)[1]
-    terms = _output_losses(net, z, y)
-    history.final_loss = float(np.sum(terms, axis=0).mean())  # as Network.mean_loss has it
-    history.final_output_loss = terms.mean(axis=1).tolist()
+                progress(epoch, history.epoch_loss[-1], validation_loss)
+    if early_stopping is not None:
+        history.best_epoch = best.restore() or None
+    s, z = net.evaluate(x)
+    final = evaluation_of(net, s, z, y)
+    history.final_loss = final.loss
+    history.final_output_loss = list(final.output_loss.values())
+    history.final_accuracy = final.accuracy
+    if validation is not None:
+        history.final_validation_loss = (
+            history.validation_loss[history.best_epoch - 1]
+            if history.best_epoch is not None
+            else history.validation_loss[-1]
+        )
     if not np.isfinite(history.final_loss):
-        message = blow_up_message(net, z, scale, epochs, learning_rate)
-        good.restore()
-        raise TrainingError(message, epoch=epochs, epochs_done=epochs - 1)
+        message = blow_up_message(net, z, run.scale, history.epochs, rule.learning_rate)
+        run.good.restore()
+        raise TrainingError(message, epoch=history.epochs, epochs_done=history.epochs - 1)
     return history
 
 
-def _output_losses(net: Network, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The loss of each output unit for each example, (outputs, N)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return net.loss_function.terms(z[net.plan.output_positions], y)  # type: ignore[no-any-return]
+class _Run:
+    """The steps of one run: its workspaces, its watch for divergence, its record."""
+
+    def __init__(self, net: Network, rule: Optimizer, batch_size: int) -> None:
+        self.net, self.rule, self.batch_size = net, rule, batch_size
+        self.history = History()
+        self.workspaces: dict[int, Workspace] = {}  # by minibatch size: at most two
+        self.good = Snapshot(net)  # the last step's parameters whose loss passed
+        self.limit = math.inf  # the divergence line, set by the first step, then epoch 1
+        self.first = math.nan  # what set it
+        self.scale: np.ndarray | None = None  # each unit's largest |z| before training
+        self.updated = False  # whether any step has changed the parameters
+        frozen_weight, frozen_bias = net.frozen
+        self.frozen = [
+            (parameter, index, parameter[index].copy())
+            for parameter, index in ((net.weight, frozen_weight), (net.bias, frozen_bias))
+            if len(index)
+        ]
+
+    def epoch(
+        self, epoch: int, x: np.ndarray, y: np.ndarray, stop_requested: Callable[[], bool]
+    ) -> None:
+        """One pass over the (already ordered) unit-major examples, a step per minibatch."""
+        net, history = self.net, self.history
+        output_total = np.zeros(len(net.output_ids))  # each output's loss, summed
+        for steps, start in enumerate(range(0, x.shape[1], self.batch_size), start=1):
+            x_batch = x[:, start : start + self.batch_size]
+            y_batch = y[:, start : start + self.batch_size]
+            n = x_batch.shape[1]
+            workspace = self.workspaces.get(n) or self.workspaces.setdefault(
+                n, net.workspace(n, split=True)
+            )
+            if self.scale is None:
+                self.scale = sizes(net.evaluate(x_batch)[1])
+            loss, weight_gradient, bias_gradient = net.loss_and_gradients(
+                x_batch, y_batch, workspace
+            )
+            self._check(loss, x_batch, epoch)
+            self.good.take()
+            output_total += workspace.output_loss
+            self.rule.step((net.weight, net.bias), (weight_gradient, bias_gradient))
+            for parameter, index, value in self.frozen:
+                parameter[index] = value  # whatever the rule did (decay, momentum), they stay
+            self.updated = True
+            if stop_requested():
+                raise TrainingInterrupted(epoch, steps, list(history.epoch_loss))
+        n_examples = x.shape[1]
+        history.epoch_loss.append(float(output_total.sum()) / n_examples)
+        history.output_loss.append((output_total / n_examples).tolist())
+        self.first = history.epoch_loss[0]
+        self.limit = DIVERGENCE_FACTOR * max(self.first, 1 / DIVERGENCE_FACTOR)
+
+    def _check(self, loss: float, x_batch: np.ndarray, epoch: int) -> None:
+        """Stop at a step whose loss has left arithmetic, or has grown past the line."""
+        net, history, rate = self.net, self.history, self.rule.learning_rate
+        if not np.isfinite(loss):
+            z = net.evaluate(x_batch)[1]  # the state that overflowed, to name its unit
+            self.good.restore()
+            message = (
+                blow_up_message(net, z, self.scale, epoch, rate)
+                if self.updated
+                else overflow_before_update_message(net, z)
+            )
+            raise TrainingError(message, epoch=epoch, epochs_done=len(history.epoch_loss))
+        if loss > self.limit:
+            z = net.evaluate(x_batch)[1]
+            since = "the mean of epoch 1" if history.epoch_loss else "the first minibatch's"
+            message = divergence_message(net, z, self.scale, self.first, loss, epoch, since)
+            self.good.restore()
+            raise TrainingError(
+                f"{message}; try a smaller learning rate than {rate:g}",
+                epoch=epoch,
+                epochs_done=len(history.epoch_loss),
+            )
+        if math.isinf(self.limit):  # the first step sets the line until epoch 1 has
+            self.first = loss
+            self.limit = DIVERGENCE_FACTOR * max(loss, 1 / DIVERGENCE_FACTOR)
+
+
+class _Best:
+    """Early stopping: the parameters of the epoch with the lowest validation loss so far."""
+
+    def __init__(self, net: Network, patience: int | None) -> None:
+        self.patience = patience
+        self.snapshot = Snapshot(net) if patience is not None else None
+        self.loss = math.inf
+        self.epoch = 0
+
+    def stops(self, epoch: int, loss: float) -> bool:
+        """Whether the run should stop after ``epoch``, whose validation loss was ``loss``."""
+        if self.snapshot is None or self.patience is None:
+            return False
+        if loss < self.loss:
+            self.loss, self.epoch = loss, epoch
+            self.snapshot.take()
+        return epoch - self.epoch >= self.patience
+
+    def restore(self) -> int:
+        """Put the best epoch's parameters back, and say which epoch that was (0: none had a
+        finite validation loss, and the last parameters stay)."""
+        assert self.snapshot is not None
+        if self.epoch:
+            self.snapshot.restore()
+        return self.epoch
+
+
+VALIDATION_STREAM = 2
+"""Which ``default_rng([seed, stream])`` stream draws the validation split."""
+
+
+def _validation(
+    net: Network,
+    x: np.ndarray,
+    y: np.ndarray,
+    data: tuple[ArrayLike, ArrayLike] | None,
+    split: float | None,
+    seed: int | None,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """The training examples and the validation ones (unit-major), from ``data`` or held out
+    of the training examples by ``split``."""
+    if data is not None and split is not None:
+        raise ArgumentError("give validation_data or validation_split, not both")
+    if data is not None:
+        if not isinstance(data, tuple | list) or len(data) != 2:
+            raise ArgumentError("validation_data must be a pair (inputs, targets)")
+        return x, y, net.examples(*data)
+    if split is None:
+        return x, y, None
+    if isinstance(split, bool) or not isinstance(split, numbers.Real) or not 0 < split < 1:
+        raise ArgumentError(f"validation_split must be a number between 0 and 1, not {split!r}")
+    n = x.shape[1]
+    held = math.ceil(split * n)
+    if held >= n:
+        raise ArgumentError(
+            f"validation_split {split:g} of {n} examples leaves none to train on; hold out less"
+        )
+    rng = np.random.default_rng(None if seed is None else [seed, VALIDATION_STREAM])
+    order = rng.permutation(n)
+    kept, out = np.sort(order[held:]), np.sort(order[:held])
+    return x[:, kept], y[:, kept], (x[:, out], y[:, out])
+
+
+def _check_patience(patience: int, validation: tuple[np.ndarray, np.ndarray] | None) -> None:
+    if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 1:
+        raise ArgumentError(f"early_stopping must be a whole number ≥ 1, not {patience!r}")
+    if validation is None:
+        raise ArgumentError(
+            "early stopping watches the validation loss: give validation_data or "
+            "validation_split too"
+        )
 
 
 def _check_settings(epochs: int, batch_size: int) -> None:
@@ -231,11 +371,3 @@ def _stop_on_ctrl_c() -> Iterator[Callable[[], bool]]:
         yield lambda: requested
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def _minibatches(
-    x: np.ndarray, y: np.ndarray, batch_size: int
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Consecutive column blocks of unit-major inputs and targets; the last may be smaller."""
-    for start in range(0, x.shape[1], batch_size):
-        yield x[:, start : start + batch_size], y[:, start : start + batch_size]

@@ -16,7 +16,8 @@ from dagnet import __version__
 from dagnet.engine.initialisation import draw_seed
 from dagnet.engine.network import Network
 from dagnet.graph.data import Dataset
-from dagnet.graph.model import Graph, Trained, Training
+from dagnet.graph.model import Graph, OptimizerSettings, Trained, Training
+from dagnet.training.history import History
 from dagnet.training.optimizers import OPTIMIZERS
 
 __all__ = ["last_good", "learning_rate_of", "run_settings", "trained", "trained_graph"]
@@ -35,8 +36,18 @@ def run_settings(graph: Graph, **overrides: Any) -> tuple[Training, bool]:
     (10, True, False)
     """
     given = {key: value for key, value in overrides.items() if value is not None}
+    if "loss" in given:  # one loss for every output: the file's per-output choice is set aside
+        given["losses"] = None
+    optimizer_settings = {
+        key: given.pop(key) for key in ("momentum", "weight_decay") if key in given
+    }
     # Validated afresh so that every setting, defaults included, counts as set and is written.
     settings = Training.model_validate((graph.training or Training()).model_dump() | given)
+    if optimizer_settings:  # written as the optimizer's object form, with what it had before
+        optimizer = OptimizerSettings(
+            name=settings.optimizer_name, **(settings.optimizer_settings | optimizer_settings)
+        )
+        settings = settings.model_copy(update={"optimizer": optimizer})
     if settings.learning_rate is None:  # written out, so that the file says what was used
         settings = settings.model_copy(update={"learning_rate": learning_rate_of(settings)})
     if settings.seed is not None:
@@ -48,13 +59,24 @@ def learning_rate_of(settings: Training) -> float:
     """η of these settings: their own, or their optimizer's default."""
     if settings.learning_rate is not None:
         return settings.learning_rate
-    return OPTIMIZERS[settings.optimizer].default_learning_rate
+    return OPTIMIZERS[settings.optimizer_name].default_learning_rate
 
 
-def trained(final_loss: float, epochs: int, examples: int) -> Trained:
-    """The ``trained`` section of a run that completed ``epochs`` over ``examples``."""
+def trained(
+    final_loss: float, epochs: int, examples: int, history: History | None = None
+) -> Trained:
+    """The ``trained`` section of a run that completed ``epochs`` over ``examples``; with its
+    ``history``, the validation figures and the best epoch too."""
+    extra: dict[str, Any] = {}
+    if history is not None and history.final_validation_loss is not None:
+        extra["validation_loss"] = history.final_validation_loss
+        extra["best_epoch"] = history.best_epoch
     return Trained(
-        final_loss=final_loss, epochs=epochs, examples=examples, dagnet_version=__version__
+        final_loss=final_loss,
+        epochs=epochs,
+        examples=examples,
+        dagnet_version=__version__,
+        **extra,
     )
 
 

@@ -22,6 +22,7 @@ from dagnet.bench.rivals.common import (
 )
 from dagnet.engine.network import Network
 from dagnet.functions.activations import ACTIVATIONS
+from dagnet.functions.losses import head_delta
 
 __all__ = ["dense_layers", "numpy_mlp_step"]
 
@@ -147,7 +148,7 @@ def numpy_mlp_step(
     ((3,), (4,))
     """
     dtype = float_dtype(dtype)
-    plan, loss = net.plan, net.loss_function
+    plan, heads = net.plan, net.heads
     below = np.arange(plan.n_inputs)
     layers = []
     for units, activation in dense_layers(net):
@@ -186,8 +187,12 @@ def numpy_mlp_step(
             s[k] += layer.bias
             if not identity[k]:
                 np.copyto(z[k + 1], functions[k].array(s[k], np))
-        np.copyto(delta[-1], loss.error(z[-1], targets))
-        scale(len(layers) - 1)
+        # The last layer is the outputs: the loss's part of their δ, f' in it already.
+        last = len(layers) - 1
+        slope = np.ones_like(s[last]) if identity[last] else None
+        if slope is None:
+            slope = functions[last].array_derivative(s[last], z[-1], np)
+        np.copyto(delta[-1], head_delta(heads, s[last], z[-1], slope, targets, np))
         for k in range(len(layers) - 1, -1, -1):
             layer = layers[k]
             if k > 0:  # δ of the layer below, through the weights before they change

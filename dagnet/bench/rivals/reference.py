@@ -39,7 +39,7 @@ def reference_step(
     >>> bool(np.all(weight != net.weight))  # the copy moved; the network did not
     True
     """
-    ref = reference.ReferenceNetwork.from_graph(net.to_graph(), loss=net.loss_name)
+    ref = reference.ReferenceNetwork.from_graph(net.to_graph(), heads=net.heads)
     inputs, targets = np.asarray(x).T.tolist(), np.asarray(y).T.tolist()
     ids = net.plan.unit_ids
     edges = [

@@ -30,6 +30,7 @@ from dagnet.bench.rivals.common import (
     layout_of,
 )
 from dagnet.engine.network import Network
+from dagnet.errors import ArgumentError
 from dagnet.functions.activations import ACTIVATIONS, Activation
 
 __all__ = ["torch_index_step", "torch_masked_step"]
@@ -72,7 +73,14 @@ class _TorchLevels:
             [(_over_tensors(ACTIVATIONS[name], torch), a, b) for name, a, b in level]
             for level in runs
         ]
-        self.loss_terms = net.loss_function.terms
+        # The outputs are gathered level by level, so one loss must treat each alone.
+        (head,) = net.heads if len(net.heads) == 1 else (None,)
+        if head is None or head.function.grouped:
+            raise ArgumentError(
+                "the PyTorch rivals time one loss over all outputs, each output alone"
+            )
+        terms, weight = head.function.terms, head.weight
+        self.loss_terms = lambda y_hat, y: weight * terms(None, y_hat, y, torch)
         # Columns (units, 1), so that they broadcast over the N examples without a view op.
         self.biases = [
             self.tensor(net.bias[self.units(level), None], requires_grad=True)
