@@ -42,6 +42,7 @@ from dagnet.graph.writing import save_graph
 from dagnet.interop.networkx import from_networkx, to_networkx
 from dagnet.training.fit import fit
 from dagnet.training.history import History
+from dagnet.training.metrics import Evaluation, evaluate
 
 if _TYPE_CHECKING:  # imported on first use (module __getattr__ below): each needs an extra
     from dagnet.interop.sklearn_estimators import DagnetRegressor
@@ -71,6 +72,7 @@ __all__ = [
     "DataError",
     "Dataset",
     "Edge",
+    "Evaluation",
     "ExtraMissing",
     "Gradients",
     "Graph",
@@ -85,6 +87,7 @@ __all__ = [
     "TrainingInterrupted",
     "Unit",
     "__version__",
+    "evaluate",
     "fit",
     "from_networkx",
     "from_torch",

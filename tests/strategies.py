@@ -142,3 +142,60 @@ def reordered(graph: Graph) -> st.SearchStrategy[Graph]:
     return st.tuples(st.permutations(graph.units), st.permutations(graph.edges)).map(
         lambda order: graph.model_copy(update={"units": order[0], "edges": order[1]})
     )
+
+
+@st.composite
+def graphs_with_losses(
+    draw: st.DrawFn, loss: str | None = None, max_hidden: int = 8
+) -> tuple[Graph, np.ndarray, np.ndarray]:
+    """A random graph whose outputs have the given loss (or, for None, a mix: some outputs
+    cross-entropy, a softmax group of two or more, the rest squared error, each head with a
+    random weight), its outputs' activations set to what their losses need, and a batch of
+    targets that those losses take (probabilities; one-hot or soft rows for a group)."""
+    document = draw(graph_documents(SMOOTH_ACTIVATIONS, max_hidden))
+    outputs = [unit["id"] for unit in document["units"] if unit["role"] == "output"]
+    need = {"cross_entropy": "sigmoid", "softmax_cross_entropy": "identity"}
+    heads: list[dict[str, Any]] = []
+    if loss is not None:
+        if loss == "softmax_cross_entropy" and len(outputs) < 2:
+            outputs.append("y_extra")  # a group needs two: a second output, fed by an input
+            source = next(u["id"] for u in document["units"] if u["role"] == "input")
+            document["units"].append({"id": "y_extra", "role": "output"})
+            document["edges"].append({"source": source, "target": "y_extra", "weight": 0.3})
+        heads.append({"outputs": outputs, "loss": loss, "name": "all"})
+    else:
+        order = draw(st.permutations(outputs), label="outputs by head")
+        cut = draw(st.integers(0, len(order)), label="cross-entropy outputs")
+        group = draw(st.integers(0, len(order) - cut), label="softmax group size")
+        if group == 1:
+            group = 0
+        if cut:
+            heads.append({"outputs": order[:cut], "loss": "cross_entropy", "name": "binary"})
+        if group:
+            heads.append({"outputs": order[cut : cut + group], "loss": "softmax_cross_entropy",
+                          "name": "group"})  # fmt: skip
+        if cut + group < len(order):
+            heads.append({"outputs": order[cut + group :], "loss": "squared_error",
+                          "name": "regression"})  # fmt: skip
+        for head in heads:
+            head["weight"] = draw(st.sampled_from([0.5, 1.0, 2.0]), label="weight")
+    activation = {o: need.get(h["loss"]) for h in heads for o in h["outputs"]}
+    for unit in document["units"]:
+        if activation.get(unit["id"]):
+            unit["activation"] = activation[unit["id"]]
+    document["format_version"] = 2
+    document["training"] = {"losses": heads}
+    graph = Graph.model_validate(document)
+    outputs = [unit.id for unit in graph.units if unit.role == "output"]
+    x, y = draw(batches(graph))
+    n = len(x)
+    for head in heads:
+        columns = [outputs.index(o) for o in head["outputs"]]
+        if head["loss"] == "cross_entropy":
+            y[:, columns] = draw(hnp.arrays(np.float64, (n, len(columns)),
+                                            elements=st.floats(0, 1)))  # fmt: skip
+        elif head["loss"] == "softmax_cross_entropy":
+            weights = draw(hnp.arrays(np.float64, (n, len(columns)),
+                                      elements=st.floats(0.01, 1)))  # fmt: skip
+            y[:, columns] = weights / weights.sum(axis=1, keepdims=True)
+    return graph, x, y

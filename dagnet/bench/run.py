@@ -15,6 +15,8 @@ from numpy.typing import NDArray
 
 from dagnet.bench.timing import Engine
 from dagnet.engine.network import Network
+from dagnet.functions.losses import LOSSES
+from dagnet.graph.model import Graph, Training
 from dagnet.training.optimizers import optimizer as make_optimizer
 
 __all__ = [
@@ -53,11 +55,31 @@ class Result(TypedDict):
 
 
 def minibatch(net: Network, batch_size: int, seed: int) -> tuple[Array, Array]:
-    """Standard normal inputs and targets, unit-major: (input units, N), (output units, N)."""
+    """Standard normal inputs and targets, unit-major: (input units, N), (output units, N);
+    targets 0 or 1 for cross-entropy outputs, and one-hot for a softmax group."""
     rng = np.random.default_rng([seed, 2])
     x = rng.standard_normal((net.plan.n_inputs, batch_size))
     y = rng.standard_normal((len(net.output_ids), batch_size))
+    for head in net.heads:
+        rows = list(head.slots)
+        if head.function.grouped:
+            y[rows] = np.eye(len(rows))[rng.integers(len(rows), size=batch_size)].T
+        elif head.function.classifies:
+            y[rows] = rng.integers(2, size=(len(rows), batch_size))
     return x, y
+
+
+def with_loss(graph: Graph, loss: str) -> Graph:
+    """``graph`` trained with ``loss`` on every output: cross-entropy makes its outputs sigmoid
+    units (the benchmark's generated shapes have identity outputs, which the softmax takes)."""
+    units = graph.units
+    if LOSSES[loss].activation == "sigmoid":
+        units = tuple(
+            unit.model_copy(update={"activation": "sigmoid"}) if unit.role == "output" else unit
+            for unit in units
+        )
+    training = (graph.training or Training()).model_copy(update={"loss": loss, "losses": None})
+    return graph.model_copy(update={"units": units, "training": training})
 
 
 def engines(

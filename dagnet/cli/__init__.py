@@ -17,6 +17,7 @@ from dagnet import __version__, environment
 from dagnet.cli import (
     bench,
     draw,
+    evaluate,
     explain,
     export,
     gradcheck,
@@ -91,6 +92,7 @@ def main() -> None:
       dagnet validate graphs/*.json          check graph files, every problem at once
       dagnet train graphs/multi_output.json  train; writes graphs/multi_output.trained.json
       dagnet predict graphs/multi_output.trained.json --data graphs/multi_output.csv
+      dagnet evaluate graphs/multi_output.trained.json  loss (and accuracy) on data
       dagnet explain graphs/multi_output.json  the backpropagation equations, worked out
       dagnet info graphs/xor.json              the network's shape in numbers
       dagnet import winner.json -o winner.dagnet.json  a neat-python or FANN network
@@ -106,6 +108,7 @@ for _command in (
     validate.validate,
     train.train,
     predict.predict,
+    evaluate.evaluate,
     schema.schema,
     explain.explain,
     gradcheck.check_gradients,

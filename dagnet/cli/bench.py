@@ -20,6 +20,7 @@ from dagnet.bench.shapes import SHAPES
 from dagnet.bench.timing import measure
 from dagnet.cli.common import count, load, say
 from dagnet.engine.network import Network
+from dagnet.functions.losses import LOSSES
 from dagnet.graph.model import Graph
 from dagnet.training.optimizers import OPTIMIZERS
 
@@ -98,6 +99,14 @@ CORES: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (se
     show_default=True,
     help="The update dagnet's step takes (the rivals take sgd steps: --compare needs sgd).",
 )
+@click.option(
+    "--loss",
+    type=click.Choice(list(LOSSES)),
+    default="squared_error",
+    show_default=True,
+    help="The loss of every output (cross_entropy makes them sigmoid units; "
+    "softmax_cross_entropy makes them one softmax group).",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, metavar="N")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON document.")
 @click.pass_context
@@ -114,6 +123,7 @@ def bench(
     compare: bool,
     loading: bool,
     optimizer: str,
+    loss: str,
     seed: int,
     as_json: bool,
 ) -> None:
@@ -147,13 +157,20 @@ def bench(
     if loading:
         _print_loading(graph, described, repeat=min(repeat, 5), as_json=as_json)
         return
-    net = Network(graph, seed=seed, dtype=dtype)
-    x, y = run.minibatch(net, batch_size, seed)
     if compare and optimizer != "sgd":
         raise click.UsageError("the rivals take sgd steps, so --compare needs --optimizer sgd")
+    if compare and LOSSES[loss].grouped:
+        raise click.UsageError(
+            "the rivals treat each output alone, so --compare needs --loss squared_error or "
+            "cross_entropy"
+        )
+    net = Network(run.with_loss(graph, loss), seed=seed, dtype=dtype)
+    x, y = run.minibatch(net, batch_size, seed)
     engines = run.engines(net, x, y, threads=threads, compare=compare, optimizer=optimizer)
     quiet = as_json
-    say(quiet, f"{described}: {run.describe(net)}; batch {batch_size}, {dtype}")
+    say(
+        quiet, f"{described}: {run.describe(net)}; batch {batch_size}, {dtype}, {optimizer}, {loss}"
+    )
     progress = _progress(quiet)
     measure(engines, repeat=repeat, budget=budget, progress=progress)
     if progress is not None:
@@ -161,7 +178,8 @@ def bench(
     results = run.results(engines, net.plan.n_edges * batch_size)
     if as_json:
         summary = {"graph": described, **run.graph_facts(net), "batch_size": batch_size}
-        summary |= {"dtype": dtype, "threads": threads, "engines": results}
+        summary |= {"dtype": dtype, "threads": threads, "optimizer": optimizer, "loss": loss}
+        summary |= {"engines": results}
         click.echo(json.dumps(summary, indent=2))
     else:
         click.echo(run.table(results))

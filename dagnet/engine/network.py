@@ -21,6 +21,7 @@ from dagnet.engine.initialisation import draw_seed, initial_parameters
 from dagnet.engine.plan import Plan, compile_plan
 from dagnet.errors import ArgumentError, DataError
 from dagnet.functions.losses import Head
+from dagnet.graph.data import check_targets
 from dagnet.graph.heads import heads as heads_of
 from dagnet.graph.messages import listing
 from dagnet.graph.model import Edges, Graph
@@ -294,13 +295,15 @@ class Network(CompiledNetwork):
             )
             for index, unit in enumerate(self.graph.units)
         ]
-        edges = Edges(self.graph.edges.sources, self.graph.edges.targets, weights)
+        old = self.graph.edges
+        edges = Edges(old.sources, old.targets, weights, old.trainable)
         return self.graph.model_copy(update={"units": units, "edges": edges})
 
     def examples(self, inputs: ArrayLike, targets: ArrayLike) -> tuple[Array, Array]:
         """Inputs and targets, example-major, as the engine's unit-major arrays: checked as
         :func:`unit_major` checks them, and for one row of targets per row of inputs."""
         x, y = self._inputs(inputs), self._targets(targets)
+        check_targets(self.graph, y.T, "targets", self.heads)
         if x.shape[1] != y.shape[1]:
             raise DataError(
                 "DAG044",

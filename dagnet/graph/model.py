@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, overload
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -59,6 +60,8 @@ UNIT_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
 UnitId = Annotated[str, StringConstraints(pattern=UNIT_ID_PATTERN)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Role = Literal["input", "hidden", "output"]
+AsTuple = BeforeValidator(lambda value: tuple(value) if isinstance(value, list) else value)
+"""A JSON array (a list) kept as a tuple: the model is frozen, its arrays too."""
 
 
 # Lets other tools see in the schema what dagnet.graph.checks enforces for input units.
@@ -279,10 +282,12 @@ class LossHead(_Model):
         "group's targets as class indices or names; default: its only output's id, or "
         "'losses/K'.",
     )
-    outputs: tuple[UnitId, ...] = Field(min_length=1, description="Output unit ids.")
+    outputs: Annotated[tuple[UnitId, ...], AsTuple] = Field(
+        min_length=1, description="Output unit ids."
+    )
     loss: Literal[LOSS_NAMES]  # type: ignore[valid-type]
     weight: FiniteFloat = Field(1.0, gt=0, description="Its factor in the objective.")
-    classes: tuple[str, ...] | None = Field(
+    classes: Annotated[tuple[str, ...], AsTuple] | None = Field(
         None,
         description="A softmax group's class names, one per output in order (what a label "
         "column may hold and --classes writes); default: the output unit ids.",
@@ -299,7 +304,9 @@ class OptimizerSettings(_Model):
     weight_decay: FiniteFloat | None = Field(
         None, ge=0, description="λ: L2 for the sgd family, decoupled for adam."
     )
-    betas: tuple[FiniteFloat, FiniteFloat] | None = Field(None, description="Adam's (β₁, β₂).")
+    betas: Annotated[tuple[FiniteFloat, FiniteFloat], AsTuple] | None = Field(
+        None, description="Adam's (β₁, β₂)."
+    )
     epsilon: FiniteFloat | None = Field(None, gt=0, description="Adam's ε.")
 
     def settings(self) -> dict[str, Any]:
@@ -313,7 +320,7 @@ class Training(_Model):
     loss: Literal[LOSS_NAMES] = Field(  # type: ignore[valid-type]
         "squared_error", description="The loss of every output that no entry of 'losses' names."
     )
-    losses: tuple[LossHead, ...] | None = Field(
+    losses: Annotated[tuple[LossHead, ...], AsTuple] | None = Field(
         None, description="Losses of particular outputs or softmax groups, each with a weight."
     )
     optimizer: Literal[OPTIMIZER_NAMES] | OptimizerSettings = "sgd"  # type: ignore[valid-type]
