@@ -327,13 +327,15 @@ def write_back(trained: Network | Graph, genome: Any) -> int:
     ------
     ImportRefused
         When a unit or edge has no gene in the genome, or a node's response is not 1 although
-        the network has no sum unit for it (it was imported from another genome).
+        the network has no sum unit for it (it was imported from another genome). The genome
+        is then left as it was.
     """
     graph = trained.to_graph() if isinstance(trained, Network) else trained
     sum_bias = {node_key(u.id): float(u.bias or 0.0) for u in graph.units if u.id.endswith(SUM)}
     response = {node_key(e.target): float(e.weight or 0.0)
                 for e in graph.edges if e.source.endswith(SUM)}  # fmt: skip
-    written = 0
+    fed = {e.target for e in graph.edges}
+    changes: list[tuple[Any, str, float]] = []  # (gene, attribute, value): checked, then made
     for unit in graph.units:
         if unit.role == "input" or unit.id.endswith(SUM):
             continue
@@ -345,15 +347,13 @@ def write_back(trained: Network | Graph, genome: Any) -> int:
             raise ImportRefused(f"unit {unit.id}: the genome has no node {key}")
         bias = float(unit.bias or 0.0)
         if key in response:
-            gene.response = response[key]
+            changes.append((gene, "response", response[key]))
             bias += response[key] * sum_bias.get(key, 0.0)
-            written += 1
-        elif float(gene.response) != 1.0 and any(e.target == unit.id for e in graph.edges):
+        elif float(gene.response) != 1.0 and unit.id in fed:
             raise ImportRefused(f"unit {unit.id}: node {key} has response {gene.response!r}, "
                                 f"but the network has no unit {unit.id}{SUM} carrying it: "
                                 "it was not imported from this genome")  # fmt: skip
-        gene.bias = bias
-        written += 1
+        changes.append((gene, "bias", bias))
     for edge in graph.edges:
         if edge.source.endswith(SUM):
             continue
@@ -362,6 +362,7 @@ def write_back(trained: Network | Graph, genome: Any) -> int:
         if gene is None:
             raise ImportRefused(f"edge {edge.source} -> {edge.target}: the genome has no "
                                 f"connection {connection}")  # fmt: skip
-        gene.weight = float(edge.weight or 0.0)
-        written += 1
-    return written
+        changes.append((gene, "weight", float(edge.weight or 0.0)))
+    for gene, attribute, value in changes:
+        setattr(gene, attribute, value)
+    return len(changes)

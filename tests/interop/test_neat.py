@@ -264,3 +264,17 @@ def test_lamarckian_evolution_fine_tunes_each_genome_with_dagnet(unit_config: An
     winner = population.run(evaluate, 3)
     assert len(trained) >= 3 * 10
     assert winner.fitness is not None and np.isfinite(winner.fitness)
+
+
+def test_write_back_refuses_a_genome_whose_response_changed_and_leaves_it_as_it_was(
+    unit_config: Any,
+) -> None:
+    genome = grown_genome(unit_config, 1)
+    net = dagnet.Network(graph_from_genome(genome, unit_config))  # response 1: no sum units
+    net.weights = net.weights + 1.0  # "trained"
+    genome.nodes[0].response = 2.0
+    before = {key: gene.weight for key, gene in genome.connections.items()}
+    with pytest.raises(ImportRefused, match=r"unit o0: node 0 has response 2\.0, but the "
+                       r"network has no unit o0_sum"):  # fmt: skip
+        write_back(net, genome)
+    assert {key: gene.weight for key, gene in genome.connections.items()} == before
