@@ -16,6 +16,13 @@ libfann computes them in integer arithmetic that dagnet does not reproduce. File
 scaling parameters are refused too: ``fann_run`` does not apply them, and which of the two
 meanings a user wants cannot be guessed. ``FANN_GAUSSIAN_STEPWISE``, which libfann computes as
 0, is refused by name.
+
+The numbers are read as written (``precision="double"``), which is what libfann's double build
+(doublefann, python3-fann2) reads. Its float build (floatfann, the one ``fann.h`` means) reads
+each weight and steepness as a float32 (``fscanf("%f")``); ``precision="float"`` rounds them
+the same way (and takes its clip bound 150/k in float32), so that the graph is the network
+floatfann runs. Both readings take the same numbers from a file floatfann saved (they are
+float32s already); on a file doublefann saved they differ by up to 6 × 10⁻⁸ per number.
 """
 
 from __future__ import annotations
@@ -25,8 +32,11 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+import numpy as np
 
 from dagnet.errors import GraphFileError
 from dagnet.functions.activations import ACTIVATIONS
@@ -34,7 +44,10 @@ from dagnet.graph.model import FORMAT_VERSION, Graph
 from dagnet.graph.reading import validate_document
 from dagnet.interop.neat import ImportRefused
 
-__all__ = ["FANN_ACTIVATIONS", "graph_from_fann", "is_fann_text", "read_fann"]
+__all__ = ["FANN_ACTIVATIONS", "Precision", "graph_from_fann", "is_fann_text", "read_fann"]
+
+Precision = Literal["double", "float"]
+"""Which libfann build's reading of a file's numbers to reproduce."""
 
 FANN_ACTIVATIONS: dict[int, tuple[str, str, float]] = {
     0: ("FANN_LINEAR", "identity", 1.0),
@@ -73,13 +86,13 @@ def is_fann_text(text: str) -> bool:
     return text.startswith("FANN_")
 
 
-def read_fann(path: str | os.PathLike[str]) -> Graph:
+def read_fann(path: str | os.PathLike[str], *, precision: Precision = "double") -> Graph:
     """The graph of a FANN ``.net`` file (see :func:`graph_from_fann`)."""
     try:
         text = Path(path).read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
         raise ImportRefused(f"{path}: cannot read a FANN .net file: {exc}") from None
-    return graph_from_fann(text, where=str(path))
+    return graph_from_fann(text, where=str(path), precision=precision)
 
 
 @dataclass(frozen=True)
@@ -90,7 +103,9 @@ class _Neuron:
     steepness: float
 
 
-def graph_from_fann(text: str, *, where: str | None = None) -> Graph:
+def graph_from_fann(
+    text: str, *, where: str | None = None, precision: Precision = "double"
+) -> Graph:
     """The dagnet graph computing what libfann's ``fann_run`` computes for a ``.net`` file.
 
     Parameters
@@ -99,6 +114,10 @@ def graph_from_fann(text: str, *, where: str | None = None) -> Graph:
         The file's text, as ``fann_save`` writes it (``FANN_FLO_2.1``).
     where : str, optional
         The file's name, for messages.
+    precision : {"double", "float"}
+        Read weights and steepnesses as written, as libfann's double build does, or rounded to
+        float32 as its float build does (then compare with floatfann on inputs rounded to
+        float32 too, which is what its ``fann_run`` receives).
 
     Raises
     ------
@@ -125,6 +144,10 @@ def graph_from_fann(text: str, *, where: str | None = None) -> Graph:
 
     def refuse(message: str) -> ImportRefused:
         return ImportRefused(f"{where}: {message}" if where else message)
+
+    if precision not in ("double", "float"):
+        raise ValueError(f"precision must be 'double' or 'float', not {precision!r}")
+    number = float if precision == "double" else _float32
 
     header, _, _ = text.partition("\n")
     header = header.strip()
@@ -154,10 +177,10 @@ def graph_from_fann(text: str, *, where: str | None = None) -> Graph:
                      "(fann_scale_input, fann_descale_output) and save the network without "
                      "them (fann_clear_scaling_params)")  # fmt: skip
     neurons = [
-        _Neuron(position, int(n), int(f), float(k))
+        _Neuron(position, int(n), int(f), number(k))
         for position, (n, f, k) in enumerate(_NEURON.findall(neuron_text))
     ]
-    connections = [(int(i), float(w)) for i, w in _CONNECTION.findall(connection_text)]
+    connections = [(int(i), number(w)) for i, w in _CONNECTION.findall(connection_text)]
     if len(neurons) != sum(sizes) or len(connections) != sum(n.inputs for n in neurons):
         raise refuse(f"the file lists {len(neurons)} neurons and {len(connections)} "
                      f"connections, which layer_sizes {sizes} and the neurons' num_inputs do "
@@ -199,7 +222,7 @@ def graph_from_fann(text: str, *, where: str | None = None) -> Graph:
         _, activation, inner = FANN_ACTIVATIONS[neuron.function]
         role = "output" if neuron.index in output_set else "hidden"
         gain = inner * k  # s = inner · k · Σ w v
-        bound = inner * CLIP / k if k > 0.0 else math.inf
+        bound = inner * _limit(k, precision) if k > 0.0 else math.inf
         clip = k > 0.0 and _clip_matters(ACTIVATIONS[activation].f, bound)
         scale = gain / bound if clip else gain
         bias = sum(w for source, w in own if source in constant) * scale
@@ -242,3 +265,35 @@ def _clip_matters(f: Callable[[float], float], bound: float) -> bool:
         if not abs(at - beyond) <= 1e-7:
             return True
     return False
+
+
+def _limit(k: float, precision: Precision) -> float:
+    """libfann's ``max_sum = 150/steepness``, in the build's own type (exact for the factor 2 of
+    FANN's sigmoid, which the caller multiplies in)."""
+    if precision == "double":
+        return CLIP / k
+    return float(np.float32(CLIP) / np.float32(k))
+
+
+def _float32(text: str) -> float:
+    """The float32 nearest to the decimal ``text``, as C's ``strtof`` (floatfann's
+    ``fscanf("%f")``) reads it: through a double, checked against the exact decimal, since
+    rounding twice can land on the other neighbour of a halfway double.
+
+    Examples
+    --------
+    >>> _float32("0.1"), _float32("-1.50000000000000000000e+00")
+    (0.10000000149011612, -1.5)
+    """
+    value = float(text)
+    single = np.float32(value)
+    if not math.isfinite(value) or float(single) == value:
+        return float(single)
+    exact = Fraction(text)
+    candidates = (np.nextafter(single, np.float32(-np.inf)), single,
+                  np.nextafter(single, np.float32(np.inf)))  # fmt: skip
+    distances = [abs(Fraction(float(c)) - exact) for c in candidates]
+    best = min(distances)
+    if distances[1] == best:  # the double's rounding, ties to even included
+        return float(single)
+    return float(candidates[distances.index(best)])

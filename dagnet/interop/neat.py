@@ -4,15 +4,18 @@ neat-python 2.x writes a network with ``neat.export.export_network_json`` (``for
 "1.0", ``network_type`` "feedforward"); :func:`graph_from_neat` reads that document, which needs
 no neat-python at all. Each node computes ``act(bias + response · Σ w z)``: the unit keeps the
 node's ``bias``, its activation is the table entry that computes neat-python's function with its
-scale factor and clamp (``sigmoid`` is ``neat_sigmoid``, σ(clamp(5s, ±60))), and ``response`` is
-multiplied into the node's in-edge weights (exact when it is 1, neat-python's default). Unit ids
-are the node keys with a role prefix and the minus sign written as ``_``: input −1 is ``i_1``,
-output 0 is ``o0``, hidden node 7 is ``h7``. Inputs and outputs keep the order of
-``input_keys`` and ``output_keys``. What dagnet cannot compute exactly (another aggregation, a
-custom function, a recurrent, CTRNN or IZNN network) is refused, naming the node. Going back,
-:func:`write_back` copies a trained network's weights and biases into the genome it came from
-(Lamarckian evolution); :func:`graph_from_genome` imports a genome directly, which needs the
-optional extra ``neat``.
+scale factor and clamp (``sigmoid`` is ``neat_sigmoid``, σ(clamp(5s, ±60))), and its in-edges
+keep the genome's weights. A node whose ``response`` is not 1 (neat-python's default) becomes
+two units, ``hK_sum`` (identity, bias 0) summing the in-edges and feeding ``hK`` through one
+edge of weight ``response``: the unit then computes bias + response · (Σ w z) in neat-python's
+order of operations, where multiplying response into each weight would round every product
+once more. Unit ids are the node keys with a role prefix and the minus sign written as ``_``:
+input −1 is ``i_1``, output 0 is ``o0``, hidden node 7 is ``h7`` (its sum unit ``h7_sum``).
+Inputs and outputs keep the order of ``input_keys`` and ``output_keys``. What dagnet cannot
+compute exactly (another aggregation, a custom function, a recurrent, CTRNN or IZNN network) is
+refused, naming the node. Going back, :func:`write_back` copies a trained network's weights
+and biases into the genome it came from (Lamarckian evolution); :func:`graph_from_genome`
+imports a genome directly, which needs the optional extra ``neat``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from dagnet.graph.reading import validate_document
 
 __all__ = [
     "NEAT_ACTIVATIONS",
+    "SUM",
     "ImportRefused",
     "NeatUnavailable",
     "graph_from_genome",
@@ -68,7 +72,9 @@ NEAT_ACTIVATIONS: dict[str, str] = {
 """neat-python's built-in activation → the dagnet activation computing the same function."""
 
 _PREFIX = {"input": "i", "output": "o", "hidden": "h"}
-_ID = re.compile(r"^([ioh])(_?)(\d+)$")
+_ID = re.compile(r"^([ioh])(_?)(\d+)(_sum)?$")
+SUM = "_sum"
+"""The suffix of the unit that sums the in-edges of a node whose response is not 1."""
 
 
 class ImportRefused(DagnetError):
@@ -105,12 +111,13 @@ def node_id(key: int, role: str) -> str:
 
 
 def node_key(unit_id: str) -> int:
-    """The neat-python node key of a unit id made by :func:`node_id`.
+    """The neat-python node key of a unit id made by :func:`node_id` (or of the node whose
+    in-edges a ``..._sum`` unit sums).
 
     Examples
     --------
-    >>> node_key("i_1"), node_key("o0"), node_key("h12")
-    (-1, 0, 12)
+    >>> node_key("i_1"), node_key("o0"), node_key("h12"), node_key("h12_sum")
+    (-1, 0, 12, 12)
     """
     match = _ID.match(unit_id)
     if match is None:
@@ -207,10 +214,22 @@ def graph_from_neat(document: Mapping[str, Any], *, where: str | None = None) ->
     for key in outputs:  # an output no path reaches: neat-python leaves it at 0.0
         ids.setdefault(key, node_id(key, "output"))
 
+    connections = []
+    for connection in document["connections"]:
+        if not connection.get("enabled", True):
+            continue
+        source, target = int(connection["from"]), int(connection["to"])
+        if source not in ids or target not in nodes:
+            raise _refuse(where, f"connection {source} -> {target} names a node that is not in "
+                          "the network")  # fmt: skip
+        connections.append((source, target, float(connection["weight"])))
+    fed = {target for _, target, _ in connections}
+
     units: list[dict[str, Any]] = [{"id": ids[k], "role": "input"} for k in inputs]
     hidden: list[dict[str, Any]] = []
-    by_output: dict[int, dict[str, Any]] = {}
-    response: dict[int, float] = {}
+    by_output: dict[int, list[dict[str, Any]]] = {}
+    edges: list[dict[str, Any]] = []
+    summed: dict[int, str] = {}  # node → the unit its in-edges go to, when that is its sum unit
     for key, node in nodes.items():
         name = f"node {key} ({ids[key]})"
         aggregation = node.get("aggregation") or {}
@@ -232,35 +251,26 @@ def graph_from_neat(document: Mapping[str, Any], *, where: str | None = None) ->
         bias, gain = float(node.get("bias", 0.0)), float(node.get("response", 1.0))
         if not (math.isfinite(bias) and math.isfinite(gain)):
             raise _refuse(where, f"{name}: bias and response must be finite numbers")
-        response[key] = gain
-        unit = {
-            "id": ids[key],
-            "role": "output" if key in output_set else "hidden",
-            "activation": NEAT_ACTIVATIONS[act],
-            "bias": bias,
-        }
+        role = "output" if key in output_set else "hidden"
+        made = []
+        if gain != 1.0 and key in fed:  # bias + response · (Σ w z), in neat-python's order
+            summed[key] = ids[key] + SUM
+            made.append({"id": summed[key], "activation": "identity", "bias": 0.0})
+            edges.append({"source": summed[key], "target": ids[key], "weight": gain})
+        made.append(
+            {"id": ids[key], "role": role, "activation": NEAT_ACTIVATIONS[act], "bias": bias}
+        )
         if key in output_set:
-            by_output[key] = unit
+            by_output[key] = made
         else:
-            hidden.append(unit)
+            hidden += made
     units += hidden
-    units += [by_output.get(k, {"id": ids[k], "role": "output", "bias": 0.0}) for k in outputs]
-
-    edges = []
-    for connection in document["connections"]:
-        if not connection.get("enabled", True):
-            continue
-        source, target = int(connection["from"]), int(connection["to"])
-        if source not in ids or target not in nodes:
-            raise _refuse(where, f"connection {source} -> {target} names a node that is not in "
-                          "the network")  # fmt: skip
-        weight = float(connection["weight"])
-        gain = response[target]
-        edges.append({
-            "source": ids[source],
-            "target": ids[target],
-            "weight": weight if gain == 1.0 else gain * weight,
-        })  # fmt: skip
+    for key in outputs:
+        units += by_output.get(key, [{"id": ids[key], "role": "output", "bias": 0.0}])
+    edges += [
+        {"source": ids[source], "target": summed.get(target, ids[target]), "weight": weight}
+        for source, target, weight in connections
+    ]
     metadata = document.get("metadata") or {}
     version_text = metadata.get("neat_python_version", "neat-python")
     graph_document = {
@@ -292,11 +302,14 @@ def graph_from_genome(genome: Any, config: Any) -> Graph:
 def write_back(trained: Network | Graph, genome: Any) -> int:
     """Copy a trained network's weights and biases into the neat-python genome it came from.
 
-    Each unit's bias becomes its node gene's ``bias``; each edge's weight, divided by the
-    target node's ``response`` (which the importer multiplied in), becomes its connection
-    gene's ``weight``. With response 1 (neat-python's default) this is a copy, so the genome's
-    network then computes exactly what ``trained`` computes. Genes the network does not use
-    are left as they are.
+    Each edge's weight becomes its connection gene's ``weight`` and each unit's bias its node
+    gene's ``bias``, as they are: the importer left the genome's numbers unchanged, so with
+    response 1 (neat-python's default) the genome's network then computes exactly what
+    ``trained`` computes. A node with another response was imported as a sum unit feeding the
+    node through an edge of weight response; that weight, trained like any other, becomes the
+    node gene's ``response``. The sum unit's own bias b′ (0 when imported) has no gene: it goes
+    into the node's bias as bias + response · b′, which is exact while b′ is 0 and otherwise the
+    one rounding of the write-back. Genes the network does not use are left as they are.
 
     Parameters
     ----------
@@ -313,13 +326,18 @@ def write_back(trained: Network | Graph, genome: Any) -> int:
     Raises
     ------
     ImportRefused
-        When a unit or edge has no gene in the genome, or an edge into a node with response 0
-        has a weight other than 0 (no gene weight gives it).
+        When a unit or edge has no gene in the genome, or a node's response is not 1 although
+        the network has no sum unit for it (it was imported from another genome). The genome
+        is then left as it was.
     """
     graph = trained.to_graph() if isinstance(trained, Network) else trained
-    written = 0
+    sum_bias = {node_key(u.id): float(u.bias or 0.0) for u in graph.units if u.id.endswith(SUM)}
+    response = {node_key(e.target): float(e.weight or 0.0)
+                for e in graph.edges if e.source.endswith(SUM)}  # fmt: skip
+    fed = {e.target for e in graph.edges}
+    changes: list[tuple[Any, str, float]] = []  # (gene, attribute, value): checked, then made
     for unit in graph.units:
-        if unit.role == "input":
+        if unit.role == "input" or unit.id.endswith(SUM):
             continue
         key = node_key(unit.id)
         gene = genome.nodes.get(key)
@@ -327,22 +345,24 @@ def write_back(trained: Network | Graph, genome: Any) -> int:
             if unit.role == "output" and unit.bias in (None, 0.0):
                 continue  # an output neat-python leaves at 0 and dagnet did not change
             raise ImportRefused(f"unit {unit.id}: the genome has no node {key}")
-        gene.bias = float(unit.bias or 0.0)
-        written += 1
+        bias = float(unit.bias or 0.0)
+        if key in response:
+            changes.append((gene, "response", response[key]))
+            bias += response[key] * sum_bias.get(key, 0.0)
+        elif float(gene.response) != 1.0 and unit.id in fed:
+            raise ImportRefused(f"unit {unit.id}: node {key} has response {gene.response!r}, "
+                                f"but the network has no unit {unit.id}{SUM} carrying it: "
+                                "it was not imported from this genome")  # fmt: skip
+        changes.append((gene, "bias", bias))
     for edge in graph.edges:
+        if edge.source.endswith(SUM):
+            continue
         connection = (node_key(edge.source), node_key(edge.target))
         gene = genome.connections.get(connection)
         if gene is None:
             raise ImportRefused(f"edge {edge.source} -> {edge.target}: the genome has no "
                                 f"connection {connection}")  # fmt: skip
-        weight = float(edge.weight or 0.0)
-        gain = float(genome.nodes[connection[1]].response)
-        if gain == 0.0:
-            if weight != 0.0:
-                raise ImportRefused(f"edge {edge.source} -> {edge.target}: node "
-                                    f"{connection[1]} has response 0, so no gene weight "
-                                    f"gives the trained weight {weight!r}")  # fmt: skip
-            continue
-        gene.weight = weight if gain == 1.0 else weight / gain
-        written += 1
-    return written
+        changes.append((gene, "weight", float(edge.weight or 0.0)))
+    for gene, attribute, value in changes:
+        setattr(gene, attribute, value)
+    return len(changes)
