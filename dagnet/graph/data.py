@@ -431,7 +431,7 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, Array]:
         raise not_npz from None
     columns = {}
     for key, array in arrays.items():
-        if key in INPUT_MATRICES + TARGET_MATRICES and array.ndim == 2:
+        if key in INPUT_MATRICES + TARGET_MATRICES and array.ndim == 2 and array.shape[1] != 1:
             columns[key] = array.astype(np.float64)  # a matrix, split by dataset_from_columns
             continue
         if array.ndim == 2 and array.shape[1] == 1:
@@ -589,7 +589,7 @@ def dataset_from_columns(
         return np.column_stack([columns[u] for u in ids]).astype(np.float64)
 
     targets = stack(outputs) if all(u in columns for u in outputs) else None
-    if targets is not None:
+    if targets is not None and need_targets:  # (predict ignores them)
         check_targets(graph, targets, source)
     return Dataset(stack(inputs), targets, source)
 
@@ -598,14 +598,17 @@ def _split_matrices(
     graph: Graph, columns: dict[str, Any], source: str, inputs: list[str], outputs: list[str]
 ) -> dict[str, Any]:
     """The ``inputs``/``X`` and ``targets``/``y`` matrices as one column per unit."""
+    units = {unit.id for unit in graph.units}
     for names, ids, what in (
         (INPUT_MATRICES, inputs, "input"),
         (TARGET_MATRICES, outputs, "output"),
     ):
         for key in names:
-            if key not in columns:
+            if key not in columns or key in units:  # a unit named y is that unit's column
                 continue
             matrix = np.asarray(columns[key])
+            if matrix.ndim == 1 and len(ids) == 1 and key in INPUT_MATRICES:
+                matrix = matrix[:, None]  # one input: its column
             if key in TARGET_MATRICES and matrix.ndim == 1:
                 label = _the_label_column(graph, outputs)
                 if label is None:

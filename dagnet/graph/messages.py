@@ -119,13 +119,22 @@ def structure_problems(
     """Pydantic's findings, each as a one-sentence Problem at its JSON pointer."""
     problems = []
     for error in exc.errors(include_url=False):
-        loc = tuple(error["loc"])
+        loc = _without_union_tags(tuple(error["loc"]))
         if loc and loc[-1] == "[key]":
             loc = loc[:-1]
         ptr = pointer(*loc)
         literal = source(ptr) if source else None
         problems.append(_structure_problem(error, loc, ptr, literal))
     return problems
+
+
+def _without_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The location without the tag Pydantic adds after a field of several forms
+    (``training.optimizer``: a name or an object), which is no key of the file."""
+    for index in range(1, len(loc)):
+        if loc[index - 1] == "optimizer" and loc[index] in ("name", "settings"):
+            return loc[:index] + loc[index + 1 :]
+    return loc
 
 
 def _structure_problem(error: Any, loc: tuple[Any, ...], ptr: str, literal: str | None) -> Problem:

@@ -21,6 +21,8 @@ from typing import Annotated, Any, Literal, overload
 from pydantic import (
     BaseModel,
     BeforeValidator,
+    Discriminator,
+    Tag,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
@@ -314,6 +316,12 @@ class OptimizerSettings(_Model):
         return {k: v for k, v in self.model_dump(exclude={"name"}).items() if v is not None}
 
 
+def _optimizer_form(value: Any) -> str:
+    """Which form ``training.optimizer`` takes, so that a mistake is reported in that form
+    alone (a misspelt name is not also "not an object")."""
+    return "settings" if isinstance(value, dict | OptimizerSettings) else "name"
+
+
 class Training(_Model):
     """Defaults for ``dagnet train``; command-line options override them."""
 
@@ -323,7 +331,11 @@ class Training(_Model):
     losses: Annotated[tuple[LossHead, ...], AsTuple] | None = Field(
         None, description="Losses of particular outputs or softmax groups, each with a weight."
     )
-    optimizer: Literal[OPTIMIZER_NAMES] | OptimizerSettings = "sgd"  # type: ignore[valid-type]
+    optimizer: Annotated[
+        Annotated[Literal[OPTIMIZER_NAMES], Tag("name")]  # type: ignore[valid-type]
+        | Annotated[OptimizerSettings, Tag("settings")],
+        Discriminator(_optimizer_form),
+    ] = Field("sgd", description="The update rule's name, or an object with its settings.")
     learning_rate: FiniteFloat | None = Field(
         None, gt=0, description="η, the step size; default: the optimizer's own."
     )

@@ -81,7 +81,7 @@ def test_python_dash_m_dagnet(tmp_path: Path) -> None:
                 "-q, --quiet",
                 "--json",
                 "--save-on-failure",
-                "a million times that epoch's mean",
+                "a million times the first epoch's mean",
             ],
         ),
         (["predict"], ["--data", "-o, --output", "--force"]),

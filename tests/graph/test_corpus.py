@@ -172,7 +172,7 @@ def corpus_messages() -> list[tuple[str, str]]:
     graph = load_graph(CORPUS / "data" / "graph.json")
     for case in DATA_CASES:
         with pytest.raises(DataError) as caught:
-            read_data_file(graph, CORPUS / case["file"])
+            read_data_file(load_graph(CORPUS / case["graph"]), CORPUS / case["file"])
         messages.append((caught.value.code, str(caught.value)))
     with pytest.raises(DataError) as caught:
         load_data(graph)  # no data section, no --data: DAG046

@@ -87,7 +87,7 @@ def test_progress_is_reported_after_every_epoch() -> None:
     seen: list[tuple[int, float]] = []
     history = dagnet.fit(
         dagnet.Network(graph), data.inputs, data.targets, epochs=5, learning_rate=0.1,
-        progress=lambda epoch, loss: seen.append((epoch, loss)),
+        progress=lambda epoch, loss, validation_loss: seen.append((epoch, loss)),
     )  # fmt: skip
     assert seen == list(enumerate(history.epoch_loss, start=1))
 

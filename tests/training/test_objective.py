@@ -113,7 +113,7 @@ def test_frozen_parameters_keep_their_values_with_every_optimizer(name: str) -> 
     document["units"][2]["trainable"] = False
     document["edges"][5]["trainable"] = False
     graph = Graph.model_validate(document)
-    assert "trainable\": false" in graph_to_text(graph)
+    assert 'trainable": false' in graph_to_text(graph)
     net = dagnet.Network(graph)
     before_w, before_b = net.weights, net.biases
     x, y = _classes(64)
