@@ -10,12 +10,11 @@ import dagnet
 from tests.conftest import ROOT
 
 EXPECTED = {
-    "ArgumentError", "DagnetError", "DataError", "Dataset", "Edge", "Gradients", "Graph",
-    "GraphBuilder", "GraphFileError", "History", "Network", "Problem", "Report", "Trace",
-    "TrainingError",
-    "TrainingInterrupted", "Unit", "__version__",
-    "fit", "from_networkx", "json_schema", "load_data", "load_graph", "read_graph", "save_graph",
-    "to_networkx", "ExtraMissing",
+    "ArgumentError", "DagnetError", "DataError", "Dataset", "Edge", "Evaluation", "Gradients",
+    "Graph", "GraphBuilder", "GraphFileError", "History", "Network", "Problem", "Report", "Trace",
+    "TrainingError", "TrainingInterrupted", "Unit", "__version__",
+    "evaluate", "fit", "from_networkx", "json_schema", "load_data", "load_graph", "read_graph",
+    "save_graph", "to_networkx", "ExtraMissing",
 }  # fmt: skip
 LAZY = {"DagnetModule", "DagnetRegressor", "from_torch", "to_torch"}
 """Imported on first use, since each needs an optional extra."""

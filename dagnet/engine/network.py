@@ -324,7 +324,7 @@ def predicted(head: Head, values: Array) -> NDArray[np.int64]:
     group (N,), or p ≥ threshold per cross-entropy output (N, outputs of the head)."""
     columns = values[:, list(head.slots)]
     if head.function.grouped:
-        return np.argmax(columns, axis=1)
+        return np.argmax(columns, axis=1).astype(np.int64)  # type: ignore[no-any-return]
     threshold = head.function.threshold
     assert threshold is not None
     found = (columns >= threshold).astype(np.int64)

@@ -334,7 +334,7 @@ def _read_csv_cells(
         reader = csv.reader(stream)
         next(reader)
         try:
-            return _rows(name, reader, header, labels)
+            return _rows(name, reader, header, labels)  # type: ignore[no-any-return]
         except csv.Error as exc:
             raise DataError(
                 "DAG043", f"{name}:{reader.line_num}: the row cannot be read: {_csv_reason(exc)}"

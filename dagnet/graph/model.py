@@ -21,13 +21,13 @@ from typing import Annotated, Any, Literal, overload
 from pydantic import (
     BaseModel,
     BeforeValidator,
-    Discriminator,
-    Tag,
     ConfigDict,
+    Discriminator,
     Field,
     GetCoreSchemaHandler,
     PrivateAttr,
     StringConstraints,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -201,7 +201,7 @@ class Edges(Sequence[Edge]):
     def dump(self) -> list[dict[str, Any]]:
         """The edges as the file writes them (no ``weight`` key where there is none, and
         ``trainable`` only where it is false)."""
-        dumped = [
+        dumped: list[dict[str, Any]] = [
             {"source": s, "target": t} if w is None else {"source": s, "target": t, "weight": w}
             for s, t, w in zip(self.sources, self.targets, self.weights, strict=True)
         ]

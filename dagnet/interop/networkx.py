@@ -61,7 +61,10 @@ def to_networkx(graph: Graph | Network) -> nx.DiGraph:
         if key in sections:
             digraph.graph[key] = sections[key]
     for unit in graph.units:
-        digraph.add_node(unit.id, **unit.model_dump(exclude={"id"}, exclude_none=True))
+        attributes = unit.model_dump(exclude={"id"}, exclude_none=True)
+        if attributes.get("trainable", False):
+            del attributes["trainable"]  # the default: only a frozen bias is marked
+        digraph.add_node(unit.id, **attributes)
     for edge in graph.edges:
         digraph.add_edge(
             edge.source, edge.target, **edge.model_dump(include={"weight"}, exclude_none=True)
@@ -130,7 +133,7 @@ def from_networkx(digraph: nx.DiGraph, *, name: str | None = None) -> Graph:
         {
             "id": node,
             "role": attributes.get("role") or _role(digraph, node),
-            **_plain(attributes, ("activation", "bias")),
+            **_plain(attributes, ("activation", "bias", "trainable")),
         }
         for node, attributes in digraph.nodes(data=True)
     ]
@@ -144,7 +147,7 @@ def from_networkx(digraph: nx.DiGraph, *, name: str | None = None) -> Graph:
     return graph
 
 
-_NODE_KEYS = {"role", "activation", "bias"}
+_NODE_KEYS = {"role", "activation", "bias", "trainable"}
 _HINTS = {"response": " (multiply it into the node's in-edge weights)"}
 
 

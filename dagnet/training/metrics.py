@@ -59,19 +59,23 @@ def evaluate(net: Network, inputs: ArrayLike, targets: ArrayLike) -> Evaluation:
     return evaluation_of(net, s, z, y)
 
 
-def evaluation_of(net: Network, s: Array, z: Array, y: Array) -> Evaluation:
+def evaluation_of(
+    net: Network, s: NDArray[np.floating], z: NDArray[np.floating], y: NDArray[np.floating]
+) -> Evaluation:
     """:func:`evaluate` for a pass's unit-major state s, z and targets y."""
     terms = net.output_terms(s, z, y)
     by_output = terms.mean(axis=1)
     values = net.output_values(s, z)
-    y = y.astype(np.float64)
+    targets: Array = y.astype(np.float64)
     return Evaluation(
         loss=float(np.sum(terms, axis=0).mean()),
-        examples=int(y.shape[1]),
+        examples=int(targets.shape[1]),
         output_loss=dict(zip(net.output_ids, by_output.tolist(), strict=True)),
         head_loss={head.name: float(by_output[list(head.slots)].sum()) for head in net.heads},
         accuracy={
-            head.name: accuracy(head, values, y) for head in net.heads if head.function.classifies
+            head.name: accuracy(head, values, targets)
+            for head in net.heads
+            if head.function.classifies
         },
     )
 

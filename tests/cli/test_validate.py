@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 import dagnet
-from tests.graph.test_corpus import CASES as CORPUS_CASES
 from dagnet.functions.activations import ACTIVATION_NAMES
 from tests.cli.helpers import run
 from tests.conftest import GRAPHS, small_graph
+from tests.graph.test_corpus import CASES as CORPUS_CASES
 
 
 @pytest.mark.parametrize("path", sorted(GRAPHS.glob("*.json")), ids=lambda p: p.name)

@@ -23,7 +23,7 @@ def test_explain_writes_each_loss_its_own_error_signal() -> None:
     assert any("p_o = e^(ŷ_o) / Σ_r e^(ŷ_r)" in line and "(kind)" in line for line in lines)
     text = header(net)[0]
     assert "E = E_kind + 0.5 · E_p" in text and "softmax" in text
-    assert "d_p = 0.5 * (yhat_p - y_p)" in equations(net, ASCII)
+    assert "  d_p = 0.5 * (yhat_p - y_p)" in equations(net, ASCII)
 
 
 def test_explain_numbers_are_the_engines_for_every_loss() -> None:
@@ -47,9 +47,9 @@ def test_gradcheck_passes_for_every_loss(loss: str) -> None:
             u.model_copy(update={"activation": "sigmoid"}) if u.role == "output" else u
             for u in graph.units
         ]
-        graph = graph.model_copy(update={"units": units})
+        graph = graph.model_copy(update={"units": units, "training": None})
     net = dagnet.Network(graph, loss=loss)
-    data = dagnet.load_data(graph, "graphs/digits_test.npz")
+    data = dagnet.load_data(dagnet.load_graph("graphs/digits.json"), "graphs/digits_test.npz")
     x, y = data.inputs[:40], data.targets[:40]
     checks = gradcheck(net, x, y, sample=300, seed=1)
     assert max(check.relative_error for check in checks) <= 1e-6

@@ -92,7 +92,7 @@ def test_a_head_per_output_weighs_its_loss_and_reports_per_head() -> None:
     x, y = _classes(20)
     assert [h.name for h in net.heads] == ["kind", "p"]
     found = dagnet.evaluate(net, x, y)
-    s, z = net.evaluate(np.ascontiguousarray(x.T))
+    _, z = net.evaluate(np.ascontiguousarray(x.T))
     logits = z[net.plan.output_positions[:3]]
     p = np.exp(logits) / np.exp(logits).sum(axis=0)
     e_kind = -np.sum(y[:, :3].T * np.log(p), axis=0)
@@ -168,7 +168,7 @@ def test_targets_must_fit_their_loss() -> None:
     net = dagnet.Network(_classifier())
     x, y = _classes(4)
     y[2, 3] = 1.5
-    with pytest.raises(DataError, match="row 3, unit 'p': target 1.5 is not a probability"):
+    with pytest.raises(DataError, match=r"row 3, unit 'p': target 1\.5 is not a probability"):
         net.gradients(x, y)
     x, y = _classes(4)
     y[1, :3] = [0.5, 0.2, 0.2]
@@ -203,7 +203,8 @@ def test_label_columns_and_matrices_load_as_per_unit_columns(tmp_path: Path) -> 
     np.savez(tmp_path / "matrices.npz", inputs=x, targets=y)
     np.savez(tmp_path / "xy.npz", X=x, y=y)
     rows = ["x1,x2,kind,p"] + [
-        f"{a!r},{b!r},{n},{q!r}" for (a, b), n, q in zip(x.tolist(), names, y[:, 3].tolist())
+        f"{a!r},{b!r},{n},{q!r}"
+        for (a, b), n, q in zip(x.tolist(), names, y[:, 3].tolist(), strict=True)
     ]
     (tmp_path / "names.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     np.save(tmp_path / "train_X.npy", x)

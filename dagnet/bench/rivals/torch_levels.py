@@ -121,7 +121,7 @@ class _TorchLevels:
         """E = (1/N) Σ_n E_n, E_n the sum over the outputs of the network's loss terms."""
         terms = self.loss_terms
         total = sum(
-            terms(z[level].index_select(0, rows), targets).sum()
+            terms(z[level].index_select(0, rows), targets).sum()  # type: ignore[no-untyped-call]
             for level, rows, targets in self.outputs
         )
         return total / self.n
