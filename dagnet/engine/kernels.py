@@ -281,11 +281,14 @@ def forward_split(wiring, parameters, x, state, bounds):
     """:func:`forward` over inputs ``x`` (inputs, N) into split state (blocks, units, width):
     block b holds columns ``bounds[b] .. bounds[b+1]-1``."""
     n_inputs = wiring.n_inputs
+    # The arrays are taken out of the tuple before the loop: numba 0.68 drops a slice assignment
+    # made through a NamedTuple field inside prange, which left the inputs unset.
+    s, z = state.s, state.z
     for b in prange(len(bounds) - 1):
         lo, hi = bounds[b], bounds[b + 1]
-        state.s[b, :n_inputs, : hi - lo] = x[:, lo:hi]
-        state.z[b, :n_inputs, : hi - lo] = x[:, lo:hi]
-        own = State(state.s[b], state.z[b], state.delta[b], state.output_error[b])
+        s[b, :n_inputs, : hi - lo] = x[:, lo:hi]
+        z[b, :n_inputs, : hi - lo] = x[:, lo:hi]
+        own = State(s[b], z[b], state.delta[b], state.output_error[b])
         forward_block(wiring, parameters, own, 0, hi - lo)
 
 
