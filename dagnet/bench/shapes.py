@@ -21,7 +21,17 @@ from numpy.typing import NDArray
 
 from dagnet.graph.model import FORMAT_VERSION
 
-__all__ = ["SHAPES", "deep", "layered", "mlp", "random_dag"]
+__all__ = [
+    "BYTES_PER_EDGE",
+    "MAX_EDGES",
+    "SHAPES",
+    "deep",
+    "largest",
+    "layered",
+    "mlp",
+    "random_dag",
+    "random_minimum",
+]
 
 Document = dict[str, Any]
 IntArray = NDArray[np.int64]
@@ -35,13 +45,96 @@ DEEP_WIDTH = 4
 DEEP_FAN_IN = 3
 MLP_WIDTH = 256
 
+MAX_EDGES = 10_000_000
+"""The largest size asked for: 10⁷ edges take about half a minute to generate (most of it in
+the document's one dict per edge) and two more to validate and compile."""
+
+BYTES_PER_EDGE = 500
+"""Memory one edge of a generated graph takes at the peak of a benchmark run (document, Graph
+and Network): a random DAG of 10⁶ edges peaked at 0.59 GB and one of 3 × 10⁶ at 1.20 GB,
+0.30 kB per edge over the process's own; the margin covers ``--load``'s file text."""
+
 
 def random_dag(edges: int, seed: int = 0) -> Document:
     """Hidden units spread evenly over ``RANDOM_LEVELS - 1`` levels and the outputs on the last;
     each unit is fed by one random unit of the level before (which fixes the depth), and the
-    other edges join random units to random units of earlier levels, ``edges`` in all."""
+    other edges join random units to random units of earlier levels, ``edges`` in all.
+
+    Below :func:`random_minimum` edges (the chain that keeps every unit live needs that many),
+    the graph is that chain. A small size that the units' earlier levels cannot hold gets more
+    hidden units; a size that fills much of what they can hold is drawn from the enumerated
+    pairs, so the generator never waits on a draw that keeps repeating edges.
+
+    Examples
+    --------
+    >>> len(random_dag(2000)["edges"]), len(random_dag(1)["edges"]) == random_minimum()
+    (2000, True)
+    """
     rng = np.random.default_rng(seed)
+    n_hidden = _random_hidden(edges)
+    level, level_start = _random_levels(n_hidden)
+    n_units = len(level)
+    units = np.arange(N_INPUTS, n_units)
+    # Each unit is fed by one of the level below and feeds one of the level above, so every
+    # unit lies on a path from an input to an output: no dead units, no warnings.
+    feeder = _pick(rng, level_start[level[units] - 1], level_start[level[units]])
+    lower = np.arange(n_units - N_OUTPUTS)
+    fed = _pick(rng, level_start[level[lower] + 1], level_start[level[lower] + 2])
+    chain = _union(units * n_units + feeder, fed * n_units + lower)
+    wanted = max(0, edges - len(chain))
+    earlier = level_start[level[units]]  # how many sources each unit may draw from
+    if 4 * wanted >= 3 * (int(earlier.sum()) - len(chain)):
+        # Dense for its units (small sizes only): choose among every pair not in the chain.
+        offset = np.repeat(np.cumsum(earlier) - earlier, earlier)
+        pairs = np.repeat(units, earlier) * n_units + np.arange(int(earlier.sum())) - offset
+        free = np.setdiff1d(pairs, chain, assume_unique=True)
+        key = _union(chain, rng.choice(free, size=wanted, replace=False))
+    else:
+        # Sparse: draw with repeats until enough are distinct (each round adds a 5% margin,
+        # and at most half the pairs are taken, so a round or two suffice).
+        key = chain
+        while len(key) < edges:
+            target = rng.choice(units, size=edges - len(key) + edges // 20)
+            source = (rng.random(len(target)) * level_start[level[target]]).astype(np.int64)
+            key = _union(key, target * n_units + source)
+        # Drop the surplus at random, never a chain edge.
+        surplus = np.setdiff1d(key, chain, assume_unique=True)
+        drop = rng.choice(surplus, size=min(len(surplus), max(0, len(key) - edges)), replace=False)
+        key = np.setdiff1d(key, drop, assume_unique=True)
+    return _document("random", n_units, N_OUTPUTS, key % n_units, key // n_units, "tanh")
+
+
+def random_minimum() -> int:
+    """The fewest edges of a random DAG: the chain of its smallest one (one hidden unit)."""
+    return N_INPUTS + N_OUTPUTS
+
+
+def largest(available_bytes: int) -> int:
+    """The most edges a run can generate in ``available_bytes`` of memory, at most
+    :data:`MAX_EDGES`.
+
+    Examples
+    --------
+    >>> largest(10**12), largest(10**9)
+    (10000000, 2000000)
+    """
+    return max(0, min(MAX_EDGES, available_bytes // BYTES_PER_EDGE))
+
+
+def _random_hidden(edges: int) -> int:
+    """Hidden units for a random DAG of ``edges``: about ``RANDOM_FAN_IN`` edges per unit, and
+    enough that the units' earlier levels can hold ``edges`` distinct edges."""
     n_hidden = max(1, round(edges / RANDOM_FAN_IN) - N_OUTPUTS)
+    while True:
+        level, level_start = _random_levels(n_hidden)
+        if int(level_start[level[N_INPUTS:]].sum()) >= edges:
+            return n_hidden
+        n_hidden += max(1, n_hidden // 4)
+
+
+def _random_levels(n_hidden: int) -> tuple[IntArray, IntArray]:
+    """The level of each unit of a random DAG (inputs, hidden, outputs), and where each level
+    starts (with the number of units at the end)."""
     depth = min(RANDOM_LEVELS, n_hidden + 1)
     level = np.concatenate(
         [
@@ -50,25 +143,7 @@ def random_dag(edges: int, seed: int = 0) -> Document:
             np.full(N_OUTPUTS, depth),
         ]
     )
-    n_units = len(level)
-    level_start = np.searchsorted(level, np.arange(depth + 2))  # and n_units at the end
-    units = np.arange(N_INPUTS, n_units)
-    # Each unit is fed by one of the level below and feeds one of the level above, so every
-    # unit lies on a path from an input to an output: no dead units, no warnings.
-    feeder = _pick(rng, level_start[level[units] - 1], level_start[level[units]])
-    lower = np.arange(n_units - N_OUTPUTS)
-    fed = _pick(rng, level_start[level[lower] + 1], level_start[level[lower] + 2])
-    chain = np.union1d(units * n_units + feeder, fed * n_units + lower)
-    key = chain
-    while len(key) < edges:
-        target = rng.choice(units, size=edges - len(key) + edges // 20)
-        source = (rng.random(len(target)) * level_start[level[target]]).astype(np.int64)
-        key = np.union1d(key, target * n_units + source)
-    # Drop the surplus at random, never a chain edge.
-    surplus = np.setdiff1d(key, chain, assume_unique=True)
-    drop = rng.choice(surplus, size=min(len(surplus), max(0, len(key) - edges)), replace=False)
-    key = np.setdiff1d(key, drop, assume_unique=True)
-    return _document("random", n_units, N_OUTPUTS, key % n_units, key // n_units, "tanh")
+    return level, np.searchsorted(level, np.arange(depth + 2))
 
 
 def layered(edges: int, seed: int = 0) -> Document:
@@ -133,6 +208,21 @@ def _dense_layers(widths: list[int]) -> tuple[IntArray, list[IntArray], list[Int
     return starts, sources, targets
 
 
+def _union(a: IntArray, b: IntArray) -> IntArray:
+    """np.union1d(a, b), by :func:`_sorted_distinct`."""
+    return _sorted_distinct(np.concatenate([a, b]))
+
+
+def _sorted_distinct(key: IntArray) -> IntArray:
+    """np.unique(key) by one sort: numpy's hashing unique is several times slower on the tens
+    of millions of keys of a large graph."""
+    key = np.sort(key)
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    distinct: IntArray = key[first]
+    return distinct
+
+
 def _pick(rng: np.random.Generator, low: IntArray, high: IntArray) -> IntArray:
     """One random integer from each range low .. high-1."""
     return low + (rng.random(len(low)) * (high - low)).astype(np.int64)
@@ -140,7 +230,7 @@ def _pick(rng: np.random.Generator, low: IntArray, high: IntArray) -> IntArray:
 
 def _distinct(source: IntArray, target: IntArray, n_units: int) -> tuple[IntArray, IntArray]:
     """The edges without repeats, sorted by target then source."""
-    key = np.unique(target * n_units + source)
+    key = _sorted_distinct(target * n_units + source)
     return key % n_units, key // n_units
 
 

@@ -7,6 +7,7 @@ for ``--load``) and :func:`dagnet.bench.timing.measure`, and prints.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ import numba
 
 from dagnet.bench import run
 from dagnet.bench.loading import time_loading
-from dagnet.bench.shapes import SHAPES
+from dagnet.bench.shapes import BYTES_PER_EDGE, MAX_EDGES, SHAPES, largest
 from dagnet.bench.timing import measure
 from dagnet.cli.common import count, load, say
 from dagnet.engine.network import Network
@@ -38,7 +39,7 @@ CORES: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (se
 )
 @click.option(
     "--edges",
-    type=click.IntRange(1, 10_000_000),
+    type=click.IntRange(1, MAX_EDGES),
     default=120_000,
     show_default=True,
     metavar="N",
@@ -152,6 +153,7 @@ def bench(
                 raise click.UsageError(f"--{name} describes a generated graph; FILE gives one")
         graph, described = load(file), str(file)
     else:
+        _check_memory(edges)
         graph = Graph.model_validate(SHAPES[shape](edges, seed))
         described = f"{shape} DAG"
     if loading:
@@ -183,6 +185,33 @@ def bench(
         click.echo(json.dumps(summary, indent=2))
     else:
         click.echo(run.table(results))
+
+
+def _check_memory(edges: int) -> None:
+    """A usage error when a graph of ``edges`` would not fit in the memory available now."""
+    available = available_memory()
+    if available is not None and edges > largest(available):
+        raise click.UsageError(
+            f"--edges {edges}: a generated graph of that size needs about "
+            f"{edges * BYTES_PER_EDGE / 1e9:.1f} GB and {available / 1e9:.1f} GB of memory is "
+            f"available; give --edges in the range 1..{largest(available)}"
+        )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux's MemAvailable; else the free
+    pages), or None where neither is known."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _progress(quiet: bool) -> Callable[[str], None] | None:

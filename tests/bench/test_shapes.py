@@ -6,7 +6,7 @@ import pytest
 
 import dagnet
 from dagnet.bench import rivals
-from dagnet.bench.shapes import SHAPES
+from dagnet.bench.shapes import BYTES_PER_EDGE, MAX_EDGES, SHAPES, largest, random_minimum
 from dagnet.graph.checks import check
 
 
@@ -33,3 +33,25 @@ def test_the_deep_shape_is_a_thousand_levels_at_12k_edges() -> None:
     net = dagnet.Network(dagnet.Graph.model_validate(SHAPES["deep"](12_000)))
     assert net.plan.levels().max() == 1000
     assert net.plan.n_edges == 12_000
+
+
+# Sizes the random DAG's levels can barely hold, or that are below its chain: each must return
+
+
+@pytest.mark.parametrize("edges", [1, 2, 79, 80, 81, 100, 1500, 1780, 2000, 2500, 7000, 14_000])
+def test_the_random_shape_returns_at_small_and_awkward_sizes(edges: int) -> None:
+    document = SHAPES["random"](edges, 1)
+    assert len(document["edges"]) == max(edges, random_minimum())
+    graph = dagnet.Graph.model_validate(document)
+    assert check(graph) == []
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_every_shape_returns_at_one_edge(shape: str) -> None:
+    assert check(dagnet.Graph.model_validate(SHAPES[shape](1, 0))) == []
+
+
+def test_the_largest_size_is_what_fits_in_memory() -> None:
+    assert largest(10**15) == MAX_EDGES
+    assert largest(100 * BYTES_PER_EDGE) == 100
+    assert largest(0) == 0

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from dagnet.bench import rivals
+from dagnet.cli import bench as bench_command
 from dagnet.cli import main
 from tests.conftest import GRAPHS
 
@@ -81,3 +82,24 @@ def test_bench_times_the_step_of_another_optimizer(optimizer: str) -> None:
     refused = CliRunner().invoke(main, [*args, "--compare"])
     assert refused.exit_code == 2
     assert "--compare needs --optimizer sgd" in refused.stderr
+
+
+def test_bench_at_2000_edges_returns() -> None:
+    # The random generator used to loop for ever here: its levels held fewer than 2000 edges.
+    report = run_bench("--edges", "2000", "--batch-size", "2", "--repeat", "1")
+    assert report["edges"] == 2000
+
+
+@pytest.mark.parametrize("edges", ["0", "10000001", "100000000"])
+def test_bench_refuses_sizes_out_of_range(edges: str) -> None:
+    result = CliRunner().invoke(main, ["bench", "--edges", edges])
+    assert result.exit_code == 2
+    assert "1<=x<=10000000" in result.stderr
+
+
+def test_bench_refuses_a_size_that_does_not_fit_in_memory(monkeypatch) -> None:
+    monkeypatch.setattr(bench_command, "available_memory", lambda: 10**9)
+    result = CliRunner().invoke(main, ["bench", "--edges", "5000000"])
+    assert result.exit_code == 2
+    assert "--edges 5000000: a generated graph of that size needs about 2.5 GB" in result.stderr
+    assert "1.0 GB of memory is available; give --edges in the range 1..2000000" in result.stderr
