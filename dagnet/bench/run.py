@@ -23,6 +23,7 @@ __all__ = [
     "LEARNING_RATE",
     "POOL_COOLDOWN",
     "Result",
+    "best_rival",
     "dagnet_step",
     "describe",
     "duration",
@@ -86,9 +87,10 @@ def engines(
     net: Network, x: Array, y: Array, *, threads: int, compare: bool, optimizer: str = "sgd"
 ) -> list[Engine]:
     """dagnet's step on ``threads`` threads first; with ``compare``, also on one thread, then
-    the reference engine, PyTorch's two formulations (when installed, on ``threads`` threads)
-    and, when ``net`` is a dense layered network, the numpy MLP. dagnet updates by
-    ``optimizer``; the rivals take plain gradient steps, so they are compared with sgd only.
+    the reference engine, PyTorch's three formulations (when installed, on ``threads``
+    threads), scipy's sparse one (when installed) and, when ``net`` is a dense layered network,
+    the numpy MLP. dagnet updates by ``optimizer``; the rivals take plain gradient steps, so
+    they are compared with sgd only.
 
     Examples
     --------
@@ -118,9 +120,13 @@ def engines(
         for name, make in [
             ("torch, index_add per level", rivals.torch_index_step),
             ("torch, masked matmul per level", rivals.torch_masked_step),
+            ("torch, sparse CSR per level", rivals.torch_csr_step),
         ]:
             step = make(net, x, y, LEARNING_RATE, net.dtype)
             timed.append(Engine(name, step, cooldown=POOL_COOLDOWN))
+    if rivals.scipy_available():
+        step = rivals.scipy_csr_step(net, x, y, LEARNING_RATE, net.dtype)
+        timed.append(Engine("scipy, sparse CSR per level", step, cooldown=POOL_COOLDOWN))
     try:
         mlp = rivals.numpy_mlp_step(net, x, y, LEARNING_RATE, net.dtype)
     except ValueError:  # not a dense layered MLP: no matmul formulation to compare with
@@ -188,8 +194,25 @@ def results(timed: list[Engine], edge_examples: int) -> list[Result]:
     ]
 
 
+def best_rival(rows: list[Result]) -> Result | None:
+    """The fastest row that is not dagnet's own (None when only dagnet was timed).
+
+    Examples
+    --------
+    >>> rows = [{"engine": "dagnet, 2 threads", "median_seconds": 1.0},
+    ...         {"engine": "dagnet, 1 thread", "median_seconds": 1.5},
+    ...         {"engine": "torch", "median_seconds": 9.0},
+    ...         {"engine": "scipy", "median_seconds": 4.0}]
+    >>> best_rival(rows)["engine"]
+    'scipy'
+    """
+    rivals = [row for row in rows if not row["engine"].startswith("dagnet")]
+    return min(rivals, key=lambda row: row["median_seconds"], default=None)
+
+
 def table(rows: list[Result]) -> str:
-    """The results as the command prints them: one aligned line per engine, under a header."""
+    """The results as the command prints them: one aligned line per engine, under a header,
+    and a last line naming the best rival, when there is one, and dagnet's speedup over it."""
     width = max(len(r["engine"]) for r in rows)
     lines = [
         f"{'engine':<{width}}  {'median step':>12}  {'M edge-ex/s':>12}  {'steps':>5}  dagnet ×"
@@ -199,6 +222,12 @@ def table(rows: list[Result]) -> str:
             f"{r['engine']:<{width}}  {duration(r['median_seconds']):>12}  "
             f"{r['edge_examples_per_second'] / 1e6:>12,.1f}  {r['steps']:>5}  "
             f"{r['dagnet_speedup']:,.{1 if r['dagnet_speedup'] < 100 else 0}f}"
+        )
+    best = best_rival(rows)
+    if best is not None:
+        lines.append(
+            f"best rival: {best['engine']}, {duration(best['median_seconds'])}; dagnet "
+            f"{best['dagnet_speedup']:,.{1 if best['dagnet_speedup'] < 100 else 0}f}× faster"
         )
     return "\n".join(lines)
 

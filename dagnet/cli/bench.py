@@ -181,7 +181,8 @@ def bench(
     if as_json:
         summary = {"graph": described, **run.graph_facts(net), "batch_size": batch_size}
         summary |= {"dtype": dtype, "threads": threads, "optimizer": optimizer, "loss": loss}
-        summary |= {"engines": results}
+        best = run.best_rival(results)
+        summary |= {"engines": results, "best_rival": None if best is None else best["engine"]}
         click.echo(json.dumps(summary, indent=2))
     else:
         click.echo(run.table(results))

@@ -28,6 +28,8 @@ from dagnet.bench.rivals import (
     levels,
     numpy_mlp_step,
     reference_step,
+    scipy_csr_step,
+    torch_csr_step,
     torch_index_step,
     torch_masked_step,
 )
@@ -41,8 +43,9 @@ Builder = Callable[..., Step]
 LEARNING_RATE = 0.1
 FLOAT64 = {"rtol": 1e-10, "atol": 1e-10}
 FLOAT32 = {"rtol": 1e-4, "atol": 1e-4}
-TORCH_BUILDERS = (torch_index_step, torch_masked_step)
-ALL_BUILDERS = (reference_step, *TORCH_BUILDERS)
+TORCH_BUILDERS = (torch_index_step, torch_masked_step, torch_csr_step)
+ALL_BUILDERS = (reference_step, *TORCH_BUILDERS, scipy_csr_step)
+COMPILED_BUILDERS = (*TORCH_BUILDERS, scipy_csr_step, numpy_mlp_step)
 
 random_cases = settings(max_examples=30, deadline=None, derandomize=True, database=None)
 
@@ -60,6 +63,8 @@ def dagnet_parameters(net: dagnet.Network, x: np.ndarray, y: np.ndarray, steps: 
 def build(builder: Builder, net, x, y, dtype: Any = np.float64) -> Step:
     if builder in TORCH_BUILDERS:
         pytest.importorskip("torch")
+    if builder is scipy_csr_step:
+        pytest.importorskip("scipy")
     if builder is reference_step:
         return builder(net, x, y, LEARNING_RATE)
     return builder(net, x, y, LEARNING_RATE, dtype)
@@ -158,8 +163,13 @@ def test_competitors_step_as_dagnet_when_an_output_feeds_other_units(builder: Bu
 def test_competitors_step_as_dagnet_on_random_dags(case) -> None:
     graph, x, y = case
     net = dagnet.Network(graph)
-    # Without torch, the reference engine is still checked (a skip would drop it too).
-    for builder in ALL_BUILDERS if rivals.torch_available() else (reference_step,):
+    # Without torch or scipy, the others are still checked (a skip would drop them too).
+    available = [
+        builder for builder in ALL_BUILDERS
+        if (builder not in TORCH_BUILDERS or rivals.torch_available())
+        and (builder is not scipy_csr_step or rivals.scipy_available())
+    ]  # fmt: skip
+    for builder in available:
         assert_same_steps(builder, net, x.T.copy(), y.T.copy())
 
 
@@ -188,7 +198,7 @@ def test_every_activation_steps_as_dagnet(builder: Builder, activation: str) -> 
     assert_same_steps(builder, net, *minibatch(net, 6))
 
 
-@pytest.mark.parametrize("builder", (*TORCH_BUILDERS, numpy_mlp_step), ids=lambda b: b.__name__)
+@pytest.mark.parametrize("builder", COMPILED_BUILDERS, ids=lambda b: b.__name__)
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
 def test_every_activation_steps_as_dagnet_at_s_zero(builder: Builder, activation: str) -> None:
     # Zero inputs and zero biases put every unit at s = 0; f'(0) must be dagnet's (relu: 0,
@@ -263,7 +273,7 @@ def test_numpy_mlp_refuses_the_xor_example() -> None:
 # float32
 
 
-@pytest.mark.parametrize("builder", (*TORCH_BUILDERS, numpy_mlp_step), ids=lambda b: b.__name__)
+@pytest.mark.parametrize("builder", COMPILED_BUILDERS, ids=lambda b: b.__name__)
 def test_float32_steps_agree_with_dagnet_to_single_precision(builder: Builder) -> None:
     net = mlp((4, 8, 6, 3), ("tanh", "sigmoid", "identity"))
     assert_same_steps(builder, net, *minibatch(net, 16), dtype=np.float32)
@@ -274,7 +284,7 @@ def test_float32_steps_agree_with_dagnet_to_single_precision(builder: Builder) -
     assert not np.array_equal(single.parameters()[0], double.parameters()[0])
 
 
-@pytest.mark.parametrize("builder", (*TORCH_BUILDERS, numpy_mlp_step), ids=lambda b: b.__name__)
+@pytest.mark.parametrize("builder", COMPILED_BUILDERS, ids=lambda b: b.__name__)
 def test_other_dtypes_are_refused(builder: Builder) -> None:
     net = mlp((1, 1), ("identity",))
     with pytest.raises(ValueError, match="dtype must be float32 or float64, got int64"):
@@ -284,12 +294,16 @@ def test_other_dtypes_are_refused(builder: Builder) -> None:
 # PyTorch stays optional
 
 
-def test_importing_the_competitors_does_not_import_torch() -> None:
-    code = "import sys, dagnet.bench.rivals; print('torch' in sys.modules)"
+def test_importing_the_competitors_imports_neither_torch_nor_scipy_sparse() -> None:
+    # (numba imports scipy itself when it is installed, but not scipy.sparse.)
+    code = (
+        "import sys, dagnet.bench.rivals\n"
+        "print('torch' in sys.modules, 'scipy.sparse' in sys.modules)"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip() == "False"
+    assert result.stdout.strip() == "False False"
 
 
 def test_without_torch_the_torch_steps_say_how_to_install_it(monkeypatch) -> None:
@@ -302,3 +316,40 @@ def test_without_torch_the_torch_steps_say_how_to_install_it(monkeypatch) -> Non
             builder(net, x, y, LEARNING_RATE)
     # The other competitors need no torch.
     reference_step(net, x, y, LEARNING_RATE)()
+
+
+def test_without_scipy_the_scipy_step_says_how_to_install_it(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "scipy", None)  # makes `import scipy.sparse` fail
+    monkeypatch.setitem(sys.modules, "scipy.sparse", None)
+    assert not rivals.scipy_available()
+    net = dagnet.Network(dagnet.load_graph(GRAPHS / "xor.json"))
+    x, y = minibatch(net, 2)
+    with pytest.raises(ImportError, match=r"needs scipy; .*pip install 'dagnet\[compare\]'"):
+        scipy_csr_step(net, x, y, LEARNING_RATE)
+
+
+# The sparse rivals: a level without edges, outputs on several levels, a larger random DAG
+
+
+@pytest.mark.parametrize("builder", (torch_csr_step, scipy_csr_step), ids=lambda b: b.__name__)
+def test_sparse_rivals_step_as_dagnet_on_a_generated_random_dag(builder: Builder) -> None:
+    from dagnet.bench.shapes import SHAPES
+
+    net = dagnet.Network(dagnet.Graph.model_validate(SHAPES["random"](3000, 2)), seed=3)
+    assert_same_steps(builder, net, *minibatch(net, 5))
+
+
+@pytest.mark.parametrize("builder", ALL_BUILDERS, ids=lambda b: b.__name__)
+def test_competitors_step_as_dagnet_with_a_unit_fed_by_nothing(builder: Builder) -> None:
+    # h has no in-edges (level 1, only its bias), and the output y1 feeds y2.
+    units = [("x", "input", None), ("h", "hidden", "sigmoid"), ("y1", "output", "tanh"),
+             ("y2", "output", "identity")]  # fmt: skip
+    edges = [("h", "y1", 0.4), ("x", "y1", -0.6), ("y1", "y2", 1.1), ("x", "y2", 0.2)]
+    net = dagnet.Network(graph_of(units, edges))
+    assert_same_steps(builder, net, *minibatch(net, 3))
+
+
+def test_a_unit_without_sources_is_on_level_one_and_its_targets_above() -> None:
+    units = [("x", "input", None), ("h", "hidden", "sigmoid"), ("y", "output", "tanh")]
+    net = dagnet.Network(graph_of(units, [("h", "y", 0.4), ("x", "y", -0.6)]))
+    assert levels(net.plan).tolist() == [0, 1, 2]

@@ -33,9 +33,14 @@ def test_engines_are_dagnet_alone_unless_compared() -> None:
         "dagnet, 1 thread"
     ]
     names = [e.name for e in run.engines(net, x, y, threads=2, compare=True)]
-    torch = ["torch, index_add per level", "torch, masked matmul per level"]
+    torch = [
+        "torch, index_add per level", "torch, masked matmul per level",
+        "torch, sparse CSR per level",
+    ]  # fmt: skip
+    scipy = ["scipy, sparse CSR per level"]
     expected = ["dagnet, 2 threads", "dagnet, 1 thread", "reference (per unit, Python)"]
-    assert names == expected + (torch if rivals.torch_available() else [])  # xor is no MLP
+    expected += torch if rivals.torch_available() else []
+    assert names == expected + (scipy if rivals.scipy_available() else [])  # xor is no MLP
 
 
 def test_an_mlp_is_also_compared_with_numpy_matmul() -> None:
@@ -65,9 +70,23 @@ def test_the_table_aligns_the_engines_and_rounds_large_speedups() -> None:
         "engine          median step   M edge-ex/s  steps  dagnet ×",
         "dagnet              20.0 µs         500.0      1  1.0",
         "a longer name       1.50 ms           6.7      1  75.0",
+        "best rival: a longer name, 1.50 ms; dagnet 75.0× faster",
     ]
     rows = run.results([timed("dagnet", 1e-4), timed("reference", 1.25)], 10_000)
-    assert run.table(rows).splitlines()[2] == "reference        1.25 s           0.0      1  12,500"
+    assert run.table(rows).splitlines()[2:] == [
+        "reference        1.25 s           0.0      1  12,500",
+        "best rival: reference, 1.25 s; dagnet 12,500× faster",
+    ]
+
+
+def test_the_best_rival_is_the_fastest_engine_that_is_not_dagnet() -> None:
+    rows = run.results(
+        [timed("dagnet, 2 threads", 1.0), timed("dagnet, 1 thread", 1.5), timed("torch", 9.0),
+         timed("scipy", 4.0)], 1000,
+    )  # fmt: skip
+    assert run.best_rival(rows) == rows[3]
+    assert run.best_rival(rows[:2]) is None
+    assert "best rival" not in run.table(rows[:1])
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,12 @@ def test_bench_compare_times_every_rival_on_a_graph_file() -> None:
     assert names[0] == "dagnet, 1 thread"
     assert "reference (per unit, Python)" in names
     if rivals.torch_available():
-        assert {"torch, index_add per level", "torch, masked matmul per level"} <= set(names)
+        assert {"torch, index_add per level", "torch, masked matmul per level",
+                "torch, sparse CSR per level"} <= set(names)  # fmt: skip
+    if rivals.scipy_available():
+        assert "scipy, sparse CSR per level" in names
+    others = [row for row in report["engines"] if not row["engine"].startswith("dagnet")]
+    assert report["best_rival"] == min(others, key=lambda row: row["median_seconds"])["engine"]
     assert report["units"] == 5 and report["edges"] == 5 and report["levels"] == 3
     for row in report["engines"]:
         assert row["steps"] >= 1 and np.isfinite(row["dagnet_speedup"])

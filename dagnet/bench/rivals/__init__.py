@@ -11,19 +11,22 @@ examples of the network's loss — exactly what ``dagnet.fit`` does with ``batch
   :mod:`dagnet.showing.reference`, one unit and one example at a time.
 - :func:`torch_index_step`, :func:`torch_masked_step` (:mod:`.torch_levels`): PyTorch autograd,
   level by level, by index or by masked dense matrix.
+- :func:`torch_csr_step`, :func:`scipy_csr_step` (:mod:`.sparse_levels`): level by level, each
+  level's edges one CSR matrix, the backward written by hand with the transposed CSR.
 - :func:`numpy_mlp_step` (:mod:`.numpy_mlp`): a dense layered network (an MLP) as plain numpy
   matrix products, the limit that BLAS sets for networks that happen to be layers.
 
 The rivals are made as fast as we honestly can (every index array built once, no Python work per
 unit or per edge inside a step, updates in place), because a weak baseline would flatter dagnet.
-Importing this package does not import PyTorch.
+Importing this package imports neither PyTorch nor scipy.
 """
 
 from __future__ import annotations
 
-from dagnet.bench.rivals.common import Step, levels, torch_available
+from dagnet.bench.rivals.common import Step, levels, scipy_available, torch_available
 from dagnet.bench.rivals.numpy_mlp import dense_layers, numpy_mlp_step
 from dagnet.bench.rivals.reference import reference_step
+from dagnet.bench.rivals.sparse_levels import scipy_csr_step, torch_csr_step
 from dagnet.bench.rivals.torch_levels import torch_index_step, torch_masked_step
 
 __all__ = [
@@ -32,7 +35,10 @@ __all__ = [
     "levels",
     "numpy_mlp_step",
     "reference_step",
+    "scipy_available",
+    "scipy_csr_step",
     "torch_available",
+    "torch_csr_step",
     "torch_index_step",
     "torch_masked_step",
 ]

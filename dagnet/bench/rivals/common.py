@@ -1,10 +1,10 @@
 """What the rival engines share: the :class:`Step` each builder returns, the units' levels and
 their renumbering level by level (:class:`Layout`), the float dtypes they accept, and whether
-PyTorch is installed.
+PyTorch and scipy are installed.
 
 A *level* is the length of the longest path from the inputs to a unit: the units of one level
 depend only on earlier levels, so a level is computed at once. This module imports neither
-PyTorch nor any rival.
+PyTorch, scipy nor any rival.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ __all__ = [
     "float_dtype",
     "layout_of",
     "levels",
+    "scipy_available",
     "torch_available",
 ]
 
@@ -70,6 +71,11 @@ def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
+def scipy_available() -> bool:
+    """Whether scipy can be imported (the optional extra ``dagnet[compare]`` declares it)."""
+    return importlib.util.find_spec("scipy") is not None
+
+
 def levels(plan: Plan) -> IntArray:
     """The level of every unit, in Plan order: the length of the longest path from an input.
 
@@ -83,8 +89,13 @@ def levels(plan: Plan) -> IntArray:
     >>> dict(zip(net.plan.unit_ids, levels(net.plan).tolist()))
     {'x1': 0, 'x2': 0, 'h1': 1, 'h2': 2, 'y': 3}
     """
-    level = plan.levels()
-    level[plan.n_inputs :] = np.maximum(level[plan.n_inputs :], 1)
+    # (Plan.levels puts a unit without sources at 0; lifting it alone to 1 would leave its
+    # targets on its own level, so the pass is made here.)
+    level = np.zeros(plan.n_units, dtype=np.int64)
+    start, source = plan.in_start, plan.in_source
+    for unit in range(plan.n_inputs, plan.n_units):
+        sources = source[start[unit] : start[unit + 1]]
+        level[unit] = 1 + (int(level[sources].max()) if len(sources) else 0)
     return level
 
 
