@@ -10,12 +10,14 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
 import numba
 
 from dagnet.bench import run
+from dagnet.bench.busy import busy_core
 from dagnet.bench.loading import time_loading
 from dagnet.bench.shapes import BYTES_PER_EDGE, MAX_EDGES, SHAPES, largest
 from dagnet.bench.timing import measure
@@ -87,6 +89,12 @@ CORES: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (se
     "an MLP) and dagnet on one thread, interleaved in the same run.",
 )
 @click.option(
+    "--busy",
+    is_flag=True,
+    help="Keep one core busy with a spinning Python process while timing (started before the "
+    "warm-up steps, stopped after the last timed step).",
+)
+@click.option(
     "--load",
     "loading",
     is_flag=True,
@@ -122,6 +130,7 @@ def bench(
     repeat: int,
     budget: float,
     compare: bool,
+    busy: bool,
     loading: bool,
     optimizer: str,
     loss: str,
@@ -145,6 +154,7 @@ def bench(
       dagnet bench --compare                               random DAG, 120k edges, batch 256
       dagnet bench --shape deep --edges 12000 --batch-size 32 --compare
       dagnet bench graphs/multi_output.json --batch-size 1
+      dagnet bench --compare --busy                        the same, one core kept busy
       dagnet bench --load --edges 1000000                  loading time per edge
     """
     if file is not None:
@@ -170,22 +180,29 @@ def bench(
     x, y = run.minibatch(net, batch_size, seed)
     engines = run.engines(net, x, y, threads=threads, compare=compare, optimizer=optimizer)
     quiet = as_json
+    loaded = "; one core kept busy by a competing process" if busy else ""
     say(
-        quiet, f"{described}: {run.describe(net)}; batch {batch_size}, {dtype}, {optimizer}, {loss}"
+        quiet,
+        f"{described}: {run.describe(net)}; batch {batch_size}, {dtype}, {optimizer}, {loss}"
+        + loaded,
     )
     progress = _progress(quiet)
-    measure(engines, repeat=repeat, budget=budget, progress=progress)
+    with busy_core() if busy else nullcontext():
+        measure(engines, repeat=repeat, budget=budget, progress=progress)
     if progress is not None:
         progress("")
     results = run.results(engines, net.plan.n_edges * batch_size)
     if as_json:
         summary = {"graph": described, **run.graph_facts(net), "batch_size": batch_size}
         summary |= {"dtype": dtype, "threads": threads, "optimizer": optimizer, "loss": loss}
+        summary |= {"busy": busy}
         best = run.best_rival(results)
         summary |= {"engines": results, "best_rival": None if best is None else best["engine"]}
         click.echo(json.dumps(summary, indent=2))
     else:
         click.echo(run.table(results))
+        if busy:
+            click.echo("(timed with one core kept busy by a competing process)")
 
 
 def _check_memory(edges: int) -> None:

@@ -4,6 +4,7 @@ Nothing here asserts a speed: these machines are shared and noisy."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +109,23 @@ def test_bench_refuses_a_size_that_does_not_fit_in_memory(monkeypatch) -> None:
     assert result.exit_code == 2
     assert "--edges 5000000: a generated graph of that size needs about 2.5 GB" in result.stderr
     assert "1.0 GB of memory is available; give --edges in the range 1..2000000" in result.stderr
+
+
+def test_bench_busy_says_so_and_leaves_no_process_behind(monkeypatch) -> None:
+    started = []
+    real = bench_command.busy_core
+
+    @contextmanager
+    def watched():
+        with real() as process:
+            assert process.poll() is None  # spinning while the engines are timed
+            started.append(process)
+            yield process
+
+    monkeypatch.setattr(bench_command, "busy_core", watched)
+    report = run_bench(str(GRAPHS / "xor.json"), "--repeat", "2", "--busy")
+    assert report["busy"] is True
+    text = CliRunner().invoke(main, ["bench", str(GRAPHS / "xor.json"), "--repeat", "1", "--busy"])
+    assert "one core kept busy by a competing process" in text.stdout
+    assert len(started) == 2 and all(process.poll() is not None for process in started)
+    assert run_bench(str(GRAPHS / "xor.json"), "--repeat", "1")["busy"] is False
