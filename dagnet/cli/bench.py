@@ -85,8 +85,8 @@ CORES: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (se
 @click.option(
     "--compare",
     is_flag=True,
-    help="Also time the per-unit reference engine, PyTorch (if installed), plain numpy (for "
-    "an MLP) and dagnet on one thread, interleaved in the same run.",
+    help="Also time the per-unit reference engine, PyTorch and scipy.sparse (if installed), "
+    "plain numpy (for an MLP) and dagnet on one thread, interleaved in the same run.",
 )
 @click.option(
     "--busy",
@@ -146,8 +146,9 @@ def bench(
 
     With --compare, the other engines take the same step on the same graph and data, every
     engine one timed step in turn (so machine noise hits them alike, each after 0.1 s of its own
-    untimed steps), and the last column shows how many times faster dagnet is. PyTorch is timed
-    only when installed: pip install 'dagnet[compare]'.
+    untimed steps), the last column shows how many times faster dagnet is, and the last line
+    names the best rival. PyTorch and scipy are timed only when installed: pip install
+    'dagnet[compare]'. With --busy, one core is kept busy by a spinning process meanwhile.
 
     \b
     Examples:
