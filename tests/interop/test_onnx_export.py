@@ -21,7 +21,12 @@ from dagnet.errors import ExtraMissing
 from dagnet.functions.activations import ACTIVATION_NAMES
 from dagnet.interop.onnx_export import OPSET, to_onnx
 from tests.interop.graphs import NO_FLOAT64_ONNX, every_activation
-from tests.strategies import KINKED_ACTIVATIONS, SMOOTH_ACTIVATIONS, graphs_with_data
+from tests.strategies import (
+    KINKED_ACTIVATIONS,
+    SMOOTH_ACTIVATIONS,
+    graphs_with_data,
+    graphs_with_losses,
+)
 
 FLOAT64_ONNX = tuple(name for name in ACTIVATION_NAMES if name not in NO_FLOAT64_ONNX)
 
@@ -75,6 +80,34 @@ def test_a_float32_model_of_a_float64_network_is_close(case: Any) -> None:
     net = dagnet.Network(graph)
     y = run(to_onnx(net, "float32"), x.astype(np.float32))
     np.testing.assert_allclose(y, net.forward(x), rtol=1e-5, atol=1e-5)
+
+
+@settings(examples, max_examples=40)
+@given(graphs_with_losses())
+def test_the_outputs_are_probabilities_as_dagnet_predict_writes_them(case: Any) -> None:
+    graph, x, _ = case  # heads of every kind: cross-entropy, a softmax group, squared error
+    net = dagnet.Network(graph)
+    expected = net.probabilities(x)
+    np.testing.assert_allclose(run(to_onnx(net), x), expected, rtol=1e-9, atol=1e-9)
+    y = run(to_onnx(net, "float32"), x.astype(np.float32))
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_softmax_group_is_four_nodes_more() -> None:
+    graph = every_activation(leave_out=NO_FLOAT64_ONNX)
+    identity = graph.model_copy(update={"units": [
+        unit.model_copy(update={"activation": None}) if unit.role == "output" else unit
+        for unit in graph.units]})  # fmt: skip
+    plain = to_onnx(dagnet.Network(identity))
+    net = dagnet.Network(identity, loss="softmax_cross_entropy")
+    model = to_onnx(net)
+    # A Gather of the group's logits, its Softmax, a Concat and the Gather that reorders.
+    assert len(model.graph.node) == len(plain.graph.node) + 4
+    x = np.random.default_rng(2).uniform(-2, 2, size=(10, 2))
+    y = run(model, x)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(y, net.probabilities(x), rtol=1e-9, atol=1e-9)
+    assert not np.allclose(run(plain, x), y)
 
 
 def test_nodes_grow_with_levels_and_kinds_not_units() -> None:
