@@ -8,8 +8,9 @@ e^(−2cu − u²) = Σ_k b_k u^k has b_0 = 1, b_1 = −2c, (k + 1) b_(k+1) = �
 The model gathers each value's row of coefficients by its piece, raises t to the powers 0..16 in
 one ``Pow`` and sums the products: sixteen nodes, however many pieces. t is exact (|x| · 4, its
 floor and the differences are exact in binary), and the truncated terms are below 10⁻¹⁹, so
-the result is within a few units in the last place of erf: 2.2 × 10⁻¹⁶ at most over a million
-points of [−7, 7], against the C library's ``math.erf``.
+the result is within an ulp or two of erf: 2.2 × 10⁻¹⁶ at most over a million points of
+[−7, 7], against the C library's ``math.erf``. The error is absolute: near 0, where erf(x) ≈
+1.13 x, a tiny x loses its relative precision, which gelu's 1 + erf(s/√2) never sees.
 """
 
 from __future__ import annotations
