@@ -45,13 +45,14 @@ from dagnet.training.history import History
 from dagnet.training.metrics import Evaluation, evaluate
 
 if _TYPE_CHECKING:  # imported on first use (module __getattr__ below): each needs an extra
-    from dagnet.interop.sklearn_estimators import DagnetRegressor
+    from dagnet.interop.sklearn_estimators import DagnetClassifier, DagnetRegressor
     from dagnet.interop.torch_module import DagnetModule, from_torch, to_torch
 
 _LAZY = {
     "DagnetModule": "dagnet.interop.torch_module",
     "to_torch": "dagnet.interop.torch_module",
     "from_torch": "dagnet.interop.torch_module",
+    "DagnetClassifier": "dagnet.interop.sklearn_estimators",
     "DagnetRegressor": "dagnet.interop.sklearn_estimators",
 }
 
@@ -66,6 +67,7 @@ def __getattr__(name: str) -> _Any:
 
 __all__ = [
     "ArgumentError",
+    "DagnetClassifier",
     "DagnetError",
     "DagnetModule",
     "DagnetRegressor",

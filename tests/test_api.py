@@ -16,7 +16,7 @@ EXPECTED = {
     "evaluate", "fit", "from_networkx", "json_schema", "load_data", "load_graph", "read_graph",
     "save_graph", "to_networkx", "ExtraMissing",
 }  # fmt: skip
-LAZY = {"DagnetModule", "DagnetRegressor", "from_torch", "to_torch"}
+LAZY = {"DagnetClassifier", "DagnetModule", "DagnetRegressor", "from_torch", "to_torch"}
 """Imported on first use, since each needs an optional extra."""
 
 
