@@ -17,18 +17,18 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from dagnet.engine.plan import Plan, plan_of
 from dagnet.errors import GraphFileError
 from dagnet.functions.activations import CODES
 from dagnet.functions.losses import Head
-from dagnet.graph import topology
 from dagnet.graph.model import FORMAT_VERSION, Graph
 from dagnet.graph.reading import validate_document
 from dagnet.interop.neat import NEAT_ACTIVATIONS, SUM, ImportRefused, node_id, require_neat
@@ -134,177 +134,323 @@ def neat_union(genomes: Any, config: Any) -> NeatUnion:
     links = list(chain.from_iterable(connection_genes))
     enabled = np.fromiter(map(attrgetter("enabled"), links), bool, n_connections)
     weight = np.fromiter(map(attrgetter("weight"), links), np.float64, n_connections)
-    connection_member = np.repeat(np.arange(len(members)), connection_counts)[enabled]
-    pairs, weight = pairs[enabled], weight[enabled]
 
-    node_member = np.repeat(np.arange(len(members)), node_counts)
     genome_keys = tuple(genome.key for genome in members)
-    n_vertices = n_inputs + n_nodes
-    member = np.concatenate([np.full(n_inputs, -1), node_member])
-    key = np.concatenate([np.array(input_keys, np.int64), keys])
-    # A node's vertex from (member, key): the nodes sorted by member, then key, searched.
-    span = int(max(np.abs(keys).max(initial=0), max(map(abs, input_keys), default=0))) + 1
-    code_of_node = node_member * (2 * span + 1) + keys + span
-    sorted_nodes = np.argsort(code_of_node, kind="stable")
-    input_order = np.argsort(input_keys)
-    sorted_inputs = np.array(input_keys, np.int64)[input_order]
-
-    def vertices(m: IntArray, k: IntArray, what: str) -> IntArray:
-        found = np.full(len(k), -1, np.int64)
-        wanted = m * (2 * span + 1) + k + span
-        at = np.minimum(np.searchsorted(code_of_node, wanted, sorter=sorted_nodes), n_nodes - 1)
-        hit = code_of_node[sorted_nodes[at]] == wanted if n_nodes else np.zeros(len(k), bool)
-        found[hit] = n_inputs + sorted_nodes[at[hit]]
-        at = np.minimum(np.searchsorted(sorted_inputs, k), max(n_inputs - 1, 0))
-        is_input = ~hit & (sorted_inputs[at] == k) if n_inputs else np.zeros(len(k), bool)
-        found[is_input] = input_order[at[is_input]]
-        if np.any(found < 0):
-            e = int(np.flatnonzero(found < 0)[0])
-            raise ImportRefused(
-                f"member {m[e]} (genome {genome_keys[m[e]]}): node {k[e]} is named by {what} "
-                "but is not in the genome"
-            )
-        return found
-
-    source = vertices(connection_member, pairs[:, 0], "a connection")
-    target = vertices(connection_member, pairs[:, 1], "a connection")
-    outputs = vertices(
-        np.repeat(np.arange(len(members)), n_outputs),
-        np.tile(np.array(output_keys, np.int64), len(members)),
-        "the config's output_keys",
-    )
-
-    def refuse(vertex: int, message: str) -> ImportRefused:
-        m = int(member[vertex])
-        return ImportRefused(f"member {m} (genome {genome_keys[m]}): node {key[vertex]} "
-                             f"({node_id(int(key[vertex]), _role(int(key[vertex]), output_keys))}"
-                             f"): {message}")  # fmt: skip
-
-    into_input = np.flatnonzero(target < n_inputs)
-    if len(into_input):
-        e = int(into_input[0])
-        m = int(connection_member[e])
-        raise ImportRefused(f"member {m} (genome {genome_keys[m]}): a connection leads into "
-                            f"input {key[target[e]]}")  # fmt: skip
-
-    # What neat-python's FeedForwardNetwork computes: the nodes with a path to an output, and
-    # the enabled connections into them.
-    required = topology.reachable(n_vertices, target, source, outputs)
-    required[:n_inputs] = True
-    kept = required[target]
-    source, target, weight = source[kept], target[kept], weight[kept]
     # Each name a genome uses, looked up once: its code, or why it cannot be imported.
     activation_code = {
         name: CODES[NEAT_ACTIVATIONS[builtin]] if builtin in NEAT_ACTIVATIONS else -1
         for name, builtin in activations.items()
     }
-    code = np.concatenate([
-        np.full(n_inputs, CODES["identity"]),
-        [activation_code.get(name, -1) for name in activation_names],
-    ]).astype(np.int8)  # fmt: skip
-    summing = np.concatenate([
-        np.ones(n_inputs, bool), [aggregations.get(name) == "sum" for name in aggregation_names]
-    ]).astype(bool)  # fmt: skip
-    for vertex in np.flatnonzero(required & (~summing | (code < 0)))[:1].tolist():
-        index = vertex - n_inputs
-        if not summing[vertex]:
-            raise refuse(vertex, f"aggregation {aggregation_names[index]!r} cannot be imported "
-                         "exactly: a dagnet unit sums its in-edges (sum only)")  # fmt: skip
-        what = "unknown" if activation_names[index] not in activations else "custom"
-        raise refuse(vertex, f"{what} activation {activation_names[index]!r} cannot be "
-                     f"imported: dagnet knows neat-python's built-ins "
-                     f"{', '.join(NEAT_ACTIVATIONS)}")  # fmt: skip
-    bias = np.concatenate([np.zeros(n_inputs), biases])
-    response = np.concatenate([np.ones(n_inputs), responses])
-
-    # A fed node whose response is not 1 gets a sum unit, vertex n_vertices + j.
-    fed = np.bincount(target, minlength=n_vertices) > 0
-    summed = np.flatnonzero(required & fed & (response != 1.0))
-    summed = summed[summed >= n_inputs]
-    sum_vertex = np.full(n_vertices, -1, np.int64)
-    sum_vertex[summed] = n_vertices + np.arange(len(summed))
-    redirected = sum_vertex[target] >= 0
-    target = np.where(redirected, sum_vertex[target], target)
-    source = np.concatenate([source, sum_vertex[summed]])
-    target = np.concatenate([target, summed])
-    weight = np.concatenate([weight, response[summed]])
-    n_all = n_vertices + len(summed)
-    member = np.concatenate([member, member[summed]])
-    key = np.concatenate([key, key[summed]])
-    is_sum = np.concatenate([np.zeros(n_vertices, bool), np.ones(len(summed), bool)])
-    code = np.concatenate([code, np.full(len(summed), CODES["identity"], np.int8)])
-    bias = np.concatenate([bias, np.zeros(len(summed))])
-    alive = np.concatenate([required, np.ones(len(summed), bool)])
-
-    # Execution order: a topological order of everything, then member by member (stable).
-    order = topology.lexicographic_order(n_all, source, target)
-    if len(order) < n_all:
-        stuck = np.ones(n_all, bool)
-        stuck[order] = False
-        first = int(np.flatnonzero(stuck & alive)[0]) if np.any(stuck & alive) else None
-        if first is not None:
-            raise refuse(first, "it lies on a cycle of enabled connections: dagnet networks "
-                         "are acyclic; use feed_forward = True")  # fmt: skip
-        order = np.concatenate([order, np.flatnonzero(stuck)])
-    order = order[alive[order]]
-    assert np.array_equal(order[:n_inputs], np.arange(n_inputs))
-    rest = order[n_inputs:]
-    order = np.concatenate([order[:n_inputs], rest[np.argsort(member[rest], kind="stable")]])
-    position = np.full(n_all, -1, np.int64)
-    position[order] = np.arange(len(order))
-    member_sizes = np.bincount(member[order[n_inputs:]], minlength=len(members))
-    units = np.concatenate([[n_inputs], n_inputs + np.cumsum(member_sizes)]).astype(np.int64)
-
-    ids = _unit_ids(key[order], is_sum[order], member[order], n_inputs, output_keys)
-    plan = plan_of(
-        ids,
-        n_inputs,
-        position[outputs],
-        code[order],
-        position[source],
-        position[target],
-        np.arange(len(order), dtype=np.int64),
+    code = np.fromiter(map(activation_code.get, activation_names, repeat(-1)), np.int64, n_nodes)
+    summing = np.fromiter(
+        (aggregations.get(name) == "sum" for name in aggregation_names), bool, n_nodes
     )
+    node_start = np.concatenate([[0], np.cumsum(node_counts)]).astype(np.int64)
+    connection_start = np.concatenate([[0], np.cumsum(connection_counts)]).astype(np.int64)
+    wiring = _wire(
+        np.array(input_keys, np.int64), np.array(output_keys, np.int64), node_start, keys,
+        connection_start, pairs, enabled, weight, responses,
+    )  # fmt: skip
+    problem, where = int(wiring[0]), int(wiring[1])
+    if problem:
+        raise _problem(problem, where, members, node_start, connection_start, keys, pairs)
+    (order_vertex, is_sum, units, output_position, edge_source, edge_target, edge_weight,
+     required) = wiring[2:]  # fmt: skip
+    bad = np.flatnonzero(required[n_inputs:] & (~summing | (code < 0)))
+    if len(bad):
+        index = int(bad[0])
+        m = int(np.searchsorted(node_start, index, side="right")) - 1
+        name = f"member {m} (genome {genome_keys[m]}): node {keys[index]} " + (
+            f"({node_id(int(keys[index]), _role(int(keys[index]), output_keys))})"
+        )
+        if not summing[index]:
+            raise ImportRefused(
+                f"{name}: aggregation {aggregation_names[index]!r} cannot be imported exactly: "
+                "a dagnet unit sums its in-edges (sum only)"
+            )
+        what = "unknown" if activation_names[index] not in activations else "custom"
+        raise ImportRefused(f"{name}: {what} activation {activation_names[index]!r} cannot be "
+                            "imported: dagnet knows neat-python's built-ins "
+                            f"{', '.join(NEAT_ACTIVATIONS)}")  # fmt: skip
+
+    # By position: a vertex below n_inputs is an input, then node n_inputs + k; sum units after.
+    node = np.where(order_vertex >= n_inputs, order_vertex - n_inputs, 0)
+    is_input = np.arange(len(order_vertex)) < n_inputs
+    node = np.where(is_sum, order_vertex, node)  # a sum unit's vertex is its node's index
+    key = np.where(is_input, np.array(input_keys, np.int64)[np.minimum(order_vertex, n_inputs - 1)],
+                   keys[node])  # fmt: skip
+    activation = np.where(is_input | is_sum, CODES["identity"], code[node]).astype(np.int8)
+    bias = np.where(is_input | is_sum, 0.0, biases[node])
+    member = np.repeat(np.arange(-1, len(members)), np.diff(np.concatenate([[0], units])))
+    ids = _unit_ids(key, is_sum, member, n_inputs)
+    plan = plan_of(
+        ids, n_inputs, output_position, activation, edge_source, edge_target,
+        np.arange(len(order_vertex), dtype=np.int64),
+    )  # fmt: skip
     head = (Head("loss", "squared_error", tuple(range(n_outputs))),)
-    edge_source = order[plan.in_source]
-    edge_target = order[plan.edge_target]
     return NeatUnion(
         plan=plan,
-        weight=weight[plan.edge_file_index],
-        bias=bias[order],
+        weight=edge_weight[plan.edge_file_index],
+        bias=bias,
         units=units,
         heads=(head,) * len(members),
         genome_keys=genome_keys,
         input_keys=input_keys,
         output_keys=output_keys,
-        key=key[order],
-        is_sum=is_sum[order],
-        source_key=key[edge_source],
-        target_key=key[edge_target],
+        key=key,
+        is_sum=is_sum,
+        source_key=key[plan.in_source],
+        target_key=key[plan.edge_target],
     )
+
+
+def _problem(
+    problem: int,
+    where: int,
+    members: list[Any],
+    node_start: IntArray,
+    connection_start: IntArray,
+    keys: IntArray,
+    pairs: IntArray,
+) -> ImportRefused:
+    """The refusal that :func:`_wire`'s ``problem`` code stands for, in words."""
+    if problem in (UNKNOWN_NODE, INTO_INPUT):
+        m = int(np.searchsorted(connection_start, where, side="right")) - 1
+        a, b = pairs[where].tolist()
+        what = (
+            "names a node that is not in the genome"
+            if problem == UNKNOWN_NODE
+            else "leads into an input"
+        )
+        return ImportRefused(f"member {m} (genome {members[m].key}): connection {a} -> {b} {what}")
+    if problem == NO_OUTPUT:
+        return ImportRefused(f"member {where} (genome {members[where].key}) lacks an output node "
+                             "of the config's output_keys")  # fmt: skip
+    m = int(np.searchsorted(node_start, where, side="right")) - 1
+    return ImportRefused(f"member {m} (genome {members[m].key}): node {keys[where]} lies on a "
+                         "cycle of enabled connections: dagnet networks are acyclic; use "
+                         "feed_forward = True")  # fmt: skip
+
+
+UNKNOWN_NODE, INTO_INPUT, NO_OUTPUT, CYCLE = 1, 2, 3, 4
+"""The problems :func:`_wire` finds, by code."""
+
+
+@njit(cache=True)
+def _find(sorted_keys, sorted_index, lo, hi, input_keys, key):  # type: ignore[no-untyped-def]
+    """The vertex of node ``key`` among one member's sorted nodes ``lo .. hi-1``, else the
+    input's index, else -1."""
+    at = lo + np.searchsorted(sorted_keys[lo:hi], key)
+    if at < hi and sorted_keys[at] == key:
+        return len(input_keys) + sorted_index[at]
+    for i in range(len(input_keys)):
+        if input_keys[i] == key:
+            return i
+    return -1
+
+
+@njit(cache=True)
+def _wire(  # type: ignore[no-untyped-def]
+    input_keys, output_keys, node_start, keys, connection_start, pairs, enabled, weight, response
+):
+    """Everything after reading the genes, in one pass over the arrays: each connection's
+    vertices, the nodes an output needs, sum units, each member's execution order, and the
+    Plan's edges. Returns (problem, where, then the arrays neat_union takes apart)."""
+    n_inputs, n_outputs = len(input_keys), len(output_keys)
+    n_members, n_nodes = len(node_start) - 1, len(keys)
+    n_vertices = n_inputs + n_nodes
+    empty = np.zeros(0, np.int64)
+    sorted_index = np.empty(n_nodes, np.int64)
+    for m in range(n_members):
+        lo, hi = node_start[m], node_start[m + 1]
+        sorted_index[lo:hi] = lo + np.argsort(keys[lo:hi], kind="mergesort")
+    sorted_keys = keys[sorted_index]
+    # The enabled connections, as vertices.
+    source = np.empty(len(pairs), np.int64)
+    target = np.empty(len(pairs), np.int64)
+    n = 0
+    for m in range(n_members):
+        lo, hi = node_start[m], node_start[m + 1]
+        for e in range(connection_start[m], connection_start[m + 1]):
+            if not enabled[e]:
+                continue
+            a = _find(sorted_keys, sorted_index, lo, hi, input_keys, pairs[e, 0])
+            b = _find(sorted_keys, sorted_index, lo, hi, input_keys, pairs[e, 1])
+            if a < 0 or b < 0:
+                return (UNKNOWN_NODE, e, empty, np.zeros(0, np.bool_), empty, empty, empty,
+                        empty, np.zeros(0), np.zeros(0, np.bool_))  # fmt: skip
+            if b < n_inputs:
+                return (INTO_INPUT, e, empty, np.zeros(0, np.bool_), empty, empty, empty,
+                        empty, np.zeros(0), np.zeros(0, np.bool_))  # fmt: skip
+            source[n], target[n] = a, b
+            n += 1
+    source, target = source[:n], target[:n]
+    link_weight = np.empty(n)
+    n = 0
+    for e in range(len(pairs)):
+        if enabled[e]:
+            link_weight[n] = weight[e]
+            n += 1
+    outputs = np.empty(n_members * n_outputs, np.int64)
+    for m in range(n_members):
+        for r in range(n_outputs):
+            v = _find(sorted_keys, sorted_index, node_start[m], node_start[m + 1], input_keys,
+                      output_keys[r])  # fmt: skip
+            if v < n_inputs:
+                return (NO_OUTPUT, m, empty, np.zeros(0, np.bool_), empty, empty, empty,
+                        empty, np.zeros(0), np.zeros(0, np.bool_))  # fmt: skip
+            outputs[m * n_outputs + r] = v
+    # Required: the vertices with a path to an output (neat-python's required_for_output).
+    in_start = np.zeros(n_vertices + 1, np.int64)
+    for e in range(n):
+        in_start[target[e] + 1] += 1
+    for v in range(n_vertices):
+        in_start[v + 1] += in_start[v]
+    fill = in_start[:-1].copy()
+    in_edge = np.empty(n, np.int64)
+    for e in range(n):
+        in_edge[fill[target[e]]] = e
+        fill[target[e]] += 1
+    required = np.zeros(n_vertices, np.bool_)
+    stack = outputs.copy()
+    top = len(stack)
+    stack = np.concatenate((stack, np.empty(n_vertices, np.int64)))
+    for v in outputs:
+        required[v] = True
+    while top > 0:
+        top -= 1
+        v = stack[top]
+        for p in range(in_start[v], in_start[v + 1]):
+            u = source[in_edge[p]]
+            if not required[u]:
+                required[u] = True
+                stack[top] = u
+                top += 1
+    # Sum units for fed nodes whose response is not 1: vertex n_vertices + j, in node order.
+    sum_of = np.full(n_vertices, -1, np.int64)
+    sums = 0
+    for v in range(n_inputs, n_vertices):
+        if required[v] and in_start[v + 1] > in_start[v] and response[v - n_inputs] != 1.0:
+            sum_of[v] = n_vertices + sums
+            sums += 1
+    n_all = n_vertices + sums
+    sum_node = np.empty(sums, np.int64)
+    for v in range(n_inputs, n_vertices):
+        if sum_of[v] >= 0:
+            sum_node[sum_of[v] - n_vertices] = v
+    # The union's edges, by vertex: the connections (into a sum unit where there is one), then
+    # each sum unit's edge to its node.
+    edge_source = np.empty(n + sums, np.int64)
+    edge_target = np.empty(n + sums, np.int64)
+    edge_weight = np.empty(n + sums)
+    kept = 0
+    for e in range(n):
+        if required[target[e]]:  # and so is its source, or it is an input
+            edge_source[kept] = source[e]
+            edge_target[kept] = sum_of[target[e]] if sum_of[target[e]] >= 0 else target[e]
+            edge_weight[kept] = link_weight[e]
+            kept += 1
+    for j in range(sums):
+        edge_source[kept + j] = n_vertices + j
+        edge_target[kept + j] = sum_node[j]
+        edge_weight[kept + j] = response[sum_node[j] - n_inputs]
+    n_edges = kept + sums
+    edge_source, edge_target = edge_source[:n_edges], edge_target[:n_edges]
+    edge_weight = edge_weight[:n_edges]
+    # Each member's execution order (Kahn's, the earliest node first among the ready ones:
+    # a stack would do as well), members one after the other, after the inputs.
+    out_start = np.zeros(n_all + 1, np.int64)
+    waiting = np.zeros(n_all, np.int64)
+    for e in range(n_edges):
+        out_start[edge_source[e] + 1] += 1
+        if edge_source[e] >= n_inputs:
+            waiting[edge_target[e]] += 1
+    for v in range(n_all):
+        out_start[v + 1] += out_start[v]
+    fill = out_start[:-1].copy()
+    out_edge = np.empty(n_edges, np.int64)
+    for e in range(n_edges):
+        out_edge[fill[edge_source[e]]] = e
+        fill[edge_source[e]] += 1
+    position = np.full(n_all, -1, np.int64)
+    order = np.empty(n_all, np.int64)
+    for i in range(n_inputs):
+        position[i], order[i] = i, i
+    placed = n_inputs
+    units = np.empty(n_members + 1, np.int64)
+    units[0] = n_inputs
+    queue = np.empty(n_all, np.int64)
+    first_sum = 0
+    for m in range(n_members):
+        head = tail = 0
+        members_sums = first_sum
+        while members_sums < sums and sum_node[members_sums] < n_inputs + node_start[m + 1]:
+            members_sums += 1
+        expected = 0
+        for v in range(n_inputs + node_start[m], n_inputs + node_start[m + 1]):
+            if required[v]:
+                expected += 1
+                if waiting[v] == 0:
+                    queue[tail] = v
+                    tail += 1
+        for j in range(first_sum, members_sums):
+            expected += 1
+            if waiting[n_vertices + j] == 0:
+                queue[tail] = n_vertices + j
+                tail += 1
+        first_sum = members_sums
+        done = 0
+        while head < tail:
+            v = queue[head]
+            head += 1
+            position[v], order[placed] = placed, v
+            placed += 1
+            done += 1
+            for q in range(out_start[v], out_start[v + 1]):
+                w = edge_target[out_edge[q]]
+                waiting[w] -= 1
+                if waiting[w] == 0:
+                    queue[tail] = w
+                    tail += 1
+        if done < expected:
+            for v in range(n_inputs + node_start[m], n_inputs + node_start[m + 1]):
+                if required[v] and position[v] < 0:
+                    return (CYCLE, v - n_inputs, empty, np.zeros(0, np.bool_), empty, empty,
+                            empty, empty, np.zeros(0), np.zeros(0, np.bool_))  # fmt: skip
+        units[m + 1] = placed
+    order = order[:placed]
+    # A sum unit's vertex in ``order`` becomes its node's index, with is_sum set.
+    is_sum = np.zeros(placed, np.bool_)
+    for p in range(placed):
+        if order[p] >= n_vertices:
+            is_sum[p] = True
+            order[p] = sum_node[order[p] - n_vertices] - n_inputs
+    output_position = np.empty(len(outputs), np.int64)
+    for r in range(len(outputs)):
+        output_position[r] = position[outputs[r]]
+    for e in range(n_edges):
+        edge_source[e] = position[edge_source[e]]
+        edge_target[e] = position[edge_target[e]]
+    return (0, 0, order, is_sum, units, output_position, edge_source, edge_target, edge_weight,
+            required)  # fmt: skip
 
 
 def _role(key: int, output_keys: tuple[int, ...]) -> str:
     return "input" if key < 0 else "output" if key in output_keys else "hidden"
 
 
-def _unit_ids(
-    key: IntArray, is_sum: BoolArray, member: IntArray, n_inputs: int, outputs: tuple[int, ...]
-) -> tuple[str, ...]:
-    """``k:id`` for member k's unit ``id`` as the importer names it; the inputs keep theirs."""
-    prefix = np.where(np.isin(key, outputs), "o", "h").tolist()
-    suffix = np.where(is_sum, SUM, "").tolist()
-    ids = [node_id(int(k), "input") for k in key[:n_inputs].tolist()]
+def _unit_ids(key: IntArray, is_sum: BoolArray, member: IntArray, n_inputs: int) -> tuple[str, ...]:
+    """The union's unit ids: the inputs' own, then ``k:key`` for member k's node ``key`` (and
+    ``k:key_sum`` for its sum unit). :func:`member_graphs` names the units as the importer does;
+    these are only for messages, and cheap to make."""
+    ids = [node_id(k, "input") for k in key[:n_inputs].tolist()]
     ids += [
-        f"{m}:{p}{k}{s}" if k >= 0 else f"{m}:{p}_{-k}{s}"
-        for m, p, k, s in zip(
-            member[n_inputs:].tolist(),
-            prefix[n_inputs:],
-            key[n_inputs:].tolist(),
-            suffix[n_inputs:],
+        f"{m}:{k}{SUM}" if s else f"{m}:{k}"
+        for m, k, s in zip(
+            member[n_inputs:].tolist(), key[n_inputs:].tolist(), is_sum[n_inputs:].tolist(),
             strict=True,
         )
-    ]
+    ]  # fmt: skip
     return tuple(ids)
 
 
@@ -315,7 +461,12 @@ def member_graphs(union: NeatUnion, population: Population) -> list[Graph]:
     plan, found = union.plan, []
     n_inputs = plan.n_inputs
     weights, biases = population.network.weight.tolist(), population.network.bias.tolist()
-    names = [unit.split(":", 1)[-1] for unit in plan.unit_ids]
+    outputs_of = set(union.output_keys)
+    names = [
+        node_id(k, "input" if j < n_inputs else "output" if k in outputs_of else "hidden")
+        + (SUM if s else "")
+        for j, (k, s) in enumerate(zip(union.key.tolist(), union.is_sum.tolist(), strict=True))
+    ]
     codes = plan.activation.tolist()
     sources, targets = plan.in_source.tolist(), plan.edge_target.tolist()
     response = union.is_response.tolist()
