@@ -29,7 +29,7 @@ from dagnet.engine.network import Network, check_seed, unit_major
 from dagnet.engine.plan import Plan, plan_of
 from dagnet.engine.workspace import Workspace
 from dagnet.errors import ArgumentError, DataError
-from dagnet.functions.losses import Head
+from dagnet.functions.losses import Head, head_terms
 from dagnet.graph.model import Graph
 from dagnet.training.fit import SHUFFLE_STREAM
 from dagnet.training.optimizers import Optimizer
@@ -42,6 +42,9 @@ __all__ = ["Population", "PopulationHistory", "merged_heads"]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+COLUMNS = 64
+"""How many examples :meth:`Population.forward` takes at a time."""
 
 
 @dataclass
@@ -181,7 +184,7 @@ class Population:
             plan, weight, bias, merged_heads(member_heads, self.n_outputs), dtype, frozen
         )
         self._member_heads = member_heads
-        self._workspace: Workspace | None = None
+        self._workspaces: dict[int, Workspace] = {}  # for forward passes, by batch size
 
     def __repr__(self) -> str:
         plan = self.network.plan
@@ -212,9 +215,8 @@ class Population:
         -------
         ndarray, shape (N, members, outputs)
         """
-        _, z = self._evaluate(self._inputs(inputs))
-        values = z[self.plan.output_positions].astype(np.float64)
-        return values.T.reshape(-1, self.n_members, self.n_outputs)
+        _, z = self._outputs(self._inputs(inputs))
+        return z.T.reshape(-1, self.n_members, self.n_outputs)
 
     def losses(self, inputs: ArrayLike, targets: ArrayLike) -> NDArray[np.float64]:
         """Each member's mean loss E over a batch, the fitness a NEAT run wants.
@@ -231,16 +233,30 @@ class Population:
             Member k's (1/N) Σ_n E_n, as :meth:`Network.loss` computes it for the member alone.
         """
         x, y = self.examples(inputs, targets)
-        s, z = self._evaluate(x)
-        return self._member_losses(self.network.output_terms(s, z, y))
+        return self._member_losses(self._terms(x, y))
 
-    def _evaluate(self, x: Array) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
-        """The forward pass, in the arrays of the last batch of this size (a fitness function
-        evaluates the same examples generation after generation)."""
-        workspace = self._workspace
-        if workspace is None or workspace.state.s.shape[1] != x.shape[1]:
-            workspace = self._workspace = self.network.workspace(x.shape[1])
-        return self.network.evaluate(x, workspace)
+    def _outputs(self, x: Array) -> tuple[Array, Array]:
+        """The outputs' s and z, (outputs, N), from forward passes over :data:`COLUMNS`
+        examples at a time, in arrays kept for the next call: the state of all the members for
+        a few dozen examples stays in the cache, and a new population touches few new pages."""
+        net, positions = self.network, self.plan.output_positions
+        n = x.shape[1]
+        s_out, z_out = np.empty((len(positions), n)), np.empty((len(positions), n))
+        for start in range(0, n, COLUMNS):
+            stop = min(start + COLUMNS, n)
+            workspace = self._workspaces.get(stop - start)
+            if workspace is None:
+                workspace = self._workspaces[stop - start] = net.workspace(stop - start)
+            s, z = net.evaluate(np.ascontiguousarray(x[:, start:stop]), workspace)
+            s_out[:, start:stop] = s[positions]
+            z_out[:, start:stop] = z[positions]
+        return s_out, z_out
+
+    def _terms(self, x: Array, y: Array) -> Array:
+        """Each output's weighted share of E_n, (outputs, N), as ``output_terms`` gives it."""
+        s, z = self._outputs(x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return head_terms(self.network.heads, s, z, y.astype(np.float64), np)  # type: ignore[no-any-return]
 
     def _member_losses(self, terms: Array) -> Array:
         """(members,) mean losses from each output's share of E_n, (outputs, N)."""
@@ -329,10 +345,9 @@ class Population:
         for epoch in range(1, epochs + 1):
             order = rng.permutation(x.shape[1]) if shuffle else slice(None)
             run.epoch(epoch, x[:, order], y[:, order])
-        s, z = self._evaluate(x)
         return PopulationHistory(
             np.array(run.epoch_loss).reshape(epochs, self.n_members),
-            self._member_losses(self.network.output_terms(s, z, y)),
+            self._member_losses(self._terms(x, y)),
             run.diverged,
         )
 

@@ -123,55 +123,72 @@ def neat_union(genomes: Any, config: Any) -> NeatUnion:
     connection_counts = np.fromiter(map(len, connection_keys), np.int64, len(members))
     n_nodes, n_connections = int(node_counts.sum()), int(connection_counts.sum())
     keys = np.fromiter(chain.from_iterable(node_keys), np.int64, n_nodes)
-    genes = list(chain.from_iterable(node_genes))
-    biases = np.fromiter(map(attrgetter("bias"), genes), np.float64, n_nodes)
-    responses = np.fromiter(map(attrgetter("response"), genes), np.float64, n_nodes)
-    activation_names = list(map(attrgetter("activation"), genes))
-    aggregation_names = list(map(attrgetter("aggregation"), genes))
     pairs = np.fromiter(
         chain.from_iterable(chain.from_iterable(connection_keys)), np.int64, 2 * n_connections
     ).reshape(-1, 2)
     links = list(chain.from_iterable(connection_genes))
     enabled = np.fromiter(map(attrgetter("enabled"), links), bool, n_connections)
-    weight = np.fromiter(map(attrgetter("weight"), links), np.float64, n_connections)
-
     genome_keys = tuple(genome.key for genome in members)
+    node_start = np.concatenate([[0], np.cumsum(node_counts)]).astype(np.int64)
+    connection_start = np.concatenate([[0], np.cumsum(connection_counts)]).astype(np.int64)
+    found = _required(
+        np.array(input_keys, np.int64), np.array(output_keys, np.int64), node_start, keys,
+        connection_start, pairs, enabled,
+    )  # fmt: skip
+    if found[0]:
+        raise _problem(found[0], found[1], members, node_start, connection_start, keys, pairs)
+    source, target, kept, required, outputs = found[2:]
+
+    # Then only the genes that matter: those of the required nodes and their connections.
+    genes = list(chain.from_iterable(node_genes))
+    needed = np.flatnonzero(required[n_inputs:])
+    chosen = list(map(genes.__getitem__, needed.tolist()))
+    n_needed = len(chosen)
+    biases = np.zeros(n_nodes)
+    biases[needed] = np.fromiter(map(attrgetter("bias"), chosen), np.float64, n_needed)
+    response = np.ones(n_inputs + n_nodes)
+    response[n_inputs + needed] = np.fromiter(
+        map(attrgetter("response"), chosen), np.float64, n_needed
+    )
+    activation_names = list(map(attrgetter("activation"), chosen))
+    aggregation_names = list(map(attrgetter("aggregation"), chosen))
+    weight = np.fromiter(
+        map(attrgetter("weight"), map(links.__getitem__, kept.tolist())), np.float64, len(kept)
+    )
     # Each name a genome uses, looked up once: its code, or why it cannot be imported.
     activation_code = {
         name: CODES[NEAT_ACTIVATIONS[builtin]] if builtin in NEAT_ACTIVATIONS else -1
         for name, builtin in activations.items()
     }
-    code = np.fromiter(map(activation_code.get, activation_names, repeat(-1)), np.int64, n_nodes)
-    summing = np.fromiter(
-        (aggregations.get(name) == "sum" for name in aggregation_names), bool, n_nodes
+    code = np.full(n_nodes, CODES["identity"], np.int64)
+    code[needed] = np.fromiter(
+        map(activation_code.get, activation_names, repeat(-1)), np.int64, n_needed
     )
-    node_start = np.concatenate([[0], np.cumsum(node_counts)]).astype(np.int64)
-    connection_start = np.concatenate([[0], np.cumsum(connection_counts)]).astype(np.int64)
-    wiring = _wire(
-        np.array(input_keys, np.int64), np.array(output_keys, np.int64), node_start, keys,
-        connection_start, pairs, enabled, weight, responses,
-    )  # fmt: skip
-    problem, where = int(wiring[0]), int(wiring[1])
-    if problem:
-        raise _problem(problem, where, members, node_start, connection_start, keys, pairs)
-    (order_vertex, is_sum, units, output_position, edge_source, edge_target, edge_weight,
-     required) = wiring[2:]  # fmt: skip
-    bad = np.flatnonzero(required[n_inputs:] & (~summing | (code < 0)))
+    summing = np.fromiter(
+        (aggregations.get(name) == "sum" for name in aggregation_names), bool, n_needed
+    )
+    bad = np.flatnonzero(~summing | (code[needed] < 0))
     if len(bad):
-        index = int(bad[0])
+        at = int(bad[0])
+        index = int(needed[at])
         m = int(np.searchsorted(node_start, index, side="right")) - 1
         name = f"member {m} (genome {genome_keys[m]}): node {keys[index]} " + (
             f"({node_id(int(keys[index]), _role(int(keys[index]), output_keys))})"
         )
-        if not summing[index]:
+        if not summing[at]:
             raise ImportRefused(
-                f"{name}: aggregation {aggregation_names[index]!r} cannot be imported exactly: "
+                f"{name}: aggregation {aggregation_names[at]!r} cannot be imported exactly: "
                 "a dagnet unit sums its in-edges (sum only)"
             )
-        what = "unknown" if activation_names[index] not in activations else "custom"
-        raise ImportRefused(f"{name}: {what} activation {activation_names[index]!r} cannot be "
+        what = "unknown" if activation_names[at] not in activations else "custom"
+        raise ImportRefused(f"{name}: {what} activation {activation_names[at]!r} cannot be "
                             "imported: dagnet knows neat-python's built-ins "
                             f"{', '.join(NEAT_ACTIVATIONS)}")  # fmt: skip
+    wiring = _wire(n_inputs, node_start, source, target, weight, response, required, outputs)
+    if wiring[0]:
+        raise _problem(wiring[0], wiring[1], members, node_start, connection_start, keys, pairs)
+    (order_vertex, is_sum, units, output_position, edge_source, edge_target,
+     edge_weight) = wiring[2:]  # fmt: skip
 
     # By position: a vertex below n_inputs is an input, then node n_inputs + k; sum units after.
     node = np.where(order_vertex >= n_inputs, order_vertex - n_inputs, 0)
@@ -250,12 +267,13 @@ def _find(sorted_keys, sorted_index, lo, hi, input_keys, key):  # type: ignore[n
 
 
 @njit(cache=True)
-def _wire(  # type: ignore[no-untyped-def]
-    input_keys, output_keys, node_start, keys, connection_start, pairs, enabled, weight, response
+def _required(  # type: ignore[no-untyped-def]
+    input_keys, output_keys, node_start, keys, connection_start, pairs, enabled
 ):
-    """Everything after reading the genes, in one pass over the arrays: each connection's
-    vertices, the nodes an output needs, sum units, each member's execution order, and the
-    Plan's edges. Returns (problem, where, then the arrays neat_union takes apart)."""
+    """Each enabled connection's vertices, and the vertices with a path to an output
+    (neat-python's required_for_output): returns (problem, where, then the sources, targets
+    and connection numbers of the connections into required vertices, which vertices are
+    required, and each member's outputs)."""
     n_inputs, n_outputs = len(input_keys), len(output_keys)
     n_members, n_nodes = len(node_start) - 1, len(keys)
     n_vertices = n_inputs + n_nodes
@@ -268,6 +286,7 @@ def _wire(  # type: ignore[no-untyped-def]
     # The enabled connections, as vertices.
     source = np.empty(len(pairs), np.int64)
     target = np.empty(len(pairs), np.int64)
+    link = np.empty(len(pairs), np.int64)
     n = 0
     for m in range(n_members):
         lo, hi = node_start[m], node_start[m + 1]
@@ -277,19 +296,10 @@ def _wire(  # type: ignore[no-untyped-def]
             a = _find(sorted_keys, sorted_index, lo, hi, input_keys, pairs[e, 0])
             b = _find(sorted_keys, sorted_index, lo, hi, input_keys, pairs[e, 1])
             if a < 0 or b < 0:
-                return (UNKNOWN_NODE, e, empty, np.zeros(0, np.bool_), empty, empty, empty,
-                        empty, np.zeros(0), np.zeros(0, np.bool_))  # fmt: skip
+                return (UNKNOWN_NODE, e, empty, empty, empty, np.zeros(0, np.bool_), empty)
             if b < n_inputs:
-                return (INTO_INPUT, e, empty, np.zeros(0, np.bool_), empty, empty, empty,
-                        empty, np.zeros(0), np.zeros(0, np.bool_))  # fmt: skip
-            source[n], target[n] = a, b
-            n += 1
-    source, target = source[:n], target[:n]
-    link_weight = np.empty(n)
-    n = 0
-    for e in range(len(pairs)):
-        if enabled[e]:
-            link_weight[n] = weight[e]
+                return (INTO_INPUT, e, empty, empty, empty, np.zeros(0, np.bool_), empty)
+            source[n], target[n], link[n] = a, b, e
             n += 1
     outputs = np.empty(n_members * n_outputs, np.int64)
     for m in range(n_members):
@@ -297,8 +307,7 @@ def _wire(  # type: ignore[no-untyped-def]
             v = _find(sorted_keys, sorted_index, node_start[m], node_start[m + 1], input_keys,
                       output_keys[r])  # fmt: skip
             if v < n_inputs:
-                return (NO_OUTPUT, m, empty, np.zeros(0, np.bool_), empty, empty, empty,
-                        empty, np.zeros(0), np.zeros(0, np.bool_))  # fmt: skip
+                return (NO_OUTPUT, m, empty, empty, empty, np.zeros(0, np.bool_), empty)
             outputs[m * n_outputs + r] = v
     # Required: the vertices with a path to an output (neat-python's required_for_output).
     in_start = np.zeros(n_vertices + 1, np.int64)
@@ -326,11 +335,27 @@ def _wire(  # type: ignore[no-untyped-def]
                 required[u] = True
                 stack[top] = u
                 top += 1
+    kept = np.flatnonzero(required[target[:n]])
+    return (0, 0, source[kept], target[kept], link[kept], required, outputs)
+
+
+@njit(cache=True)
+def _wire(n_inputs, node_start, source, target, link_weight, response, required, outputs):  # type: ignore[no-untyped-def]
+    """The rest, from the required vertices and the connections into them: sum units, each
+    member's execution order, and the Plan's edges. Returns (problem, where, then the arrays
+    neat_union takes apart)."""
+    n_members, n_vertices, n = len(node_start) - 1, len(required), len(source)
+    empty = np.zeros(0, np.int64)
+    in_start = np.zeros(n_vertices + 1, np.int64)
+    for e in range(n):
+        in_start[target[e] + 1] += 1
+    for v in range(n_vertices):
+        in_start[v + 1] += in_start[v]
     # Sum units for fed nodes whose response is not 1: vertex n_vertices + j, in node order.
     sum_of = np.full(n_vertices, -1, np.int64)
     sums = 0
     for v in range(n_inputs, n_vertices):
-        if required[v] and in_start[v + 1] > in_start[v] and response[v - n_inputs] != 1.0:
+        if required[v] and in_start[v + 1] > in_start[v] and response[v] != 1.0:
             sum_of[v] = n_vertices + sums
             sums += 1
     n_all = n_vertices + sums
@@ -353,7 +378,7 @@ def _wire(  # type: ignore[no-untyped-def]
     for j in range(sums):
         edge_source[kept + j] = n_vertices + j
         edge_target[kept + j] = sum_node[j]
-        edge_weight[kept + j] = response[sum_node[j] - n_inputs]
+        edge_weight[kept + j] = response[sum_node[j]]
     n_edges = kept + sums
     edge_source, edge_target = edge_source[:n_edges], edge_target[:n_edges]
     edge_weight = edge_weight[:n_edges]
@@ -416,7 +441,7 @@ def _wire(  # type: ignore[no-untyped-def]
             for v in range(n_inputs + node_start[m], n_inputs + node_start[m + 1]):
                 if required[v] and position[v] < 0:
                     return (CYCLE, v - n_inputs, empty, np.zeros(0, np.bool_), empty, empty,
-                            empty, empty, np.zeros(0), np.zeros(0, np.bool_))  # fmt: skip
+                            empty, empty, np.zeros(0))  # fmt: skip
         units[m + 1] = placed
     order = order[:placed]
     # A sum unit's vertex in ``order`` becomes its node's index, with is_sum set.
@@ -431,8 +456,7 @@ def _wire(  # type: ignore[no-untyped-def]
     for e in range(n_edges):
         edge_source[e] = position[edge_source[e]]
         edge_target[e] = position[edge_target[e]]
-    return (0, 0, order, is_sum, units, output_position, edge_source, edge_target, edge_weight,
-            required)  # fmt: skip
+    return (0, 0, order, is_sum, units, output_position, edge_source, edge_target, edge_weight)
 
 
 def _role(key: int, output_keys: tuple[int, ...]) -> str:
