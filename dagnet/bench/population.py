@@ -4,11 +4,11 @@ neat-python grows genomes of 5 to 40 units (inputs included) by its own mutation
 configuration below (that of ``graphs/neat.cfg``), and the same inputs go through them two ways,
 interleaved run by run in one process: (a) neat-python, ``FeedForwardNetwork.create`` for each
 genome and ``activate`` for each example, and (b) dagnet, :meth:`Population.from_neat
-<dagnet.engine.population.Population.from_neat>` and one :meth:`forward
-<dagnet.engine.population.Population.forward>`. The outputs must agree to 10⁻¹² (|Δ| / max(1,
+<dagnet.training.population.Population.from_neat>` and one :meth:`forward
+<dagnet.training.population.Population.forward>`. The outputs must agree to 10⁻¹² (|Δ| / max(1,
 |y|)). Then training: the same epochs of SGD for every genome, in a loop of ``dagnet.fit`` over
 separate Networks and in one :meth:`Population.fit
-<dagnet.engine.population.Population.fit>`. The kernels are compiled (and neat-python's code
+<dagnet.training.population.Population.fit>`. The kernels are compiled (and neat-python's code
 warmed) before anything is timed. Needs neat-python (the extra ``neat``).
 """
 
@@ -27,9 +27,9 @@ import numba
 import numpy as np
 
 from dagnet.engine.network import Network
-from dagnet.engine.population import Population
 from dagnet.interop.neat import require_neat
 from dagnet.training.fit import fit
+from dagnet.training.population import Population
 
 __all__ = ["CONFIG", "agreement", "grow_genomes", "main", "neat_outputs"]
 

@@ -230,7 +230,7 @@ def plan_of(
     ways, the dense blocks found and the invariants checked.
 
     :func:`compile_plan` orders a checked graph's units and calls this; a
-    :class:`~dagnet.engine.population.Population` calls it on the union of many networks.
+    :class:`~dagnet.training.population.Population` calls it on the union of many networks.
     ``unit_file_index`` says where each position stands in the file.
     """
     n_units = len(unit_ids)

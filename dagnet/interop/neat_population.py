@@ -34,7 +34,7 @@ from dagnet.graph.reading import validate_document
 from dagnet.interop.neat import NEAT_ACTIVATIONS, SUM, ImportRefused, node_id, require_neat
 
 if TYPE_CHECKING:
-    from dagnet.engine.population import Population
+    from dagnet.training.population import Population
 
 __all__ = ["NeatUnion", "member_graphs", "neat_union", "write_back_all"]
 
@@ -66,6 +66,14 @@ class NeatUnion:
     source_key: IntArray
     """(edges,): in Plan order, the node key of each edge's source (as ``key``)."""
     target_key: IntArray
+
+    def graphs(self, population: Population) -> list[Graph]:
+        """The members' graphs, with ``population``'s parameters (see :func:`member_graphs`)."""
+        return member_graphs(self, population)
+
+    def write_back(self, population: Population, genomes: Any) -> int:
+        """``population``'s parameters into the genomes (see :func:`write_back_all`)."""
+        return write_back_all(self, population, genomes)
 
     @property
     def is_response(self) -> BoolArray:

@@ -152,7 +152,7 @@ class Population:
         genes directly and for all genomes at once. :meth:`write_back` copies trained
         parameters into the genomes.
         """
-        from dagnet.interop.neat_population import neat_union
+        from dagnet.interop.neat_population import neat_union  # (the one import upwards)
 
         union = neat_union(genomes, config)
         population = cls.__new__(cls)
@@ -379,9 +379,7 @@ class Population:
     def graphs(self) -> list[Graph]:
         """Each member's graph with every weight and bias written out (as ``to_graph``)."""
         if self._neat is not None:
-            from dagnet.interop.neat_population import member_graphs
-
-            return member_graphs(self._neat, self)
+            return self._neat.graphs(self)
         return [net.to_graph() for net in self.networks()]
 
     def write_back(self, genomes: Any) -> int:
@@ -399,9 +397,7 @@ class Population:
                 "write_back is for a population made by Population.from_neat; for networks "
                 "made from graphs, use dagnet.interop.neat.write_back on each of networks()"
             )
-        from dagnet.interop.neat_population import write_back_all
-
-        return write_back_all(self._neat, self, genomes)
+        return self._neat.write_back(self, genomes)
 
 
 class _Run:

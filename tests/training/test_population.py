@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import dagnet
-from dagnet.engine.population import merged_heads
 from dagnet.functions.losses import Head
+from dagnet.training.population import merged_heads
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "identity", "softplus")
 
