@@ -103,3 +103,40 @@ def test_write_back_needs_the_same_genomes(config, genomes) -> None:
         population.write_back(genomes[:2])
     with pytest.raises(ImportRefused, match="member 0 was made from genome 0, not genome 1"):
         population.write_back(genomes[1:4])
+
+
+def test_a_connection_to_a_missing_node_is_refused_naming_the_member(config, genomes) -> None:
+    other = copy.deepcopy(genomes[7])
+    gene = next(iter(other.connections.values()))
+    gene.enabled = True
+    other.connections[(gene.key[0], 999)] = copy.deepcopy(gene)
+    with pytest.raises(ImportRefused, match=r"member 1 \(genome 7\): connection -?\d+ -> 999 "):
+        dagnet.Population.from_neat([genomes[0], other], config)
+
+
+def test_a_cycle_is_refused_naming_the_member(config, genomes) -> None:
+    other = copy.deepcopy(genomes[3])
+    connection = copy.deepcopy(next(iter(other.connections.values())))
+    connection.enabled = True
+    other.connections[(0, 1)] = copy.deepcopy(connection)
+    other.connections[(1, 0)] = connection
+    with pytest.raises(ImportRefused, match=r"member 0 \(genome 3\): node [01] lies on a cycle"):
+        dagnet.Population.from_neat([other], config)
+
+
+def test_an_unknown_activation_is_refused_naming_the_node(config, genomes) -> None:
+    other = copy.deepcopy(genomes[2])
+    other.nodes[1].activation = "swish"
+    with pytest.raises(ImportRefused, match=r"genome 2\): node 1 \(o1\): unknown activation 'sw"):
+        dagnet.Population.from_neat([other], config)
+
+
+def test_an_unused_node_is_left_out_as_neat_python_leaves_it(config, genomes, x) -> None:
+    other = copy.deepcopy(genomes[1])
+    gene = copy.deepcopy(other.nodes[0])
+    gene.key, gene.aggregation = 4242, "product"  # no path to an output: never computed
+    other.nodes[4242] = gene
+    population = dagnet.Population.from_neat([other], config)
+    net = neat.nn.FeedForwardNetwork.create(other, config)
+    theirs = np.array([net.activate(list(row)) for row in x])
+    np.testing.assert_allclose(population.forward(x)[:, 0], theirs, rtol=1e-12, atol=1e-12)
