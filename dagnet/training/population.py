@@ -316,7 +316,8 @@ class Population:
         each parameter is updated from its own gradient (the member's own) and its own
         optimizer state. A member whose minibatch loss stops being finite keeps the parameters
         of its last finite step and trains no further (``diverged`` says when), where
-        :func:`dagnet.fit` would stop the run; the others go on.
+        :func:`dagnet.fit` would stop the run; the others go on. Validation, early stopping
+        and progress reports are :func:`dagnet.fit`'s alone for now.
 
         Parameters
         ----------
