@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 from dagnet.engine.network import Gradients, Network, Trace
+from dagnet.training.population import Population, PopulationHistory
 from dagnet.errors import (
     ArgumentError,
     DagnetError,
@@ -82,6 +83,8 @@ __all__ = [
     "GraphFileError",
     "History",
     "Network",
+    "Population",
+    "PopulationHistory",
     "Problem",
     "Report",
     "Trace",
