@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 from dagnet.engine.network import Gradients, Network, Trace
+from dagnet.training.population import Population, PopulationHistory
 from dagnet.errors import (
     ArgumentError,
     DagnetError,
@@ -45,13 +46,14 @@ from dagnet.training.history import History
 from dagnet.training.metrics import Evaluation, evaluate
 
 if _TYPE_CHECKING:  # imported on first use (module __getattr__ below): each needs an extra
-    from dagnet.interop.sklearn_estimators import DagnetRegressor
+    from dagnet.interop.sklearn_estimators import DagnetClassifier, DagnetRegressor
     from dagnet.interop.torch_module import DagnetModule, from_torch, to_torch
 
 _LAZY = {
     "DagnetModule": "dagnet.interop.torch_module",
     "to_torch": "dagnet.interop.torch_module",
     "from_torch": "dagnet.interop.torch_module",
+    "DagnetClassifier": "dagnet.interop.sklearn_estimators",
     "DagnetRegressor": "dagnet.interop.sklearn_estimators",
 }
 
@@ -66,6 +68,7 @@ def __getattr__(name: str) -> _Any:
 
 __all__ = [
     "ArgumentError",
+    "DagnetClassifier",
     "DagnetError",
     "DagnetModule",
     "DagnetRegressor",
@@ -80,6 +83,8 @@ __all__ = [
     "GraphFileError",
     "History",
     "Network",
+    "Population",
+    "PopulationHistory",
     "Problem",
     "Report",
     "Trace",

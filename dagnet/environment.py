@@ -1,5 +1,12 @@
 """The environment dagnet runs in, checked before numba is imported.
 
+numba keeps compiled kernels next to the sources (``__pycache__/*.nbi``, ``*.nbc``) and
+reuses one while the file that defines it is unchanged, even when a function it calls, from
+another module, has changed: then the kernel computes with the old code. (An install replaces
+every file; an editable checkout changes one at a time.) :func:`forget_stale_kernels` runs
+first: when any of dagnet's sources differ from those the cache was made from, it deletes
+numba's cached kernels, which are compiled again as they are used.
+
 numba reads ``NUMBA_NUM_THREADS`` as it is imported and fails with a traceback on 0 or a
 negative number (and ignores text). :func:`set_aside_bad_threads` runs as this module is
 imported, first thing in ``import dagnet``: a value that is not a whole number of at least 1
@@ -10,10 +17,18 @@ imports nothing else from dagnet, nor numba.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import MutableMapping
+from pathlib import Path
 
-__all__ = ["THREADS_PROBLEM", "numba_threads_problem", "set_aside_bad_threads"]
+__all__ = [
+    "THREADS_PROBLEM",
+    "forget_stale_kernels",
+    "numba_threads_problem",
+    "set_aside_bad_threads",
+    "sources_stamp",
+]
 
 THREADS_PROBLEM: str | None = None
 """What was wrong with ``NUMBA_NUM_THREADS`` at import, if anything (it was then ignored)."""
@@ -48,4 +63,32 @@ def set_aside_bad_threads(environ: MutableMapping[str, str] = os.environ) -> Non
         del environ["NUMBA_NUM_THREADS"]
 
 
+def sources_stamp(package: Path) -> str:
+    """A digest of the path, size and modification time of every ``.py`` file in ``package``."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        status = path.stat()
+        digest.update(
+            f"{path.relative_to(package)} {status.st_size} {status.st_mtime_ns}\n".encode()
+        )
+    return digest.hexdigest()
+
+
+def forget_stale_kernels(package: Path = Path(__file__).parent) -> None:
+    """Delete numba's cached kernels in ``package`` if its sources changed since they were
+    cached (see the module). A package that cannot be written (an install owned by another
+    user) is left as it is."""
+    try:
+        stamp, record = sources_stamp(package), package / "__pycache__" / "numba-sources"
+        if record.is_file() and record.read_text(encoding="ascii") == stamp:
+            return
+        for cached in [*package.rglob("*.nbi"), *package.rglob("*.nbc")]:
+            cached.unlink(missing_ok=True)
+        record.parent.mkdir(exist_ok=True)
+        record.write_text(stamp, encoding="ascii")
+    except OSError:
+        pass
+
+
 set_aside_bad_threads()
+forget_stale_kernels()

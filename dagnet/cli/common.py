@@ -76,6 +76,19 @@ def load(file: Path) -> Graph:
     return report.graph
 
 
+def load_trained(file: Path, *, would: str, then: str) -> Graph:
+    """:func:`load`, refusing a graph with an edge without a weight: what the command ``would``
+    give then, and that it should ``then`` take the trained file."""
+    graph = load(file)
+    untrained = graph.edges.weights.count(None)
+    if untrained:
+        raise click.ClickException(
+            f"{file}: {count(untrained, 'edge')} ha{'s' if untrained == 1 else 've'} no weight, "
+            f"so {would}; train first (dagnet train {file}) and {then} the trained file"
+        )
+    return graph
+
+
 def write(path: Path, content: str | bytes, *, replace: bool) -> None:
     """Write ``content`` (text as UTF-8) atomically; on failure say so, and that any existing
     file is as it was.

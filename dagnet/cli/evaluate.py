@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from dagnet.cli.common import count, dtype_option, echo, load
+from dagnet.cli.common import count, dtype_option, echo, load_trained
 from dagnet.engine.network import Network
 from dagnet.graph.data import load_data
 from dagnet.training.metrics import evaluate as evaluate_network
@@ -37,13 +37,9 @@ def evaluate(file: Path, data: Path | None, dtype: str | None, as_json: bool) ->
       dagnet evaluate graphs/digits.trained.json --data graphs/digits_test.npz
       dagnet evaluate graphs/xor.trained.json --json
     """
-    graph = load(file)
-    untrained = graph.edges.weights.count(None)
-    if untrained:
-        raise click.ClickException(
-            f"{file}: {count(untrained, 'edge')} ha{'s' if untrained == 1 else 've'} no weight, "
-            f"so the figures would be those of random weights; train first (dagnet train {file})"
-        )
+    graph = load_trained(
+        file, would="the figures would be those of random weights", then="evaluate"
+    )
     dataset = load_data(graph, data, base=file.parent)
     assert dataset.targets is not None
     net = Network(graph, dtype=dtype)

@@ -8,8 +8,7 @@ import click
 
 from dagnet.cli.common import (
     check_writable,
-    count,
-    load,
+    load_trained,
     refuse_data_files,
     refuse_same_file,
     say,
@@ -57,14 +56,7 @@ def export(file: Path, output: Path, dtype: str | None, force: bool) -> None:
     from dagnet.interop.onnx_export import require_onnx, to_onnx_bytes
 
     require_onnx("dagnet export")
-    graph = load(file)
-    untrained = graph.edges.weights.count(None)
-    if untrained:
-        raise click.ClickException(
-            f"{file}: {count(untrained, 'edge')} ha{'s' if untrained == 1 else 've'} no weight, "
-            f"so the model would compute nothing learnt; train first (dagnet train {file}) and "
-            "export the trained file"
-        )
+    graph = load_trained(file, would="the model would compute nothing learnt", then="export")
     refuse_same_file(output, file, "the graph")
     refuse_data_files(output, graph, file, None)
     check_writable(output, force=force)

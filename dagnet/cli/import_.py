@@ -10,7 +10,7 @@ import click
 from dagnet.cli.common import check_writable, count, echo, refuse_same_file, write
 from dagnet.graph.model import Graph
 from dagnet.graph.writing import graph_to_text
-from dagnet.interop.fann import graph_from_fann, is_fann_text
+from dagnet.interop.fann import Precision, graph_from_fann, is_fann_text
 from dagnet.interop.neat import ImportRefused, graph_from_neat, is_neat_document
 
 __all__ = ["import_network"]
@@ -18,10 +18,11 @@ __all__ = ["import_network"]
 MAX_SOURCE_BYTES = 1 << 30
 
 
-def read_source(source: Path, kind: str | None) -> Graph:
+def read_source(source: Path, kind: str | None, precision: Precision | None = None) -> Graph:
     """The graph of ``source``, its format ``kind`` ("neat" or "fann") or detected from the
     content: a FANN file starts with ``FANN_``, a neat-python export is a JSON object with
-    ``network_type``, ``nodes`` and ``connections``."""
+    ``network_type``, ``nodes`` and ``connections``. ``precision`` is how a FANN file's numbers
+    are read (see :func:`dagnet.interop.fann.graph_from_fann`); it means nothing to neat."""
     try:
         with open(source, "rb") as stream:
             data = stream.read(MAX_SOURCE_BYTES + 1)
@@ -36,7 +37,10 @@ def read_source(source: Path, kind: str | None) -> Graph:
         raise ImportRefused(f"{source}: the file is not UTF-8 text, so neither a neat-python "
                             "export nor a FANN .net file") from None  # fmt: skip
     if kind == "fann" or (kind is None and is_fann_text(text)):
-        return graph_from_fann(text, where=str(source))
+        return graph_from_fann(text, where=str(source), precision=precision or "double")
+    if precision is not None:
+        raise click.UsageError(f"--precision is for FANN files, and {source} is not one "
+                               "(it does not start with FANN_)")  # fmt: skip
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -57,8 +61,14 @@ def read_source(source: Path, kind: str | None) -> Graph:
               help="The graph file to write.")  # fmt: skip
 @click.option("--from", "kind", type=click.Choice(["neat", "fann"]),
               help="The source's format; default: detected from its content.")  # fmt: skip
+@click.option("--precision", type=click.Choice(["double", "float"]),
+              help="FANN only: read the numbers as libfann's double build does (as written; "
+                   "the default) or as its float build does (each rounded to float32), to "
+                   "match the library that will run the network.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
-def import_network(source: Path, output: Path, kind: str | None, force: bool) -> None:
+def import_network(
+    source: Path, output: Path, kind: str | None, precision: Precision | None, force: bool
+) -> None:
     """Import the network in SOURCE and write it as a dagnet graph file to OUTPUT.
 
     SOURCE is a neat-python feed-forward network exported with neat.export.export_network_json,
@@ -69,11 +79,11 @@ def import_network(source: Path, output: Path, kind: str | None, force: bool) ->
     \b
     Examples:
       dagnet import winner.json -o winner.dagnet.json
-      dagnet import xor_float.net -o xor.json
+      dagnet import xor_float.net -o xor.json --precision float
     """
     refuse_same_file(output, source, "the source")
     check_writable(output, force=force)
-    graph = read_source(source, kind)
+    graph = read_source(source, kind, precision)
     write(output, graph_to_text(graph), replace=force)
     units = count(sum(u.role != "input" for u in graph.units), "unit")
     echo(f"wrote {output} ({units} besides the inputs, {count(len(graph.edges), 'edge')})",

@@ -13,7 +13,7 @@ from dagnet.cli.common import (
     count,
     dtype_option,
     echo,
-    load,
+    load_trained,
     refuse_data_files,
     refuse_same_file,
     shown,
@@ -61,14 +61,7 @@ def predict(
       dagnet predict graphs/one_path.trained.json --data graphs/one_path.csv -o predictions.csv
       dagnet predict graphs/digits.trained.json --classes
     """
-    graph = load(file)
-    untrained = graph.edges.weights.count(None)
-    if untrained:
-        raise click.ClickException(
-            f"{file}: {count(untrained, 'edge')} ha{'s' if untrained == 1 else 've'} no weight, "
-            f"so the predictions would be random; train first (dagnet train {file}) and predict "
-            "with the trained file"
-        )
+    graph = load_trained(file, would="the predictions would be random", then="predict with")
     if output is not None:
         refuse_same_file(output, file, "the graph")
         refuse_data_files(output, graph, file, data)

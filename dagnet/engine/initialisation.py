@@ -21,7 +21,7 @@ run repeated.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -61,7 +61,7 @@ def initial_parameters(
     if scheme not in INITIALISATIONS:
         known = ", ".join(INITIALISATIONS)
         raise ArgumentError(f"unknown initialisation {scheme!r}; known schemes are {known}")
-    weights = _column([edge for edge in graph.edges.weights])
+    weights = _column(graph.edges.weights)
     biases = _column([unit.bias for unit in graph.units])
     draws_biases = scheme == "widrow_nguyen"
     missing = np.isnan(weights)
@@ -83,9 +83,10 @@ def initial_parameters(
     return weight, bias
 
 
-def _column(values: list[float | None]) -> NDArray[np.float64]:
-    """Values in file order as floats, NaN where the file gives none."""
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+def _column(values: Sequence[float | None]) -> NDArray[np.float64]:
+    """Values in file order as floats, NaN where the file gives none (numpy reads None as NaN
+    into a float array)."""
+    return np.array(values, dtype=np.float64)
 
 
 Draw = NDArray[np.float64]

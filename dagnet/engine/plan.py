@@ -30,6 +30,7 @@ __all__ = [
     "Plan",
     "Wiring",
     "compile_plan",
+    "plan_of",
 ]
 
 IntArray = NDArray[np.int64]
@@ -203,20 +204,48 @@ def compile_plan(graph: Graph) -> Plan:
     names = [unit.effective_activation or "identity" for unit in graph.units]
     activation = np.array([CODES[name] for name in names], np.int8)[unit_file_index]
     output_positions = position[np.flatnonzero(roles == "output")]
-    output_slot = np.full(len(position), -1, dtype=np.int64)
+
+    return plan_of(
+        tuple(graph.units[index].id for index in unit_file_index.tolist()),
+        int(is_input.sum()),
+        output_positions,
+        activation,
+        position[inspection.source],
+        position[inspection.target],
+        unit_file_index,
+    )
+
+
+def plan_of(
+    unit_ids: tuple[str, ...],
+    n_inputs: int,
+    output_positions: IntArray,
+    activation: NDArray[np.int8],
+    source: IntArray,
+    target: IntArray,
+    unit_file_index: IntArray,
+) -> Plan:
+    """The Plan of units already in execution order (inputs first) and their edges, given by
+    source and target position in the file's order of edges: the edges are sorted, stored both
+    ways, the dense blocks found and the invariants checked.
+
+    :func:`compile_plan` orders a checked graph's units and calls this; a
+    :class:`~dagnet.training.population.Population` calls it on the union of many networks.
+    ``unit_file_index`` says where each position stands in the file.
+    """
+    n_units = len(unit_ids)
+    output_slot = np.full(n_units, -1, dtype=np.int64)
     output_slot[output_positions] = np.arange(len(output_positions))
-
-    source, target = position[inspection.source], position[inspection.target]
-    edge_file_index = topology.edge_order(len(position), source, target)
+    edge_file_index = topology.edge_order(n_units, source, target)
     in_source, in_target = source[edge_file_index], target[edge_file_index]
-    out_edge = topology.stable_order(in_source, len(position))  # by source, then target
+    out_edge = topology.stable_order(in_source, n_units)  # by source, then target
 
-    in_start = _row_starts(in_target, len(position))
-    out_start = _row_starts(in_source[out_edge], len(position))
+    in_start = _row_starts(in_target, n_units)
+    out_start = _row_starts(in_source[out_edge], n_units)
     out_target = in_target[out_edge]
     plan = Plan(
-        unit_ids=tuple(graph.units[index].id for index in unit_file_index.tolist()),
-        n_inputs=int(is_input.sum()),
+        unit_ids=unit_ids,
+        n_inputs=n_inputs,
         output_positions=output_positions,
         output_slot=output_slot,
         activation=activation,
@@ -229,7 +258,7 @@ def compile_plan(graph: Graph) -> Plan:
         edge_file_index=edge_file_index,
         dense=DenseBlocks(
             *_dense_blocks(
-                int(is_input.sum()),
+                n_inputs,
                 in_start,
                 in_source,
                 out_start,

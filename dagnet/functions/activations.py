@@ -51,11 +51,15 @@ Namespace = Any  # the numpy or torch module
 class OnnxNodes(Protocol):
     """What an activation's ONNX form is built with (:mod:`dagnet.interop.onnx_export` supplies
     it): ``op`` adds one node and returns the name of its output, ``scalar`` names a constant of
-    the model's floating-point type."""
+    the model's floating-point type, ``constant`` an array as it is; ``dtype`` is that type."""
+
+    dtype: Any  # a numpy dtype
 
     def op(self, op_type: str, *inputs: str, **attributes: Any) -> str: ...
 
     def scalar(self, value: float) -> str: ...
+
+    def constant(self, stem: str, values: Any) -> str: ...  # a numpy array
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from dagnet.functions.activations import CODES, scale_by_derivative
+from dagnet.functions.activations import CODES, OnnxNodes, scale_by_derivative
 
 __all__ = ["LOSSES", "Head", "Loss", "head_delta", "head_probability", "head_terms"]
 
@@ -84,6 +84,9 @@ class Loss:
     metric, or, for a group, the argmax)."""
     note: str = ""
     """What ``explain`` says of p, for a loss whose δ speaks of it."""
+    onnx_probability: Callable[[str, OnnxNodes], str] | None = None
+    """:attr:`probability` as ONNX nodes, ``onnx_probability(y_hat, nodes)`` → its name, over
+    the head's ŷ as (N, outputs of the head), where the probability is not ŷ itself."""
 
     @property
     def classifies(self) -> bool:
@@ -239,6 +242,7 @@ LOSSES: dict[str, Loss] = {
         error_text=lambda y_hat, p, y, plain: _minus(p, y, plain),
         activation="identity",
         grouped=True,
+        onnx_probability=lambda y_hat, nodes: nodes.op("Softmax", y_hat, axis=1),
         note="p_o = e^(ŷ_o) / Σ_r e^(ŷ_r) over the outputs r of its softmax group",
     ),
 }

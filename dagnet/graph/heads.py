@@ -47,15 +47,20 @@ def loss_problems(graph: Graph) -> list[Problem]:
 
 
 def _resolve(graph: Graph, override: str | None) -> tuple[tuple[Head, ...], list[Problem]]:
-    outputs = [unit.id for unit in graph.units if unit.role == "output"]
+    # Only the outputs are looked at unless the file names units in training.losses: a graph
+    # of a million edges has no time to spare for maps of all its units.
+    placed = [(index, unit) for index, unit in enumerate(graph.units) if unit.role == "output"]
+    outputs = [unit.id for _, unit in placed]
     slot = {unit_id: index for index, unit_id in reversed(list(enumerate(outputs)))}
-    position = {unit.id: index for index, unit in reversed(list(enumerate(graph.units)))}
-    activation = {unit.id: unit.effective_activation for unit in graph.units}
+    position = {unit.id: index for index, unit in reversed(placed)}
+    activation = {unit.id: unit.effective_activation for _, unit in placed}
     training = graph.training
     problems: list[Problem] = []
     found: list[Head] = []
     taken: dict[str, int] = {}
     entries = () if override is not None or training is None else training.losses or ()
+    if entries:  # names and ids that may be any unit's
+        position = {unit.id: index for index, unit in reversed(list(enumerate(graph.units)))}
     for k, entry in enumerate(entries):
         here = pointer("training", "losses", k)
         slots: list[int] = []

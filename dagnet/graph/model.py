@@ -231,7 +231,6 @@ class Edges(Sequence[Edge]):
         return cls(*columns) if columns is not None else cls.of(validate_list(value))
 
 
-_EDGE_KEYS = {"source", "target", "weight"}
 _UNIT_ID = re.compile(UNIT_ID_PATTERN)
 
 
@@ -245,22 +244,23 @@ def _edge_columns(
     try:
         sources = list(map(itemgetter("source"), items))
         targets = list(map(itemgetter("target"), items))
-    except KeyError:
+        ids = set(sources)
+        ids.update(targets)
+    except (KeyError, TypeError):  # an edge without an end, or an end that is no string
+        return None
+    if not set(map(type, ids)) <= {str} or not all(map(_UNIT_ID.match, ids)):
         return None
     weights = list(map(methodcaller("get", "weight"), items))
-    with_weight = sum(map(operator.contains, items, repeat("weight")))
-    with_flag = sum(map(operator.contains, items, repeat("trainable")))
-    if sum(map(len, items)) != 2 * len(items) + with_weight + with_flag:
-        return None  # a key that is none of source, target, weight, trainable
+    with_weight = len(weights) - weights.count(None)
+    keys = sum(map(len, items))
     trainable = None
-    if with_flag:
+    if keys != 2 * len(items) + with_weight:  # flags, a null weight, or another key
+        with_flag = sum(map(operator.contains, items, repeat("trainable")))
+        if keys != 2 * len(items) + with_weight + with_flag:
+            return None
         trainable = list(map(methodcaller("get", "trainable", True), items))
         if not set(map(type, trainable)) <= {bool}:
             return None
-    if not set(map(type, sources)) | set(map(type, targets)) <= {str}:
-        return None
-    if not all(map(_UNIT_ID.match, set(sources) | set(targets))):
-        return None
     if not set(map(type, weights)) <= {float, int, type(None)}:
         return None
     present = list(compress(weights, map(operator.is_not, weights, repeat(None))))

@@ -2,13 +2,19 @@
 
 The model has one input, ``inputs`` (N, input units in file order), and one output, ``outputs``
 (N, output units in file order), in the network's precision (float64 or float32), and uses
-operators of the default domain at opset :data:`OPSET`. It computes the network a topological
-level at a time (:mod:`dagnet.interop.levels`), so its size grows with levels × activation
-kinds, not with units: per level, a ``Gather`` of the sources' columns of the state, one
-``MatMul`` with the level's weights and an ``Add`` of its biases, each activation applied to its
-slice of the level (the nodes of :attr:`dagnet.functions.activations.Activation.onnx`), and a
-``Concat`` of the level onto the state. onnx and onnxruntime are the optional extra ``onnx``
-(``pip install 'dagnet[onnx]'``), imported only here and only when used.
+operators of the default domain at opset :data:`OPSET`. Its outputs are what ``dagnet predict``
+writes (:meth:`~dagnet.engine.network.Network.probabilities`): ŷ, which for a cross-entropy
+output is its probability σ(s), and for a softmax group the group's probabilities (the loss's
+:attr:`~dagnet.functions.losses.Loss.onnx_probability`, a ``Softmax`` over its logits). It
+computes the network a topological level at a time (:mod:`dagnet.interop.levels`), so its size
+grows with levels × activation kinds, not with units: per level, a ``Gather`` of the sources'
+columns of the state, one ``MatMul`` with the level's weights and an ``Add`` of its biases, each
+activation applied to its slice of the level (the nodes of
+:attr:`dagnet.functions.activations.Activation.onnx`), and a ``Concat`` of the level onto the
+state; at the end, a ``Gather`` of the outputs, and per softmax group a ``Gather`` and a
+``Softmax`` that a last ``Concat`` and ``Gather`` put in the group's place. onnx and onnxruntime
+are the optional extra ``onnx`` (``pip install 'dagnet[onnx]'``), imported only here and only
+when used.
 """
 
 from __future__ import annotations
@@ -66,6 +72,12 @@ class _Nodes:
         self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), [output], **attributes))
         return output
 
+    def output(self, op_type: str, *inputs: str, **attributes: Any) -> None:
+        """The last node, whose output is the model's."""
+        self.nodes.append(
+            self.onnx.helper.make_node(op_type, list(inputs), [OUTPUT_NAME], **attributes)
+        )
+
     def constant(self, stem: str, values: NDArray[Any]) -> str:
         name = self.name(stem)
         self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(values), name))
@@ -81,6 +93,31 @@ def _activate(name: str, s: str, nodes: _Nodes) -> str:
     """z = f(s) as ONNX nodes: the entry's own ONNX form, or its array form read as nodes."""
     entry = ACTIVATIONS[name]
     return entry.onnx(s, nodes) if entry.onnx is not None else trace(entry.array, s, nodes)
+
+
+def _probabilities(net: Network, columns: NDArray[np.int64], state: str, nodes: _Nodes) -> None:
+    """The node of the model's output: the outputs' state columns, each head's probabilities in
+    place of its ŷ where they differ (a softmax group's), as :meth:`Network.probabilities`."""
+    heads = [head for head in net.heads if head.function.onnx_probability is not None]
+    index = nodes.constant("output_columns", columns.astype(np.int64))
+    if not heads:
+        nodes.output("Gather", state, index, axis=1)
+        return
+    # Each head's probabilities follow the plain outputs in one Concat, and a last Gather puts
+    # every output back in its place: a constant number of nodes per head.
+    parts = [nodes.op("Gather", state, index, axis=1)]
+    place = np.arange(len(columns), dtype=np.int64)
+    offset = len(columns)
+    for head in heads:
+        slots = np.array(head.slots, dtype=np.int64)
+        y_hat = nodes.op("Gather", state, nodes.constant("head_columns", columns[slots]), axis=1)
+        probability = head.function.onnx_probability
+        assert probability is not None
+        parts.append(probability(y_hat, nodes))
+        place[slots] = offset + np.arange(len(slots))
+        offset += len(slots)
+    joined = nodes.op("Concat", *parts, axis=1)
+    nodes.output("Gather", joined, nodes.constant("output_order", place), axis=1)
 
 
 def to_onnx(net: Network, dtype: DTypeLike | None = None) -> Any:
@@ -145,8 +182,7 @@ def to_onnx(net: Network, dtype: DTypeLike | None = None) -> Any:
                 parts.append(_activate(name, piece, nodes))
             z = nodes.op("Concat", *parts, axis=1)
         state = nodes.op("Concat", state, z, axis=1)
-    outputs = nodes.constant("output_columns", layout.output_columns.astype(np.int64))
-    nodes.nodes.append(onnx.helper.make_node("Gather", [state, outputs], [OUTPUT_NAME], axis=1))
+    _probabilities(net, layout.output_columns, state, nodes)
     graph = onnx.helper.make_graph(
         nodes.nodes,
         net.graph.name or "dagnet",

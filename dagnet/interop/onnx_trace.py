@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from dagnet.errors import ArgumentError
 from dagnet.functions.activations import OnnxNodes
+from dagnet.interop.onnx_erf import erf_float64
 
 __all__ = ["NAMESPACE", "Traced", "trace"]
 
@@ -140,12 +140,8 @@ class _Namespace:
 
     @staticmethod
     def erf(s: Traced) -> Traced:
-        if getattr(s.nodes, "dtype", None) == np.float64:
-            # onnxruntime has Erf in float32 only, and a float32 erf would miss 1e-9.
-            raise ArgumentError(
-                "gelu needs erf, which onnxruntime computes in float32 only; export this "
-                "network with --dtype float32"
-            )
+        if s.nodes.dtype == np.float64:  # onnxruntime has Erf in float32 only
+            return Traced(erf_float64(s.as_number().name, s.nodes), s.nodes)
         return s._op("Erf", s.as_number().name)
 
     @staticmethod

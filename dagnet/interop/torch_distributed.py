@@ -159,6 +159,10 @@ def main(
                 learning_rate=learning_rate or (training and training.learning_rate) or 0.1,
                 device=device,
             )
+            # Both processes leave together: one that tears gloo down while the other's
+            # threads still talk to it can abort ("terminate called without an active
+            # exception"), seen on a loaded machine.
+            dist.barrier()
         finally:
             dist.destroy_process_group()
         if rank == 0:

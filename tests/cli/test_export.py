@@ -15,9 +15,11 @@ pytest.importorskip("onnxruntime")
 import onnx
 import onnxruntime
 
+import dagnet
 from dagnet.graph.data import load_data
 from dagnet.graph.reading import load_graph
 from tests.cli.helpers import read_predictions, run, snapshot
+from tests.conftest import GRAPHS
 
 
 def outputs(model: Path, x: np.ndarray) -> np.ndarray:
@@ -42,6 +44,24 @@ def test_the_model_predicts_what_dagnet_predict_prints(
     x = load_data(load_graph(trained), base=tmp_path).inputs
     y_onnx = outputs(model, x.astype(dtype or "float64"))
     assert y_onnx.dtype == np.dtype(dtype or "float64")
+    np.testing.assert_allclose(y_onnx, y, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-9), ("float32", 1e-5)])
+def test_a_softmax_groups_probabilities_are_the_models_outputs(
+    runner: CliRunner, tmp_path: Path, dtype: str, tolerance: float
+) -> None:
+    net = dagnet.Network(dagnet.load_graph(GRAPHS / "digits.json"), seed=0)
+    trained = tmp_path / "digits.trained.json"
+    dagnet.save_graph(net.to_graph(), trained)
+    model = tmp_path / "digits.onnx"
+    assert run(runner, "export", trained, "-o", model, "--dtype", dtype).exit_code == 0
+    data = GRAPHS / "digits_test.npz"
+    predicted = run(runner, "predict", trained, "--data", data, "--dtype", dtype)
+    _, y = read_predictions(predicted.stdout)
+    x = load_data(load_graph(trained), data).inputs
+    y_onnx = outputs(model, x.astype(dtype))
+    np.testing.assert_allclose(y_onnx.sum(axis=1), 1.0, rtol=tolerance)
     np.testing.assert_allclose(y_onnx, y, rtol=tolerance, atol=tolerance)
 
 

@@ -93,6 +93,15 @@ def test_predict_refuses_an_untrained_graph(runner: CliRunner, bump: Path) -> No
     )
 
 
+def test_evaluate_refuses_an_untrained_graph_as_predict_does(runner: CliRunner, bump: Path) -> None:
+    result = run(runner, "evaluate", bump)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {bump}: 5 edges have no weight, so the figures would be those of random "
+        f"weights; train first (dagnet train {bump}) and evaluate the trained file\n"
+    )
+
+
 def test_predict_data_option_overrides_the_files_data(
     runner: CliRunner, write_json: Callable[..., Path], tmp_path: Path
 ) -> None:

@@ -7,9 +7,6 @@ import numpy as np
 import dagnet
 from dagnet.functions.activations import ACTIVATION_NAMES
 
-NO_FLOAT64_ONNX = ("gelu",)
-"""Activations an ONNX model computes in float32 only: onnxruntime has no float64 Erf."""
-
 
 def every_activation(width: int = 1, leave_out: tuple[str, ...] = ()) -> dagnet.Graph:
     """Two inputs; per activation (but those left out), ``width`` hidden units fed by both

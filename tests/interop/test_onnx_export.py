@@ -18,12 +18,14 @@ import onnxruntime
 
 import dagnet
 from dagnet.errors import ExtraMissing
-from dagnet.functions.activations import ACTIVATION_NAMES
 from dagnet.interop.onnx_export import OPSET, to_onnx
-from tests.interop.graphs import NO_FLOAT64_ONNX, every_activation
-from tests.strategies import KINKED_ACTIVATIONS, SMOOTH_ACTIVATIONS, graphs_with_data
-
-FLOAT64_ONNX = tuple(name for name in ACTIVATION_NAMES if name not in NO_FLOAT64_ONNX)
+from tests.interop.graphs import every_activation
+from tests.strategies import (
+    KINKED_ACTIVATIONS,
+    SMOOTH_ACTIVATIONS,
+    graphs_with_data,
+    graphs_with_losses,
+)
 
 examples = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 
@@ -37,8 +39,7 @@ def run(model: Any, x: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-9), ("float32", 1e-5)])
 def test_every_activation_runs_in_onnxruntime_as_in_dagnet(dtype: str, tolerance: float) -> None:
-    leave_out = NO_FLOAT64_ONNX if dtype == "float64" else ()
-    net = dagnet.Network(every_activation(leave_out=leave_out), dtype=dtype)
+    net = dagnet.Network(every_activation(), dtype=dtype)
     x = np.random.default_rng(1).uniform(-3, 3, size=(64, 2))
     x[0] = 0.0  # every unit at s = bias, the kinks at 0 among them when a bias is 0
     model = to_onnx(net)
@@ -52,14 +53,22 @@ def test_every_activation_runs_in_onnxruntime_as_in_dagnet(dtype: str, tolerance
     np.testing.assert_allclose(y, net.forward(x), rtol=tolerance, atol=tolerance)
 
 
-def test_an_activation_onnxruntime_lacks_in_float64_is_refused_by_name() -> None:
-    net = dagnet.Network(every_activation())
-    with pytest.raises(dagnet.ArgumentError, match=r"gelu needs erf.*--dtype float32"):
-        to_onnx(net)
+def test_a_float64_erf_of_basic_operators_is_the_c_librarys() -> None:
+    net = dagnet.Network(dagnet.Graph.model_validate({"format_version": 1, "units": [
+        {"id": "x", "role": "input"}, {"id": "y", "role": "output", "activation": "gelu"}],
+        "edges": [{"source": "x", "target": "y", "weight": 1.0}]}))  # fmt: skip
+    model = to_onnx(net)
+    assert "Erf" not in {node.op_type for node in model.graph.node}
+    assert "Erf" in {node.op_type for node in to_onnx(net, "float32").graph.node}
+    x = np.concatenate([np.linspace(-12, 12, 20001), [0.0, -0.0, 1e-300, -1e-300, 8.5, 40.0]])
+    x = np.concatenate([x, np.random.default_rng(3).uniform(-10, 10, 20000)])[:, None]
+    # gelu(s) = s/2 (1 + erf(s/√2)): erf's differences (2.2e-16 at most) times |s|/2 ≤ 6, and
+    # an ulp of the product.
+    np.testing.assert_allclose(run(model, x), net.forward(x), rtol=5e-16, atol=1.5e-15)
 
 
 @examples
-@given(graphs_with_data(FLOAT64_ONNX))
+@given(graphs_with_data())
 def test_random_graphs_run_in_onnxruntime_as_in_dagnet(case: Any) -> None:
     graph, x, _ = case
     net = dagnet.Network(graph)
@@ -67,9 +76,17 @@ def test_random_graphs_run_in_onnxruntime_as_in_dagnet(case: Any) -> None:
 
 
 @settings(examples, max_examples=20)
+@given(graphs_with_data(("gelu", "tanh", "identity")))
+def test_random_gelu_graphs_run_in_float64_as_in_dagnet(case: Any) -> None:
+    graph, x, _ = case
+    net = dagnet.Network(graph)
+    np.testing.assert_allclose(run(to_onnx(net), x), net.forward(x), rtol=1e-9, atol=1e-9)
+
+
+@settings(examples, max_examples=20)
 # Random graphs of the activations that stay well-conditioned (1/s near 0 magnifies float32's
-# rounding past any tolerance; the test above covers every activation at fixed points).
-@given(graphs_with_data(SMOOTH_ACTIVATIONS + KINKED_ACTIVATIONS))
+# rounding past any tolerance; the first test covers every activation at fixed points).
+@given(graphs_with_data((*SMOOTH_ACTIVATIONS, *KINKED_ACTIVATIONS, "gelu")))
 def test_a_float32_model_of_a_float64_network_is_close(case: Any) -> None:
     graph, x, _ = case
     net = dagnet.Network(graph)
@@ -77,9 +94,37 @@ def test_a_float32_model_of_a_float64_network_is_close(case: Any) -> None:
     np.testing.assert_allclose(y, net.forward(x), rtol=1e-5, atol=1e-5)
 
 
+@settings(examples, max_examples=40)
+@given(graphs_with_losses())
+def test_the_outputs_are_probabilities_as_dagnet_predict_writes_them(case: Any) -> None:
+    graph, x, _ = case  # heads of every kind: cross-entropy, a softmax group, squared error
+    net = dagnet.Network(graph)
+    expected = net.probabilities(x)
+    np.testing.assert_allclose(run(to_onnx(net), x), expected, rtol=1e-9, atol=1e-9)
+    y = run(to_onnx(net, "float32"), x.astype(np.float32))
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_softmax_group_is_four_nodes_more() -> None:
+    graph = every_activation()
+    identity = graph.model_copy(update={"units": [
+        unit.model_copy(update={"activation": None}) if unit.role == "output" else unit
+        for unit in graph.units]})  # fmt: skip
+    plain = to_onnx(dagnet.Network(identity))
+    net = dagnet.Network(identity, loss="softmax_cross_entropy")
+    model = to_onnx(net)
+    # A Gather of the group's logits, its Softmax, a Concat and the Gather that reorders.
+    assert len(model.graph.node) == len(plain.graph.node) + 4
+    x = np.random.default_rng(2).uniform(-2, 2, size=(10, 2))
+    y = run(model, x)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(y, net.probabilities(x), rtol=1e-9, atol=1e-9)
+    assert not np.allclose(run(plain, x), y)
+
+
 def test_nodes_grow_with_levels_and_kinds_not_units() -> None:
-    narrow = len(to_onnx(dagnet.Network(every_activation(1, NO_FLOAT64_ONNX))).graph.node)
-    wide = len(to_onnx(dagnet.Network(every_activation(20, NO_FLOAT64_ONNX))).graph.node)
+    narrow = len(to_onnx(dagnet.Network(every_activation(1))).graph.node)
+    wide = len(to_onnx(dagnet.Network(every_activation(20))).graph.node)
     assert narrow == wide
 
 
