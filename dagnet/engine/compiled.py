@@ -8,7 +8,9 @@ puts the graph file's order on top, for people.
 from __future__ import annotations
 
 import numbers
+import time
 import weakref
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -16,6 +18,14 @@ from numpy.typing import ArrayLike, NDArray
 from dagnet.engine import kernels
 from dagnet.engine.kernels import Parameters, State
 from dagnet.engine.plan import Plan
+from dagnet.engine.threads import (
+    AUTO,
+    ThreadChoice,
+    Threads,
+    check_threads,
+    most_threads,
+    on_threads,
+)
 from dagnet.engine.workspace import Workspace, make_workspace
 from dagnet.errors import ArgumentError
 from dagnet.functions.losses import Head, head_probability, head_terms
@@ -54,6 +64,8 @@ class CompiledNetwork:
         What the engine computes in.
     frozen : (int array, int array), optional
         The edges (Plan order) and units whose parameters training keeps as they are.
+    threads : int or "auto", default "auto"
+        How many threads run the passes (see :attr:`threads`).
     """
 
     def __init__(
@@ -64,8 +76,10 @@ class CompiledNetwork:
         heads: tuple[Head, ...],
         dtype: np.dtype,
         frozen: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None,
+        threads: Threads = AUTO,
     ) -> None:
         dtype = engine_dtype(dtype)
+        self.threads = threads
         self.plan = plan
         self.dtype = dtype
         self.heads = tuple(heads)
@@ -88,6 +102,42 @@ class CompiledNetwork:
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._fitting = weakref.WeakKeyDictionary()
+
+    @property
+    def threads(self) -> Threads:
+        """How many threads run the column blocks of a pass: a number from 1 to
+        ``NUMBA_NUM_THREADS``, or "auto" (the default), which measures, for each workspace and
+        kind of pass, whether one thread or all of them run it faster, and keeps checking (see
+        :mod:`dagnet.engine.threads`). The numbers computed are the same on any count."""
+        return self._threads
+
+    @threads.setter
+    def threads(self, threads: Threads) -> None:
+        self._threads = check_threads(threads)
+
+    def _run(self, workspace: Workspace, kind: str, run: Callable[[bool], None]) -> None:
+        """``run(parallel)``, a pass over the blocks of ``workspace``, on as many threads as
+        :attr:`threads` says (``parallel`` False: on this one)."""
+        blocks = len(workspace.blocks) - 1
+        if blocks == 1:
+            run(False)
+            return
+        if self._threads != AUTO:
+            threads = min(int(self._threads), blocks)
+            if threads == 1:
+                run(False)
+            else:
+                on_threads(threads, lambda: run(True))
+            return
+        choice = workspace.choices.get(kind) or workspace.choices.setdefault(kind, ThreadChoice())
+        most = min(most_threads(), blocks)
+        threads = choice.threads(most)
+        started = time.perf_counter()
+        if threads == 1:
+            run(False)
+        else:
+            on_threads(threads, lambda: run(True))
+        choice.record(threads, time.perf_counter() - started)
 
     # The parameters: assigning checks the values and writes them into the arrays the kernels
     # and optimizers hold, which never change size, type or place.
@@ -130,7 +180,12 @@ class CompiledNetwork:
         state = workspace.state
         state.z[: plan.n_inputs] = x
         state.s[: plan.n_inputs] = x
-        kernels.forward(plan.wiring, self.parameters, state, workspace.blocks)  # type: ignore[no-untyped-call]
+        wiring, parameters, blocks = plan.wiring, self.parameters, workspace.blocks
+        self._run(
+            workspace,
+            "forward",
+            lambda parallel: kernels.forward(wiring, parameters, state, blocks, parallel),  # type: ignore[no-untyped-call]
+        )
         return state.s, state.z
 
     def workspace(
@@ -160,18 +215,31 @@ class CompiledNetwork:
         if not workspace.split:
             return self.backpropagate(*self.evaluate(x, workspace), y, workspace)
         self._require_fits(workspace, x.shape[1])
+        totals: list[float] = []
+        self._run(
+            workspace, "step", lambda parallel: totals.append(self._step(x, y, workspace, parallel))
+        )
+        gradient = workspace.gradient
+        return totals[0] / x.shape[1], gradient.weight, gradient.bias
+
+    def _step(self, x: Array, y: Array, workspace: Workspace, parallel: bool) -> float:
+        """The passes of :meth:`loss_and_gradients` over a split workspace: Σ_n E_n."""
         wiring, state, blocks = self.plan.wiring, workspace.state, workspace.blocks
-        kernels.forward_split(wiring, self.parameters, x, state, blocks)
+        forward, backward = (
+            (kernels.forward_split, kernels.backward_split)
+            if parallel
+            else (kernels.forward_split_serial, kernels.backward_split_serial)
+        )
+        forward(wiring, self.parameters, x, state, blocks)
         total = 0.0
-        for b in range(len(blocks) - 1):  # one compiled call per thread's block of columns
+        for b in range(len(blocks) - 1):  # one compiled call per block of columns
             y_block = y[:, blocks[b] : blocks[b + 1]]
             total += self._signal(
                 state.s[b], state.z[b], y_block, state.output_error[b], workspace.output_sums[b]
             )
         np.sum(workspace.output_sums, axis=0, out=workspace.output_loss)
-        gradient = workspace.gradient
-        kernels.backward_split(wiring, self.parameters, state, gradient, blocks, workspace.sums)
-        return total / x.shape[1], gradient.weight, gradient.bias
+        backward(wiring, self.parameters, state, workspace.gradient, blocks, workspace.sums)
+        return total
 
     def output_terms(self, s: Array, z: Array, y: Array) -> NDArray[np.float64]:
         """Each output's weighted share of E_n, (outputs, N), from a pass's state s and z
@@ -220,9 +288,14 @@ class CompiledNetwork:
         self._require_fits(workspace, s.shape[1])
         state = State(s, z, workspace.state.delta, workspace.state.output_error)
         total = self._signal(s, z, y, state.output_error, workspace.output_loss)
-        gradient = workspace.gradient
-        kernels.backward(  # type: ignore[no-untyped-call]
-            plan.wiring, self.parameters, state, gradient, workspace.blocks, workspace.sums
+        gradient, wiring, parameters = workspace.gradient, plan.wiring, self.parameters
+        blocks, sums = workspace.blocks, workspace.sums
+        self._run(
+            workspace,
+            "backward",
+            lambda parallel: kernels.backward(  # type: ignore[no-untyped-call]
+                wiring, parameters, state, gradient, blocks, sums, parallel
+            ),
         )
         return total / s.shape[1], gradient.weight, gradient.bias
 

@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from dagnet.engine.compiled import CompiledNetwork, engine_dtype
 from dagnet.engine.initialisation import draw_seed, initial_parameters
 from dagnet.engine.plan import Plan, compile_plan
+from dagnet.engine.threads import AUTO, Threads
 from dagnet.errors import ArgumentError, DataError
 from dagnet.functions.losses import Head
 from dagnet.graph.data import check_targets
@@ -73,6 +74,11 @@ class Network(CompiledNetwork):
         ``widrow_nguyen``; defaults to ``graph.training.init``.
     input_range : (float, float), optional
         The lowest and highest input of the training data, which ``widrow_nguyen`` needs.
+    threads : int or "auto", default "auto"
+        How many threads run the passes: a number from 1 to ``NUMBA_NUM_THREADS``, or "auto",
+        which measures whether one thread or all of them are faster, for each minibatch size,
+        and keeps checking as the machine's load changes. The numbers are the same on any
+        count, bit for bit: only the time changes.
 
     Attributes
     ----------
@@ -105,6 +111,7 @@ class Network(CompiledNetwork):
         dtype: DTypeLike | None = None,
         init: str | None = None,
         input_range: tuple[float, float] | None = None,
+        threads: Threads = AUTO,
     ) -> None:
         if not isinstance(graph, Graph):
             raise ArgumentError(
@@ -132,7 +139,8 @@ class Network(CompiledNetwork):
         if self.seed is None and scheme == "widrow_nguyen":
             self.seed = draw_seed()  # it draws the biases the file leaves out, too
         weight, bias = initial_parameters(graph, plan, self.seed, dtype, scheme, input_range)
-        super().__init__(plan, weight, bias, heads_of(graph, loss), dtype, _frozen(graph, plan))
+        heads = heads_of(graph, loss)
+        super().__init__(plan, weight, bias, heads, dtype, _frozen(graph, plan), threads)
 
     def __repr__(self) -> str:
         name = f"{self.graph.name!r}, " if self.graph.name else ""

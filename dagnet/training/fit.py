@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dagnet.engine.network import Network, check_seed
+from dagnet.engine.threads import Threads, check_threads
 from dagnet.engine.workspace import Workspace
 from dagnet.errors import ArgumentError, TrainingError, TrainingInterrupted
 from dagnet.training.divergence import (
@@ -59,6 +60,7 @@ def fit(
     validation_split: float | None = None,
     early_stopping: int | None = None,
     progress: Progress | None = None,
+    threads: Threads | None = None,
 ) -> History:
     """Train ``net`` in place by minibatch gradient descent.
 
@@ -93,6 +95,11 @@ def fit(
         with the parameters of the epoch whose validation loss was lowest (``best_epoch``).
     progress : callable, optional
         ``progress(epoch, loss, validation_loss)`` after each epoch (None without validation).
+    threads : int or "auto", optional
+        How many threads run the steps (default: ``net.threads``, itself "auto" by default):
+        "auto" runs each minibatch size's first steps on one thread, then a few on all, keeps
+        the faster and checks again now and then, since the machine's load changes. The
+        parameters it produces are the same on any count, bit for bit.
 
     Returns
     -------
@@ -133,12 +140,34 @@ def fit(
         rule = optimizer
     else:
         rule = make_optimizer(optimizer, learning_rate)
+    if threads is not None:
+        threads = check_threads(threads)
     x, y = net.examples(inputs, targets)
     seed = net.seed if seed is None else seed
     x, y, validation = _validation(net, x, y, validation_data, validation_split, seed)
     if early_stopping is not None:
         _check_patience(early_stopping, validation)
     rng = np.random.default_rng(None if seed is None else [seed, SHUFFLE_STREAM])
+    with _threads(net, threads):
+        return _fit(
+            net, rule, x, y, validation, batch_size, epochs, shuffle, rng, progress, early_stopping
+        )
+
+
+def _fit(
+    net: Network,
+    rule: Optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    validation: tuple[np.ndarray, np.ndarray] | None,
+    batch_size: int,
+    epochs: int,
+    shuffle: bool,
+    rng: np.random.Generator,
+    progress: Progress | None,
+    early_stopping: int | None,
+) -> History:
+    """fit()'s loop, over checked arguments."""
     run = _Run(net, rule, batch_size)
     history = run.history
     best = _Best(net, early_stopping)
@@ -177,6 +206,19 @@ def fit(
         run.good.restore()
         raise TrainingError(message, epoch=history.epochs, epochs_done=history.epochs - 1)
     return history
+
+
+@contextmanager
+def _threads(net: Network, threads: Threads | None) -> Iterator[None]:
+    """``net`` on ``threads`` threads for a while (None: as it is)."""
+    if threads is None:
+        yield
+        return
+    previous, net.threads = net.threads, threads
+    try:
+        yield
+    finally:
+        net.threads = previous
 
 
 class _Run:
