@@ -21,7 +21,7 @@ from __future__ import annotations
 import numbers
 from collections import deque
 from collections.abc import Callable
-from statistics import median
+from statistics import mean, median
 from typing import Literal, TypeVar
 
 import numba
@@ -47,27 +47,33 @@ PROBE_SHARE = 0.03
 """The most of a run's time that probing the other thread count may take."""
 
 SETTLE_STEPS = 3
-"""Steps on one count before its times are compared (the first after a change is slow)."""
+"""Steps on the chosen count before it is compared with the other."""
 
-PROBE_STEPS = 2
-"""Steps a probe takes at most: the first pays for waking the other threads."""
+WINDOW = 8
+"""How many of a count's latest steps its typical time is the median of."""
+
+PROBE_STEPS = 8
+"""Steps a probe takes when it keeps up; its first, which pays for waking the other threads
+(the first time, for starting them and loading their code), is not judged."""
+
+LOSS_LIMIT = 3.0
+"""A probe ends as soon as its judged steps have cost this many typical steps more than the
+chosen count would have."""
+
+HOPELESS = 4.0
+"""A probe whose first step is this many times slower than typical ends at once (except the
+first probe, whose first step starts the threads)."""
 
 FIRST_WAIT = 0.02
-"""Seconds of steps before the first probe after a choice is made (then more each time)."""
+"""Seconds of steps before the next probe after a choice changes (then twice as long after each
+probe that loses, or as long as its cost allows)."""
 
 LONGEST_WAIT = 5.0
 """The longest a choice goes unchecked, in seconds of steps."""
 
 MARGIN = 0.95
-"""A probe wins when its best step takes less than this share of the choice's typical step."""
-
-JUMP = 2.0
-"""A choice of several threads whose steps suddenly take this many times longer (a neighbour
-has taken a core) is checked at once."""
-
-HOPELESS = 4.0
-"""A probe's step this many times slower than the choice's ends the probe at once (not the
-first probe's, which also pays for starting the threads and loading their code)."""
+"""A probe wins when its judged steps take less than this share of the choice's typical step,
+on average: the mean, spikes and all, against the median (so a probe must win clearly)."""
 
 T = TypeVar("T")
 
@@ -116,66 +122,75 @@ class ThreadChoice:
 
     :meth:`threads` says how many to run the next pass on; :meth:`record` takes how long it
     took. Start on one thread (never slower than having threads), probe the other count after
-    :data:`SETTLE_STEPS`, keep whichever was faster, and probe again later (see the module).
+    :data:`SETTLE_STEPS`, switch only if it was clearly faster, and probe again once enough
+    time has passed (see the module), or at once when the steps of several threads have
+    become slower than one thread's were.
 
     Examples
     --------
     >>> choice = ThreadChoice()
-    >>> for seconds in (1.0, 1.0, 1.0):
-    ...     choice.record(choice.threads(2), seconds)
+    >>> for _ in range(4):
+    ...     choice.record(choice.threads(2), 1.0)
     >>> choice.threads(2)  # the probe
     2
-    >>> choice.record(2, 0.6); choice.record(choice.threads(2), 0.55)
+    >>> for _ in range(9):
+    ...     choice.record(choice.threads(2), 0.6)
     >>> choice.best, choice.threads(2)
     (2, 2)
     """
 
     def __init__(self) -> None:
         self.best = 1
-        self.times: deque[float] = deque(maxlen=8)
-        """The latest steps' seconds on the chosen count."""
+        self.recent: dict[int, deque[float]] = {}
+        """Each count's latest steps (seconds), the first after a change of count left out."""
         self.probe: int | None = None
         self.probe_times: list[float] = []
         self.wait = 0.0
         """Seconds of steps on the chosen count before the next probe."""
         self.spent = 0.0
         self.probes = 0
+        self.last = 0
 
     def threads(self, most: int) -> int:
         """How many threads to run the next pass on, out of at most ``most``."""
         if most <= 1:
             return 1
-        if self.probe is not None:
-            return self.probe
-        if len(self.times) >= SETTLE_STEPS and self.spent >= self.wait:
+        if self.probe is None and self._due():
             self.probe = 1 if self.best > 1 else most
             self.probe_times = []
-            return self.probe
-        return min(self.best, most)
+        return min(self.probe or self.best, most)
+
+    def _due(self) -> bool:
+        chosen = self.recent.get(self.best, ())
+        if len(chosen) < SETTLE_STEPS:
+            return False
+        one = self.recent.get(1)
+        if self.best > 1 and one and median(chosen) > median(one) / MARGIN:
+            return True  # a neighbour has taken a core
+        return self.spent >= self.wait
 
     def record(self, threads: int, seconds: float) -> None:
         """How long the pass just run on ``threads`` threads took."""
-        if self.probe is None or threads != self.probe:
-            if self.best > 1 and len(self.times) >= SETTLE_STEPS:
-                slow = JUMP * median(self.times)
-                if seconds > slow and self.times[-1] > slow:
-                    self.spent = self.wait  # a neighbour took a core: see if one thread is faster
-            self.times.append(seconds)
+        if threads == self.last:
+            self.recent.setdefault(threads, deque(maxlen=WINDOW)).append(seconds)
+        self.last = threads
+        if threads != self.probe:
             self.spent += seconds
             return
         self.probe_times.append(seconds)
-        typical = median(self.times)
-        if min(self.probe_times) < MARGIN * typical:
-            self.best, self.probe = threads, None
-            self.times.clear()
-            self.times.extend(self.probe_times)
-            self.wait, self.spent = FIRST_WAIT, 0.0
-            self.probes += 1
+        typical = median(self.recent[self.best])
+        judged = self.probe_times[1:]
+        if judged:
+            lost = sum(judged) - typical * len(judged) > LOSS_LIMIT * typical
+        else:
+            lost = self.probes > 0 and seconds > HOPELESS * typical
+        if not lost and len(judged) < PROBE_STEPS:
             return
-        steps = PROBE_STEPS + (self.probes == 0)  # the first also starts the threads
-        hopeless = self.probes > 0 and seconds > HOPELESS * typical
-        if len(self.probe_times) >= steps or hopeless:
-            extra = sum(self.probe_times) - typical * len(self.probe_times)
-            self.wait = min(LONGEST_WAIT, max(2 * self.wait, FIRST_WAIT, extra / PROBE_SHARE))
-            self.probe, self.spent = None, 0.0
-            self.probes += 1
+        self.probes += 1
+        self.probe = None
+        if not lost and mean(judged) < MARGIN * typical:
+            self.best, self.wait, self.spent = threads, FIRST_WAIT, 0.0
+            return
+        extra = sum(self.probe_times) - typical * len(self.probe_times)
+        self.wait = min(LONGEST_WAIT, max(2 * self.wait, FIRST_WAIT, extra / PROBE_SHARE))
+        self.spent = 0.0
