@@ -37,10 +37,12 @@ __all__ = [
     "backward",
     "backward_split",
     "backward_split_serial",
+    "backward_whole",
     "block_sums",
     "forward",
     "forward_split",
     "forward_split_serial",
+    "forward_whole",
 ]
 
 Array = Any  # float64 or float32 arrays: numba compiles one version of each kernel per dtype
@@ -85,6 +87,16 @@ def forward(wiring, parameters, state, bounds, parallel=True):
         _forward_blocks(wiring, parameters, state, bounds)
     else:
         _forward_blocks_serial(wiring, parameters, state, bounds)
+
+
+@njit(cache=True)
+def forward_whole(wiring, parameters, x, state):
+    """The inputs ``x`` (inputs, N) into state, then :func:`forward` as one block."""
+    n_inputs = wiring.n_inputs
+    s, z = state.s, state.z  # (see forward_split for why not through the tuple)
+    s[:n_inputs] = x
+    z[:n_inputs] = x
+    forward_block(wiring, parameters, state, 0, z.shape[1])
 
 
 @njit(cache=True, parallel=True)
@@ -174,6 +186,20 @@ def backward(wiring, parameters, state, gradient, bounds, sums=None, parallel=Tr
             sums = block_sums(len(bounds) - 1, gradient)
         blocks = _backward_blocks if parallel else _backward_blocks_serial
         blocks(wiring, parameters.weight, state, gradient, bounds, sums)
+
+
+@njit(cache=True)
+def backward_whole(wiring, parameters, state, gradient):
+    """:func:`backward` as one block."""
+    batch = state.z.shape[1]
+    backward_block(wiring, parameters.weight, state, gradient, 0, batch)
+    if batch > 1:
+        scale = 1.0 / batch
+        weight, bias = gradient.weight, gradient.bias
+        for p in range(weight.shape[0]):
+            weight[p] *= scale
+        for j in range(bias.shape[0]):
+            bias[j] *= scale
 
 
 def block_sums(n_blocks: int, gradient: Gradient) -> Gradient:

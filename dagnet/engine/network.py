@@ -208,8 +208,8 @@ class Network(CompiledNetwork):
         DataError
             When ``inputs`` has the wrong shape or a value that is not finite.
         """
-        _, z = self.evaluate(self._inputs(inputs))
-        return z[self.plan.output_positions].T.astype(np.float64)
+        outputs = self.plan.output_positions
+        return self.read_pass(self._inputs(inputs), lambda s, z: z[outputs].T.astype(np.float64))
 
     def trace(self, inputs: ArrayLike) -> Trace:
         """Every unit's net input s_j and output z_j for a batch, as the forward pass left them.
@@ -223,9 +223,12 @@ class Network(CompiledNetwork):
         Trace
             ``s`` and ``z`` of shape (N, units), one column per unit in file order.
         """
-        s, z = self.evaluate(self._inputs(inputs))
-        in_file_order = [_in_file_order(v, self.plan.unit_file_index).T.copy() for v in (s, z)]
-        return Trace(self.unit_ids, *in_file_order)
+        index = self.plan.unit_file_index
+        s, z = self.read_pass(
+            self._inputs(inputs),
+            lambda s, z: tuple(_in_file_order(v, index).T.copy() for v in (s, z)),
+        )
+        return Trace(self.unit_ids, s, z)
 
     def loss(self, inputs: ArrayLike, targets: ArrayLike) -> float:
         """The mean loss E over a batch.
@@ -241,14 +244,13 @@ class Network(CompiledNetwork):
             (1/N) Σ_n E_n, with E_n = ½ Σ_outputs (ŷ − y)² for squared error.
         """
         x, y = self.examples(inputs, targets)
-        return self.mean_loss(*self.evaluate(x), y)
+        return self.read_pass(x, lambda s, z: self.mean_loss(s, z, y))
 
     def probabilities(self, inputs: ArrayLike) -> Array:
         """What each output stands for, (N, output units) in file order: the probability of
         class 1 for a cross-entropy output, p = softmax over a softmax group's outputs, and ŷ
         itself for the rest (as :meth:`forward`)."""
-        s, z = self.evaluate(self._inputs(inputs))
-        return self.output_values(s, z).T.copy()
+        return self.read_pass(self._inputs(inputs), lambda s, z: self.output_values(s, z).T.copy())
 
     def predict_classes(self, inputs: ArrayLike) -> dict[str, NDArray[np.int64]]:
         """The predicted class of each example for each classifying head (softmax group: the
@@ -285,12 +287,19 @@ class Network(CompiledNetwork):
         (1.125, array([1.5]), array([0. , 1.5]))
         """
         x, y = self.examples(inputs, targets)
-        loss, weight_gradient, bias_gradient = self.backpropagate(*self.evaluate(x), y)
-        return Gradients(
-            loss,
-            _in_file_order(weight_gradient, self.plan.edge_file_index),
-            _in_file_order(bias_gradient, self.plan.unit_file_index),
-        )
+        batch = x.shape[1]
+        workspace = self._borrow(batch)
+        try:
+            loss, weight_gradient, bias_gradient = self.backpropagate(
+                *self.evaluate(x, workspace), y, workspace
+            )
+            return Gradients(
+                loss,
+                _in_file_order(weight_gradient, self.plan.edge_file_index),
+                _in_file_order(bias_gradient, self.plan.unit_file_index),
+            )
+        finally:
+            self._keep(workspace, batch)
 
     def to_graph(self) -> Graph:
         """The graph file model with every weight, bias and activation written out."""

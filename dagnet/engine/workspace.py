@@ -22,6 +22,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from dagnet.engine.calls import Entries
 from dagnet.engine.kernels import Gradient, State, block_sums
 from dagnet.engine.plan import Plan
 from dagnet.engine.threads import ThreadChoice
@@ -65,6 +66,9 @@ class Workspace:
     :func:`column_blocks` allows."""
     sums: Gradient
     """Each block's private sums of the weight and bias gradients."""
+    calls: Entries = field(default_factory=dict)
+    """The kernels' compiled versions for these arrays (see :mod:`dagnet.engine.calls`), and
+    which network has checked that they fit it."""
     choices: dict[str, ThreadChoice] = field(default_factory=dict)
     """For each kind of pass run in it ("forward", "step"), how many threads have run it
     fastest, when the network's ``threads`` is "auto"."""

@@ -244,15 +244,16 @@ class _Run:
         self, epoch: int, x: np.ndarray, y: np.ndarray, stop_requested: Callable[[], bool]
     ) -> None:
         """One pass over the (already ordered) unit-major examples, a step per minibatch."""
-        net, history = self.net, self.history
+        net, history, size = self.net, self.history, self.batch_size
         output_total = np.zeros(len(net.output_ids))  # each output's loss, summed
-        for steps, start in enumerate(range(0, x.shape[1], self.batch_size), start=1):
-            x_batch = x[:, start : start + self.batch_size]
-            y_batch = y[:, start : start + self.batch_size]
+        whole = x.shape[1] <= size  # one step: the minibatch is the examples, not a view
+        for steps, start in enumerate(range(0, x.shape[1], size), start=1):
+            x_batch = x if whole else x[:, start : start + size]
+            y_batch = y if whole else y[:, start : start + size]
             n = x_batch.shape[1]
-            workspace = self.workspaces.get(n) or self.workspaces.setdefault(
-                n, net.workspace(n, split=True)
-            )
+            workspace = self.workspaces.get(n)
+            if workspace is None:
+                workspace = self.workspaces[n] = net.workspace(n, split=True)
             if self.scale is None:
                 self.scale = sizes(net.evaluate(x_batch)[1])
             loss, weight_gradient, bias_gradient = net.loss_and_gradients(
@@ -269,14 +270,14 @@ class _Run:
                 raise TrainingInterrupted(epoch, steps, list(history.epoch_loss))
         n_examples = x.shape[1]
         history.epoch_loss.append(float(output_total.sum()) / n_examples)
-        history.output_loss.append((output_total / n_examples).tolist())
+        history.output_loss.append([total / n_examples for total in output_total.tolist()])
         self.first = history.epoch_loss[0]
         self.limit = DIVERGENCE_FACTOR * max(self.first, 1 / DIVERGENCE_FACTOR)
 
     def _check(self, loss: float, x_batch: np.ndarray, epoch: int) -> None:
         """Stop at a step whose loss has left arithmetic, or has grown past the line."""
         net, history, rate = self.net, self.history, self.rule.learning_rate
-        if not np.isfinite(loss):
+        if not math.isfinite(loss):
             z = net.evaluate(x_batch)[1]  # the state that overflowed, to name its unit
             self.good.restore()
             message = (
