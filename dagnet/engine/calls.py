@@ -23,11 +23,10 @@ Entries = dict[tuple[object, ...], Any]
 """Compiled versions by key (and what else a workspace keeps beside them, see ``compiled.FITS``)."""
 
 
-def array_key(array: np.ndarray) -> tuple[object, ...]:
-    """What numba's type of ``array`` depends on: its dtype, dimensions, layout and flags."""
-    flags = array.flags
-    return (array.dtype.num, array.ndim, flags.c_contiguous, flags.f_contiguous,
-            flags.writeable, flags.aligned)  # fmt: skip
+def array_key(array: np.ndarray) -> tuple[int, int, int]:
+    """What numba's type of ``array`` depends on: its dtype, its dimensions, and its flags
+    (layout, alignment, writeability: all in ``flags.num``, with some that do not matter)."""
+    return (array.dtype.num, array.ndim, array.flags.num)
 
 
 def call(entries: Entries, key: tuple[object, ...], kernel: Any, *args: Any) -> Any:

@@ -275,10 +275,11 @@ class CompiledNetwork:
         if not workspace.split:
             state = workspace.state
             self._forward(x, workspace)
+            calls, output_loss = workspace.calls, workspace.output_loss
             total = self._signal(
-                state.s, state.z, y, state.output_error, workspace.output_loss, workspace.calls
+                state.s, state.z, y, state.output_error, output_loss, calls, array_key(y)
             )
-            self._backward(workspace, state)
+            self._backward(workspace, state, own=True)
             return total / x.shape[1], gradient.weight, gradient.bias
         totals: list[float] = []
         self._run(
@@ -307,6 +308,7 @@ class CompiledNetwork:
                 state.output_error[b],
                 workspace.output_sums[b],
                 calls,
+                array_key(y),
             )
         np.sum(workspace.output_sums, axis=0, out=workspace.output_loss)
         call(
@@ -343,12 +345,13 @@ class CompiledNetwork:
         out: Array,
         by_output: Array,
         calls: Entries | None = None,
+        types: tuple[object, ...] = (),
     ) -> float:
         """Each head's compiled signal: the loss's part of every output's δ into ``out``, each
         output's share of Σ_n E_n into ``by_output``; returns Σ_n E_n. With a workspace's
-        ``calls``, through the compiled versions kept there (see :mod:`dagnet.engine.calls`)."""
+        ``calls``, through the compiled versions kept there (see :mod:`dagnet.engine.calls`),
+        ``types`` being the keys of those arguments that are not the workspace's own."""
         codes, outputs = self.plan.wiring.activation, self.plan.output_positions
-        types = (*array_key(s), *array_key(z), *array_key(y)) if calls is not None else ()
         total = 0.0
         for head, slots in zip(self.heads, self._head_slots, strict=True):
             signal = head.function.signal
@@ -386,11 +389,12 @@ class CompiledNetwork:
         gradient = workspace.gradient
         return total / s.shape[1], gradient.weight, gradient.bias
 
-    def _backward(self, workspace: Workspace, state: State) -> None:
-        """The backward pass over a checked workspace that is not split, from ``state``."""
+    def _backward(self, workspace: Workspace, state: State, *, own: bool = False) -> None:
+        """The backward pass over a checked workspace that is not split, from ``state`` (the
+        workspace's ``own``, or with s and z of the caller's)."""
         gradient, wiring, parameters = workspace.gradient, self.plan.wiring, self.parameters
         if len(workspace.blocks) == 2:
-            key = ("backward", *array_key(state.s), *array_key(state.z))
+            key = ("backward",) if own else ("backward", *array_key(state.s), *array_key(state.z))
             call(workspace.calls, key, kernels.backward_whole, wiring, parameters, state, gradient)
             return
         blocks, sums = workspace.blocks, workspace.sums

@@ -209,7 +209,7 @@ class Network(CompiledNetwork):
             When ``inputs`` has the wrong shape or a value that is not finite.
         """
         outputs = self.plan.output_positions
-        return self.read_pass(self._inputs(inputs), lambda s, z: z[outputs].T.astype(np.float64))
+        return self.read_pass(self._inputs(inputs), lambda s, z: _as_double(z[outputs].T))
 
     def trace(self, inputs: ArrayLike) -> Trace:
         """Every unit's net input s_j and output z_j for a batch, as the forward pass left them.
@@ -387,6 +387,11 @@ def _require_range(graph: Graph, dtype: np.dtype) -> None:
             )
 
 
+def _as_double(values: NDArray[np.floating]) -> Array:
+    """``values`` (a new array) as float64, copied only if it is not already."""
+    return values.astype(np.float64, copy=False)
+
+
 def _read_only(values: Array) -> Array:
     values.setflags(write=False)
     return values
@@ -412,13 +417,12 @@ def unit_major(
         numbers of that shape: text, ragged lists, complex numbers (never cast to real), a
         wrong number of columns, no rows.
     """
-    expected = (
-        f"{what} must have shape (N, {len(ids)}) with N ≥ 1, one column per unit {listing(ids)}"
-    )
     try:
         array = np.asarray(values)
     except ValueError:  # ragged: rows of different lengths
-        raise DataError("DAG044", f"{expected}; got rows of different lengths") from None
+        raise DataError(
+            "DAG044", f"{_expected(what, ids)}; got rows of different lengths"
+        ) from None
     if array.dtype.kind not in "biuf":
         found = {
             "c": "complex numbers (their imaginary parts would be lost)",
@@ -426,26 +430,34 @@ def unit_major(
             "S": "bytes",
             "O": "objects (rows of different lengths, or values that are not numbers)",
         }.get(array.dtype.kind, f"values of type {array.dtype}")
-        raise DataError("DAG043", f"{expected}, of real numbers; got {found}")
-    array = array.astype(np.float64)
+        raise DataError("DAG043", f"{_expected(what, ids)}, of real numbers; got {found}")
     if array.ndim == 1 and len(ids) == 1:
         array = array[:, None]
     if array.ndim != 2 or array.shape[1] != len(ids) or len(array) == 0:
-        raise DataError("DAG044", f"{expected}; got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        row, column = (int(i[0]) for i in np.nonzero(~np.isfinite(array)))
+        raise DataError("DAG044", f"{_expected(what, ids)}; got shape {array.shape}")
+    result = np.array(array.T, dtype=np.float64, order="C")  # the engine's own copy
+    if not np.isfinite(result).all():
+        row, column = (int(i[0]) for i in np.nonzero(~np.isfinite(result.T)))
         raise DataError(
             "DAG043",
             f"{what} must be finite numbers; row {row + 1}, column {column + 1} (unit "
-            f"{ids[column]}) is {array[row, column]}",
+            f"{ids[column]}) is {result[column, row]}",
         )
-    largest = float(np.finfo(dtype).max)
-    if largest < np.finfo(np.float64).max and np.abs(array).max() > largest:
-        row, column = (int(i[0]) for i in np.nonzero(np.abs(array) > largest))
+    largest = _LARGEST.get(np.dtype(dtype)) or float(np.finfo(dtype).max)
+    if largest < _LARGEST[np.dtype(np.float64)] and np.abs(result).max() > largest:
+        row, column = (int(i[0]) for i in np.nonzero(np.abs(result.T) > largest))
         raise DataError(
             "DAG043",
             f"{what}: row {row + 1}, column {column + 1} (unit {ids[column]}) is "
-            f"{array[row, column]:g}, beyond {np.dtype(dtype)}'s range (±{largest:.3g}); compute "
-            "in float64 (--dtype float64) or scale the data down",
+            f"{result[column, row]:g}, beyond {np.dtype(dtype)}'s range (±{largest:.3g}); "
+            "compute in float64 (--dtype float64) or scale the data down",
         )
-    return np.ascontiguousarray(array.T)
+    return result
+
+
+_LARGEST = {np.dtype(t): float(np.finfo(t).max) for t in (np.float64, np.float32)}
+"""The largest finite number of each engine dtype."""
+
+
+def _expected(what: str, ids: tuple[str, ...]) -> str:
+    return f"{what} must have shape (N, {len(ids)}) with N ≥ 1, one column per unit {listing(ids)}"
