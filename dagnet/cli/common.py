@@ -78,7 +78,8 @@ threads_option = click.option(
     "(NUMBA_NUM_THREADS), or auto, which times the first steps of each batch size on one "
     "thread and on all, keeps the faster and checks again now and then (a second thread "
     "only pays while its core is free: on a machine shared with a busy process it makes a "
-    "step slower). The results are the same, bit for bit, on any count.",
+    "step slower). One thread and several differ only in how sums are rounded; give a count "
+    "when two runs must agree bit for bit.",
 )
 
 dtype_option = click.option(

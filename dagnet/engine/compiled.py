@@ -41,6 +41,9 @@ SPARE_SIZE = 1 << 20
 """A network keeps a workspace for passes given none when batch × (units + edges) is at most
 this: for small ones, making the workspace costs more than the pass."""
 
+SINGLE = ("one block",)
+"""The key under which a workspace of several blocks keeps one of one block, for one thread."""
+
 FITS = ("fits",)
 """The key under which a workspace's ``calls`` keep which network checked it, for which batch."""
 
@@ -128,7 +131,9 @@ class CompiledNetwork:
         """How many threads run the column blocks of a pass: a number from 1 to
         ``NUMBA_NUM_THREADS``, or "auto" (the default), which measures, for each workspace and
         kind of pass, whether one thread or all of them run it faster, and keeps checking (see
-        :mod:`dagnet.engine.threads`). The numbers computed are the same on any count."""
+        :mod:`dagnet.engine.threads`). One thread takes the columns as one block: its gradients
+        differ from those of several only in how their sums are rounded (about 1e-16
+        relative), and so does a run under "auto" from run to run."""
         return self._threads
 
     @threads.setter
@@ -136,8 +141,10 @@ class CompiledNetwork:
         self._threads = check_threads(threads)
 
     def _run(self, workspace: Workspace, kind: str, run: Callable[[bool], None]) -> None:
-        """``run(parallel)``, a pass over the blocks of ``workspace``, on as many threads as
-        :attr:`threads` says (``parallel`` False: on this one)."""
+        """``run(parallel)``, a pass over the blocks of ``workspace`` on as many threads as
+        :attr:`threads` says, or with ``parallel`` False over all its columns as one block, on
+        this thread (the gradients then differ from the blocks' in the rounding of their
+        sums only)."""
         blocks = len(workspace.blocks) - 1
         if blocks == 1:
             run(False)
@@ -239,11 +246,13 @@ class CompiledNetwork:
             return
         state.z[: wiring.n_inputs] = x
         state.s[: wiring.n_inputs] = x
-        blocks = workspace.blocks
+        blocks, whole = workspace.blocks, workspace.blocks[[0, -1]]
         self._run(
             workspace,
             "forward",
-            lambda parallel: kernels.forward(wiring, parameters, state, blocks, parallel),  # type: ignore[no-untyped-call]
+            lambda parallel: kernels.forward(  # type: ignore[no-untyped-call]
+                wiring, parameters, state, blocks if parallel else whole
+            ),
         )
 
     def workspace(
@@ -290,13 +299,28 @@ class CompiledNetwork:
         return totals[0] / x.shape[1], gradient.weight, gradient.bias
 
     def _split_step(self, x: Array, y: Array, workspace: Workspace, parallel: bool) -> float:
-        """The passes of :meth:`loss_and_gradients` over a split workspace: Σ_n E_n."""
+        """The passes of :meth:`loss_and_gradients` over a split workspace: Σ_n E_n. One
+        thread runs them as one block, in a workspace of one block kept beside it, and copies
+        the results over: block after block it would pay each unit's and edge's set-up once
+        per block (a quarter to two thirds of a step more, measured)."""
+        if not parallel:
+            single = workspace.calls.get(SINGLE)
+            if single is None:
+                single = workspace.calls[SINGLE] = self.workspace(x.shape[1], 1)
+                self._require_fits(single, x.shape[1])
+            state = single.state
+            self._forward(x, single)
+            total = self._signal(
+                state.s, state.z, y, state.output_error, single.output_loss, single.calls,
+                array_key(y),
+            )  # fmt: skip
+            self._backward(single, state, own=True)
+            np.copyto(workspace.gradient.weight, single.gradient.weight)
+            np.copyto(workspace.gradient.bias, single.gradient.bias)
+            np.copyto(workspace.output_loss, single.output_loss)
+            return total
         wiring, state, blocks = self.plan.wiring, workspace.state, workspace.blocks
-        forward, backward = (
-            (kernels.forward_split, kernels.backward_split)
-            if parallel
-            else (kernels.forward_split_serial, kernels.backward_split_serial)
-        )
+        forward, backward = kernels.forward_split, kernels.backward_split
         calls = workspace.calls
         call(calls, (forward, *array_key(x)), forward, wiring, self.parameters, x, state, blocks)
         total = 0.0
@@ -397,12 +421,12 @@ class CompiledNetwork:
             key = ("backward",) if own else ("backward", *array_key(state.s), *array_key(state.z))
             call(workspace.calls, key, kernels.backward_whole, wiring, parameters, state, gradient)
             return
-        blocks, sums = workspace.blocks, workspace.sums
+        blocks, whole, sums = workspace.blocks, workspace.blocks[[0, -1]], workspace.sums
         self._run(
             workspace,
             "backward",
             lambda parallel: kernels.backward(  # type: ignore[no-untyped-call]
-                wiring, parameters, state, gradient, blocks, sums, parallel
+                wiring, parameters, state, gradient, blocks if parallel else whole, sums
             ),
         )
 

@@ -36,12 +36,10 @@ __all__ = [
     "State",
     "backward",
     "backward_split",
-    "backward_split_serial",
     "backward_whole",
     "block_sums",
     "forward",
     "forward_split",
-    "forward_split_serial",
     "forward_whole",
 ]
 
@@ -72,21 +70,18 @@ class Gradient(NamedTuple):
     bias: Array
 
 
-def forward(wiring, parameters, state, bounds, parallel=True):
+def forward(wiring, parameters, state, bounds):
     """Fill s_j = b_j + Σ_{i∈ins(j)} w_{i→j} z_i and z_j = f_j(s_j) for every non-input unit.
 
     ``wiring`` is :attr:`Plan.wiring <dagnet.engine.plan.Plan.wiring>`. Rows ``0 .. n_inputs-1``
     of ``state.z`` (and ``state.s``) must hold the inputs on entry. Column block b is
-    ``bounds[b] .. bounds[b+1]-1``; blocks run in parallel, or one after the other on the
-    calling thread when not ``parallel`` (the same loops, so the same numbers). One block runs
-    on the calling thread: a run that never needs threads never loads the parallel code.
+    ``bounds[b] .. bounds[b+1]-1``; blocks run in parallel. (One block runs here, on the calling
+    thread: a run that never needs threads never loads the parallel code.)
     """
     if len(bounds) == 2:
         forward_block(wiring, parameters, state, bounds[0], bounds[1])
-    elif parallel:
-        _forward_blocks(wiring, parameters, state, bounds)
     else:
-        _forward_blocks_serial(wiring, parameters, state, bounds)
+        _forward_blocks(wiring, parameters, state, bounds)
 
 
 @njit(cache=True)
@@ -102,12 +97,6 @@ def forward_whole(wiring, parameters, x, state):
 @njit(cache=True, parallel=True)
 def _forward_blocks(wiring, parameters, state, bounds):
     for b in prange(len(bounds) - 1):
-        forward_block(wiring, parameters, state, bounds[b], bounds[b + 1])
-
-
-@njit(cache=True)
-def _forward_blocks_serial(wiring, parameters, state, bounds):
-    for b in range(len(bounds) - 1):
         forward_block(wiring, parameters, state, bounds[b], bounds[b + 1])
 
 
@@ -163,7 +152,7 @@ def _sum_in_edges(s_j, weight, in_source, z, p, end, lo, hi):
         p += 4
 
 
-def backward(wiring, parameters, state, gradient, bounds, sums=None, parallel=True):
+def backward(wiring, parameters, state, gradient, bounds, sums=None):
     """Fill δ_j = f'_j(s_j) Σ_{k∈outs(j)} δ_k w_{j→k} (+ the loss's part, at an output), ∂E/∂w
     and ∂E/∂b.
 
@@ -171,9 +160,7 @@ def backward(wiring, parameters, state, gradient, bounds, sums=None, parallel=Tr
     that output's loss terms (see :mod:`dagnet.functions.losses`); the sum is there only for
     units with out-edges (an output may have both). Gradients
     are means over the N examples: ∂E/∂w_{i→j} = (1/N) Σ_n δ_j z_i, ∂E/∂b_j = (1/N) Σ_n δ_j.
-    With several blocks, each sums into its own rows of ``sums`` (see :func:`block_sums`), and
-    the rows are added up in block order, on any number of threads (``parallel`` as in
-    :func:`forward`): the gradients depend on the blocks, never on the threads.
+    With several blocks, each sums into its own rows of ``sums`` (see :func:`block_sums`).
     """
     batch = state.z.shape[1]
     if len(bounds) == 2:
@@ -184,13 +171,12 @@ def backward(wiring, parameters, state, gradient, bounds, sums=None, parallel=Tr
     else:
         if sums is None:
             sums = block_sums(len(bounds) - 1, gradient)
-        blocks = _backward_blocks if parallel else _backward_blocks_serial
-        blocks(wiring, parameters.weight, state, gradient, bounds, sums)
+        _backward_blocks(wiring, parameters.weight, state, gradient, bounds, sums)
 
 
 @njit(cache=True)
 def backward_whole(wiring, parameters, state, gradient):
-    """:func:`backward` as one block."""
+    """:func:`backward` as one block (gradients scaled as there, so the same numbers)."""
     batch = state.z.shape[1]
     backward_block(wiring, parameters.weight, state, gradient, 0, batch)
     if batch > 1:
@@ -217,15 +203,6 @@ def _backward_blocks(wiring, weight, state, gradient, bounds, sums):
         backward_block(wiring, weight, state, block_sum, bounds[b], bounds[b + 1])
     _mean_of_sums(sums.weight, state.z.shape[1], gradient.weight)
     _mean_of_sums(sums.bias, state.z.shape[1], gradient.bias)
-
-
-@njit(cache=True)
-def _backward_blocks_serial(wiring, weight, state, gradient, bounds, sums):
-    for b in range(len(bounds) - 1):
-        block_sum = Gradient(sums.weight[b], sums.bias[b])
-        backward_block(wiring, weight, state, block_sum, bounds[b], bounds[b + 1])
-    _mean_of_sums_serial(sums.weight, state.z.shape[1], gradient.weight)
-    _mean_of_sums_serial(sums.bias, state.z.shape[1], gradient.bias)
 
 
 @njit(cache=True)
@@ -322,9 +299,7 @@ def _backward_one(wiring, weight, state, sums, n):
 
 
 # A workspace split by column block holds block b's state as its own (units, width) arrays, so
-# the two threads never share a cache line or a page of state; the blocks run as above. Each
-# driver has a twin without threads (``_serial``): the same loop over the same blocks, with
-# range for prange (numba caches one compiled function per Python function, so they are two).
+# the two threads never share a cache line or a page of state; the blocks run as above.
 
 
 @njit(cache=True, parallel=True)
@@ -343,19 +318,6 @@ def forward_split(wiring, parameters, x, state, bounds):
         forward_block(wiring, parameters, own, 0, hi - lo)
 
 
-@njit(cache=True)
-def forward_split_serial(wiring, parameters, x, state, bounds):
-    """:func:`forward_split` on the calling thread, block after block."""
-    n_inputs = wiring.n_inputs
-    s, z = state.s, state.z
-    for b in range(len(bounds) - 1):
-        lo, hi = bounds[b], bounds[b + 1]
-        s[b, :n_inputs, : hi - lo] = x[:, lo:hi]
-        z[b, :n_inputs, : hi - lo] = x[:, lo:hi]
-        own = State(s[b], z[b], state.delta[b], state.output_error[b])
-        forward_block(wiring, parameters, own, 0, hi - lo)
-
-
 @njit(cache=True, parallel=True)
 def backward_split(wiring, parameters, state, gradient, bounds, sums):
     """:func:`backward` over split state (see :func:`forward_split`)."""
@@ -367,38 +329,14 @@ def backward_split(wiring, parameters, state, gradient, bounds, sums):
     _mean_of_sums(sums.bias, bounds[-1], gradient.bias)
 
 
-@njit(cache=True)
-def backward_split_serial(wiring, parameters, state, gradient, bounds, sums):
-    """:func:`backward_split` on the calling thread, block after block."""
-    for b in range(len(bounds) - 1):
-        own = State(state.s[b], state.z[b], state.delta[b], state.output_error[b])
-        block_sum = Gradient(sums.weight[b], sums.bias[b])
-        backward_block(wiring, parameters.weight, own, block_sum, 0, bounds[b + 1] - bounds[b])
-    _mean_of_sums_serial(sums.weight, bounds[-1], gradient.weight)
-    _mean_of_sums_serial(sums.bias, bounds[-1], gradient.bias)
-
-
 @njit(cache=True, parallel=True)
 def _mean_of_sums(sums, batch, mean):
     scale = 1.0 / batch
     for p in prange(sums.shape[1]):
-        mean[p] = _block_total(sums, p) * scale
-
-
-@njit(cache=True)
-def _mean_of_sums_serial(sums, batch, mean):
-    scale = 1.0 / batch
-    for p in range(sums.shape[1]):
-        mean[p] = _block_total(sums, p) * scale
-
-
-@njit(cache=True)
-def _block_total(sums, p):
-    """Σ_b sums[b, p], in block order whatever the threads (no reassociation)."""
-    added = 0.0
-    for b in range(sums.shape[0]):
-        added += sums[b, p]
-    return added
+        added = 0.0
+        for b in range(sums.shape[0]):
+            added += sums[b, p]
+        mean[p] = added * scale
 
 
 # Reassociating this sum lets the compiler use SIMD lanes (3x faster here); the order of a sum

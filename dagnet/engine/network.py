@@ -77,8 +77,9 @@ class Network(CompiledNetwork):
     threads : int or "auto", default "auto"
         How many threads run the passes: a number from 1 to ``NUMBA_NUM_THREADS``, or "auto",
         which measures whether one thread or all of them are faster, for each minibatch size,
-        and keeps checking as the machine's load changes. The numbers are the same on any
-        count, bit for bit: only the time changes.
+        and keeps checking as the machine's load changes. The numbers differ between one
+        thread and several only in the rounding of sums over the examples (see
+        :attr:`CompiledNetwork.threads`).
 
     Attributes
     ----------

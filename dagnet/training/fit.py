@@ -98,8 +98,10 @@ def fit(
     threads : int or "auto", optional
         How many threads run the steps (default: ``net.threads``, itself "auto" by default):
         "auto" runs each minibatch size's first steps on one thread, then a few on all, keeps
-        the faster and checks again now and then, since the machine's load changes. The
-        parameters it produces are the same on any count, bit for bit.
+        the faster and checks again now and then, since the machine's load changes. One
+        thread and several round the gradients' sums differently (the parameters agree to
+        about 1e-12 relative after a short run, more loosely after a long chaotic one); give
+        a count when two runs must agree bit for bit.
 
     Returns
     -------

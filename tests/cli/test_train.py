@@ -434,7 +434,7 @@ def test_train_a_diverging_run_fails_cleanly(runner: CliRunner, bump: Path) -> N
     assert snapshot(bump.parent) == before
 
 
-def test_train_gives_the_same_parameters_on_any_thread_count(
+def test_train_gives_the_same_parameters_on_one_thread_or_auto(
     runner: CliRunner, xor: Path, tmp_path: Path
 ) -> None:
     trained = []
@@ -445,7 +445,7 @@ def test_train_gives_the_same_parameters_on_any_thread_count(
         )
         assert result.exit_code == 0, result.stderr
         trained.append(dagnet.load_graph(output).edges.weights)
-    assert trained[0] == trained[1]
+    assert trained[0] == trained[1]  # xor's minibatch is one block: no sums to round apart
 
 
 @pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5", "100000"])

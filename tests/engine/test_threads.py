@@ -1,6 +1,6 @@
-"""Threads: any number of them gives the numbers of one, and "auto" keeps the count whose steps
-were faster, probing the other within its budget. The choices are fed made-up times: no test
-here times anything."""
+"""Threads: any number of them gives the numbers of one but for the rounding of sums, and
+"auto" keeps the count whose steps were faster, probing the other within its budget. The
+choices are fed made-up times: no test here times anything."""
 
 from __future__ import annotations
 
@@ -54,13 +54,12 @@ def test_one_thread_and_two_give_the_same_gradients(random_dag: dagnet.Graph) ->
         plain = net.gradients(*examples(net, 256))
         results.append((loss, weight_gradient.copy(), bias_gradient.copy(), plain))
     (loss1, w1, b1, plain1), (loss2, w2, b2, plain2) = results
-    # The same blocks, summed in the same order: equal, which is within 1e-12 with room to spare.
-    assert_allclose(w2, w1, rtol=1e-12, atol=0)
-    assert_allclose(b2, b1, rtol=1e-12, atol=0)
+    # One block against two: the sums over the examples are rounded in another order.
+    assert_allclose(w2, w1, rtol=1e-12, atol=1e-15)
+    assert_allclose(b2, b1, rtol=1e-12, atol=1e-15)
     assert loss2 == pytest.approx(loss1, rel=1e-12)
-    assert_allclose(plain2.weights, plain1.weights, rtol=1e-12, atol=0)
-    assert_array_equal(w2, w1)
-    assert_array_equal(plain2.weights, plain1.weights)
+    assert_allclose(plain2.weights, plain1.weights, rtol=1e-12, atol=1e-15)
+    assert_allclose(w1, plain1.weights, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("threads", [1, TWO, "auto"])
@@ -69,9 +68,10 @@ def test_fit_gives_the_same_parameters_on_any_count(
 ) -> None:
     expected = _fitted(random_dag, 1)
     weights, biases = _fitted(random_dag, threads)
-    assert_allclose(weights, expected[0], rtol=1e-12, atol=0)
-    assert_allclose(biases, expected[1], rtol=1e-12, atol=0)
-    assert_array_equal(weights, expected[0])
+    assert_allclose(weights, expected[0], rtol=1e-12, atol=1e-15)
+    assert_allclose(biases, expected[1], rtol=1e-12, atol=1e-15)
+    if threads == 1:  # a given count is reproducible bit for bit
+        assert_array_equal(weights, expected[0])
 
 
 def _fitted(graph: dagnet.Graph, threads: threading.Threads) -> tuple[np.ndarray, np.ndarray]:
