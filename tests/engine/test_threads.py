@@ -39,7 +39,7 @@ def test_the_blocks_do_not_depend_on_the_threads_that_run_them(random_dag: dagne
         blocks = net.workspace(256, split=True).blocks
     finally:
         numba.set_num_threads(previous)
-    assert len(blocks) - 1 == numba.config.NUMBA_NUM_THREADS
+    assert len(blocks) - 1 == min(numba.config.NUMBA_NUM_THREADS, 3)  # work for three at most
     assert_array_equal(net.workspace(256, split=True).blocks, blocks)
 
 
