@@ -108,6 +108,7 @@ class CompiledNetwork:
         # checks it in O(1), and a workspace outliving its network holds no reference to it.
         self._reference = weakref.ref(self)
         self._spare: dict[int, Workspace] = {}  # by batch: for passes given no workspace
+        self._latest_best = 1  # how many threads the latest choice under "auto" settled on
         self.parameters = Parameters(
             np.ascontiguousarray(weight, dtype=dtype), np.ascontiguousarray(bias, dtype=dtype)
         )
@@ -156,7 +157,9 @@ class CompiledNetwork:
             else:
                 on_threads(threads, lambda: run(True))
             return
-        choice = workspace.choices.get(kind) or workspace.choices.setdefault(kind, ThreadChoice())
+        choice = workspace.choices.get(kind)
+        if choice is None:  # start from what the latest choice found (a pass with no history)
+            choice = workspace.choices[kind] = ThreadChoice(self._latest_best)
         most = min(most_threads(), blocks)
         threads = choice.threads(most)
         started = time.perf_counter()
@@ -165,6 +168,7 @@ class CompiledNetwork:
         else:
             on_threads(threads, lambda: run(True))
         choice.record(threads, time.perf_counter() - started)
+        self._latest_best = choice.best
 
     # The parameters: assigning checks the values and writes them into the arrays the kernels
     # and optimizers hold, which never change size, type or place.
@@ -201,7 +205,9 @@ class CompiledNetwork:
         """
         _require_shape(x, (self.plan.n_inputs, None), "x")
         if workspace is None:
-            return self.read_pass(x, lambda s, z: (s.copy(), z.copy()))
+            if self._keeps(x.shape[1]):  # a kept workspace, and copies: cheaper when small
+                return self.read_pass(x, lambda s, z: (s.copy(), z.copy()))
+            workspace = self.workspace(x.shape[1])
         _require_unsplit(workspace)
         self._require_fits(workspace, x.shape[1])
         self._forward(x, workspace)
@@ -221,6 +227,10 @@ class CompiledNetwork:
         finally:
             self._keep(workspace, batch)
 
+    def _keeps(self, batch: int) -> bool:
+        """Whether a workspace for ``batch`` is small enough to keep for the next pass."""
+        return batch * (self.plan.n_units + self.plan.n_edges) <= SPARE_SIZE
+
     def _borrow(self, batch: int) -> Workspace:
         """A checked workspace for ``batch`` that no one else is using; give it back with
         :meth:`_keep`."""
@@ -232,7 +242,7 @@ class CompiledNetwork:
 
     def _keep(self, workspace: Workspace, batch: int) -> None:
         """Keep a workspace of :meth:`read_pass` for the next pass of ``batch``, if small."""
-        if batch * (self.plan.n_units + self.plan.n_edges) <= SPARE_SIZE:
+        if self._keeps(batch):
             if len(self._spare) >= SPARE_WORKSPACES:
                 self._spare.clear()
             self._spare[batch] = workspace
@@ -397,7 +407,7 @@ class CompiledNetwork:
         _require_shape(s, (plan.n_units, None), "s")
         _require_shape(z, s.shape, "z")
         _require_shape(y, (len(plan.output_positions), s.shape[1]), "y")
-        if workspace is None:
+        if workspace is None and self._keeps(s.shape[1]):
             batch = s.shape[1]
             borrowed = self._borrow(batch)
             try:
@@ -405,6 +415,7 @@ class CompiledNetwork:
                 return loss, weight.copy(), bias.copy()
             finally:
                 self._keep(borrowed, batch)
+        workspace = workspace or self.workspace(s.shape[1])
         _require_unsplit(workspace)
         self._require_fits(workspace, s.shape[1])
         state = State(s, z, workspace.state.delta, workspace.state.output_error)

@@ -141,8 +141,9 @@ class ThreadChoice:
     (2, 2)
     """
 
-    def __init__(self) -> None:
-        self.best = 1
+    def __init__(self, best: int = 1) -> None:
+        self.best = best
+        """The count chosen: one to start with, or what a choice made elsewhere found."""
         self.recent: dict[int, deque[float]] = {}
         """Each count's latest steps (seconds), the first after a change of count left out."""
         self.probe: int | None = None

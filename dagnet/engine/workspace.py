@@ -88,7 +88,8 @@ def make_workspace(
 
     The minibatch is cut into a block for each of ``threads`` threads (default: as many as
     numba may ever use, ``NUMBA_NUM_THREADS``), or fewer when there is too little work for
-    them; how many threads later run the blocks changes nothing in the results.
+    them, whatever numba is set to use at the time (one thread takes them as one block, see
+    the module).
     """
     work = (plan.n_edges + plan.n_units) * batch
     most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (fixed at import)
