@@ -130,3 +130,17 @@ def test_a_network_takes_its_thread_count() -> None:
     assert net.threads == 1
     with pytest.raises(ValueError, match="threads must be"):
         dagnet.Network(graph, threads=0)
+
+
+def test_passes_given_no_workspace_return_arrays_no_later_pass_overwrites() -> None:
+    net = dagnet.Network(dagnet.load_graph("graphs/xor.json"), seed=0)
+    x = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.5]])
+    _, z = net.evaluate(x)
+    kept = z.copy()
+    net.evaluate(2 * x)  # the same batch size: the same kept workspace
+    net.forward((3 * x).T)
+    assert_array_equal(z, kept)
+    gradients = net.gradients(x.T, np.zeros((3, 1)))
+    weights = gradients.weights.copy()
+    net.gradients(2 * x.T, np.ones((3, 1)))
+    assert_array_equal(gradients.weights, weights)
