@@ -411,15 +411,24 @@ class CompiledNetwork:
             batch = s.shape[1]
             borrowed = self._borrow(batch)
             try:
-                loss, weight, bias = self.backpropagate(s, z, y, borrowed)
+                loss, weight, bias = self._backpropagate(s, z, y, borrowed)
                 return loss, weight.copy(), bias.copy()
             finally:
                 self._keep(borrowed, batch)
         workspace = workspace or self.workspace(s.shape[1])
         _require_unsplit(workspace)
         self._require_fits(workspace, s.shape[1])
+        return self._backpropagate(s, z, y, workspace)
+
+    def _backpropagate(
+        self, s: Array, z: Array, y: Array, workspace: Workspace
+    ) -> tuple[float, Array, Array]:
+        """:meth:`backpropagate` in a checked workspace that is not split."""
         state = State(s, z, workspace.state.delta, workspace.state.output_error)
-        total = self._signal(s, z, y, state.output_error, workspace.output_loss, workspace.calls)
+        types = (*array_key(s), *array_key(z), *array_key(y))  # the caller's: any type
+        total = self._signal(
+            s, z, y, state.output_error, workspace.output_loss, workspace.calls, types
+        )
         self._backward(workspace, state)
         gradient = workspace.gradient
         return total / s.shape[1], gradient.weight, gradient.bias

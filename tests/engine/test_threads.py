@@ -144,3 +144,18 @@ def test_passes_given_no_workspace_return_arrays_no_later_pass_overwrites() -> N
     weights = gradients.weights.copy()
     net.gradients(2 * x.T, np.ones((3, 1)))
     assert_array_equal(gradients.weights, weights)
+
+
+def test_a_workspace_keeps_a_compiled_version_per_type_of_the_callers_arrays() -> None:
+    net = dagnet.Network(dagnet.load_graph("graphs/xor.json"), seed=0)
+    x = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.5]])
+    y = np.array([[0.0, 1.0, 1.0]])
+    workspace = net.workspace(3)
+    s, z = (a.copy() for a in net.evaluate(x, workspace))
+    expected = [a.copy() for a in net.backpropagate(s, z, y, workspace)[1:]]
+    wide = np.zeros((1, 6))
+    wide[:, ::2] = y  # a view with a stride: another numba type than y's
+    for s_, z_, y_ in ((np.asfortranarray(s), np.asfortranarray(z), wide[:, ::2]), (s, z, y)):
+        _, weight_gradient, bias_gradient = net.backpropagate(s_, z_, y_, workspace)
+        assert_array_equal(weight_gradient, expected[0])
+        assert_array_equal(bias_gradient, expected[1])
