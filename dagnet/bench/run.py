@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from dagnet.bench.timing import Engine
 from dagnet.engine.network import Network
+from dagnet.engine.threads import AUTO, Threads
 from dagnet.functions.losses import LOSSES
 from dagnet.graph.model import Graph, Training
 from dagnet.training.optimizers import optimizer as make_optimizer
@@ -84,13 +85,13 @@ def with_loss(graph: Graph, loss: str) -> Graph:
 
 
 def engines(
-    net: Network, x: Array, y: Array, *, threads: int, compare: bool, optimizer: str = "sgd"
+    net: Network, x: Array, y: Array, *, threads: Threads, compare: bool, optimizer: str = "sgd"
 ) -> list[Engine]:
-    """dagnet's step on ``threads`` threads first; with ``compare``, also on one thread, then
-    the reference engine, PyTorch's three formulations (when installed, on ``threads``
-    threads), scipy's sparse one (when installed) and, when ``net`` is a dense layered network,
-    the numpy MLP. dagnet updates by ``optimizer``; the rivals take plain gradient steps, so
-    they are compared with sgd only.
+    """dagnet's step on ``threads`` threads (or "auto") first; with ``compare``, also on one
+    thread, then the reference engine, PyTorch's three formulations (when installed, on
+    ``threads`` threads), scipy's sparse one (when installed) and, when ``net`` is a dense
+    layered network, the numpy MLP. dagnet updates by ``optimizer``; the rivals take plain
+    gradient steps, so they are compared with sgd only.
 
     Examples
     --------
@@ -102,11 +103,11 @@ def engines(
     """
     if compare and optimizer != "sgd":
         raise ValueError("the rivals take sgd steps, so --compare needs --optimizer sgd")
-    name = f"dagnet, {_count(threads, 'thread')}"
+    name = f"dagnet, {'auto threads' if threads == AUTO else _count(int(threads), 'thread')}"
     timed = [Engine(name, dagnet_step(net, x, y, threads, optimizer))]
     if not compare:
         return timed
-    if threads > 1:
+    if threads != 1:
         timed.append(Engine("dagnet, 1 thread", dagnet_step(net, x, y, 1, optimizer)))
     from dagnet.bench import rivals  # the rivals' imports are not every command's cost
 
@@ -116,7 +117,7 @@ def engines(
     if rivals.torch_available():
         import torch
 
-        torch.set_num_threads(threads)
+        torch.set_num_threads(numba.get_num_threads() if threads == AUTO else int(threads))
         for name, make in [
             ("torch, index_add per level", rivals.torch_index_step),
             ("torch, masked matmul per level", rivals.torch_masked_step),
@@ -137,16 +138,20 @@ def engines(
 
 
 def dagnet_step(
-    net: Network, x: Array, y: Array, threads: int, optimizer: str = "sgd"
+    net: Network, x: Array, y: Array, threads: Threads, optimizer: str = "sgd"
 ) -> Callable[[], None]:
     """The step fit() takes: loss_and_gradients and an update by ``optimizer``, on ``threads``
-    threads, in a workspace kept from step to step as fit() keeps one."""
+    threads (or "auto"), in a workspace kept from step to step as fit() keeps one. Every count
+    runs the same column blocks, so each computes the same numbers."""
     rule = make_optimizer(optimizer, LEARNING_RATE)
-    workspace = net.workspace(x.shape[1], threads, split=True)
+    workspace = net.workspace(x.shape[1], split=True)
 
     def step() -> None:
-        numba.set_num_threads(threads)
-        _, weight_gradient, bias_gradient = net.loss_and_gradients(x, y, workspace)
+        previous, net.threads = net.threads, threads
+        try:
+            _, weight_gradient, bias_gradient = net.loss_and_gradients(x, y, workspace)
+        finally:
+            net.threads = previous
         rule.step((net.weight, net.bias), (weight_gradient, bias_gradient))
 
     return step

@@ -21,8 +21,9 @@ from dagnet.bench.busy import busy_core
 from dagnet.bench.loading import time_loading
 from dagnet.bench.shapes import BYTES_PER_EDGE, MAX_EDGES, SHAPES, largest
 from dagnet.bench.timing import measure
-from dagnet.cli.common import count, load, say
+from dagnet.cli.common import ThreadCount, count, load, say
 from dagnet.engine.network import Network
+from dagnet.engine.threads import Threads
 from dagnet.functions.losses import LOSSES
 from dagnet.graph.model import Graph
 from dagnet.training.optimizers import OPTIMIZERS
@@ -60,11 +61,12 @@ CORES: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (se
 )
 @click.option(
     "--threads",
-    type=click.IntRange(1, CORES),
+    type=ThreadCount(),
     default=CORES,
     show_default=True,
-    metavar="N",
-    help="Threads for dagnet (and PyTorch).",
+    metavar="N|auto",
+    help="Threads for dagnet (and PyTorch); auto times one thread against all on the first "
+    "steps and keeps the faster, as training does by default.",
 )
 @click.option(
     "--repeat",
@@ -126,7 +128,7 @@ def bench(
     edges: int,
     batch_size: int,
     dtype: str,
-    threads: int,
+    threads: Threads,
     repeat: int,
     budget: float,
     compare: bool,

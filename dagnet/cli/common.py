@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numba
 
+from dagnet.engine.threads import AUTO
 from dagnet.errors import GraphFileError, printable, visible
 from dagnet.graph.atomic import NotRegularFileError, atomic_write, regular_target
 from dagnet.graph.model import Graph
@@ -19,6 +21,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "MAX_PRINTED",
     "OutputPath",
+    "ThreadCount",
     "check_writable",
     "count",
     "dtype_option",
@@ -31,6 +34,7 @@ __all__ = [
     "say",
     "seed_option",
     "shown",
+    "threads_option",
     "write",
 ]
 
@@ -44,6 +48,38 @@ seed_option = click.option(
     type=click.IntRange(min=0),
     metavar="N",
     help="Seed for missing weights, as in dagnet train; default: the file's.",
+)
+
+
+class ThreadCount(click.ParamType):  # type: ignore[type-arg]
+    """A number of threads from 1 to the cores numba may use, or "auto"."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int) or value == AUTO:
+            return value
+        text = str(value).strip().lower()
+        if text == AUTO:
+            return AUTO
+        cores = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+        if text.isdecimal() and 1 <= int(text) <= cores:
+            return int(text)
+        self.fail(f"{value!r} is neither a number of threads from 1 to {cores} nor 'auto'")
+
+
+threads_option = click.option(
+    "--threads",
+    type=ThreadCount(),
+    metavar="N|auto",
+    default=AUTO,
+    show_default=True,
+    help="How many threads run the passes: a number up to the cores numba may use "
+    "(NUMBA_NUM_THREADS), or auto, which times the first steps of each batch size on one "
+    "thread and on all, keeps the faster and checks again now and then (a second thread "
+    "only pays while its core is free: on a machine shared with a busy process it makes a "
+    "step slower). One thread and several differ only in how sums are rounded; give a count "
+    "when two runs must agree bit for bit.",
 )
 
 dtype_option = click.option(

@@ -17,9 +17,11 @@ from dagnet.cli.common import (
     refuse_data_files,
     refuse_same_file,
     shown,
+    threads_option,
     write,
 )
 from dagnet.engine.network import Network, predicted
+from dagnet.engine.threads import Threads
 from dagnet.graph.data import load_data
 
 __all__ = ["predict"]
@@ -40,6 +42,7 @@ __all__ = ["predict"]
     "(its class name) and per cross-entropy output (0 or 1).",
 )
 @dtype_option
+@threads_option
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
 def predict(
     file: Path,
@@ -47,6 +50,7 @@ def predict(
     output: Path | None,
     classes: bool,
     dtype: str | None,
+    threads: Threads,
     force: bool,
 ) -> None:
     """Run the network in FILE forward and print its outputs as CSV.
@@ -67,7 +71,9 @@ def predict(
         refuse_data_files(output, graph, file, data)
         check_writable(output, force=force)
     dataset = load_data(graph, data, base=file.parent, need_targets=False)
-    net = Network(graph, dtype=dtype)  # the precision it was trained in, unless told
+    net = Network(
+        graph, dtype=dtype, threads=threads
+    )  # the precision it was trained in, unless told
     y_hat = net.probabilities(dataset.inputs)
     _require_finite(file, y_hat, net.output_ids, str(net.dtype))
     if classes:

@@ -25,10 +25,12 @@ from dagnet.cli.common import (
     refuse_data_files,
     refuse_same_file,
     say,
+    threads_option,
     write,
 )
 from dagnet.engine.initialisation import INITIALISATIONS
 from dagnet.engine.network import Network
+from dagnet.engine.threads import Threads
 from dagnet.errors import TrainingError, TrainingInterrupted
 from dagnet.functions.losses import LOSSES
 from dagnet.graph.data import Dataset, load_data
@@ -140,6 +142,7 @@ def _suffix_check(formats: tuple[str, ...]) -> Callable[..., Path | None]:
 )
 @click.option("-o", "--output", type=OutputPath(), help="Where to write the trained graph.")
 @dtype_option
+@threads_option
 @click.option("--force", is_flag=True, help="Replace an existing --output file.")
 @click.option("--in-place", is_flag=True, help="Write the trained graph over FILE itself.")
 @click.option(
@@ -181,6 +184,7 @@ def train(
     shuffle: bool | None,
     output: Path | None,
     dtype: str | None,
+    threads: Threads,
     force: bool,
     in_place: bool,
     history_file: Path | None,
@@ -221,6 +225,7 @@ def train(
       dagnet train graphs/multi_output.json --history loss.csv --plot loss.png
       dagnet train graphs/one_path.json --learning-rate 50 --save-on-failure
       dagnet train graphs/digits.json --validation-split 0.1 --early-stopping 10
+      dagnet train graphs/digits.json --threads 1     on a machine busy with other work
     """
     graph = load(file)
     destination = _destination(file, output, force=force, in_place=in_place)
@@ -267,7 +272,12 @@ def train(
         say(quiet, f"seed {settings.seed} (drawn; recorded in the output)")
     span = (float(dataset.inputs.min()), float(dataset.inputs.max()))
     net = Network(
-        graph, seed=settings.seed, dtype=settings.dtype, init=settings.init, input_range=span
+        graph,
+        seed=settings.seed,
+        dtype=settings.dtype,
+        init=settings.init,
+        input_range=span,
+        threads=threads,
     )
     keep = _Keeper(net, dataset, settings, file, destination, replace) if save_on_failure else None
     try:

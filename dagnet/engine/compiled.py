@@ -8,14 +8,26 @@ puts the graph file's order on top, for people.
 from __future__ import annotations
 
 import numbers
+import time
 import weakref
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from dagnet.engine import kernels
+from dagnet.engine.calls import Entries, array_key, call
 from dagnet.engine.kernels import Parameters, State
 from dagnet.engine.plan import Plan
+from dagnet.engine.threads import (
+    AUTO,
+    ThreadChoice,
+    Threads,
+    check_threads,
+    most_threads,
+    on_threads,
+)
 from dagnet.engine.workspace import Workspace, make_workspace
 from dagnet.errors import ArgumentError
 from dagnet.functions.losses import Head, head_probability, head_terms
@@ -23,6 +35,20 @@ from dagnet.functions.losses import Head, head_probability, head_terms
 __all__ = ["DTYPES", "CompiledNetwork", "engine_dtype"]
 
 Array = NDArray[np.floating]
+T = TypeVar("T")
+
+SPARE_SIZE = 1 << 20
+"""A network keeps a workspace for passes given none when batch × (units + edges) is at most
+this: for small ones, making the workspace costs more than the pass."""
+
+SINGLE = ("one block",)
+"""The key under which a workspace of several blocks keeps one of one block, for one thread."""
+
+FITS = ("fits",)
+"""The key under which a workspace's ``calls`` keep which network checked it, for which batch."""
+
+SPARE_WORKSPACES = 4
+"""How many batch sizes it keeps one for."""
 
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 """The floating-point types the engine computes in."""
@@ -54,6 +80,8 @@ class CompiledNetwork:
         What the engine computes in.
     frozen : (int array, int array), optional
         The edges (Plan order) and units whose parameters training keeps as they are.
+    threads : int or "auto", default "auto"
+        How many threads run the passes (see :attr:`threads`).
     """
 
     def __init__(
@@ -64,8 +92,10 @@ class CompiledNetwork:
         heads: tuple[Head, ...],
         dtype: np.dtype,
         frozen: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None,
+        threads: Threads = AUTO,
     ) -> None:
         dtype = engine_dtype(dtype)
+        self.threads = threads
         self.plan = plan
         self.dtype = dtype
         self.heads = tuple(heads)
@@ -74,8 +104,11 @@ class CompiledNetwork:
         self._head_slots = tuple(np.array(head.slots, dtype=np.int64) for head in self.heads)
         empty = np.zeros(0, np.int64)
         self.frozen = frozen if frozen is not None else (empty, empty)
-        # The workspaces already checked, with their batch: a training step checks one in O(1).
-        self._fitting: weakref.WeakKeyDictionary[Workspace, int] = weakref.WeakKeyDictionary()
+        # What a workspace this network has checked keeps (with the batch): a training step
+        # checks it in O(1), and a workspace outliving its network holds no reference to it.
+        self._reference = weakref.ref(self)
+        self._spare: dict[int, Workspace] = {}  # by batch: for passes given no workspace
+        self._latest_best = 1  # how many threads the latest choice under "auto" settled on
         self.parameters = Parameters(
             np.ascontiguousarray(weight, dtype=dtype), np.ascontiguousarray(bias, dtype=dtype)
         )
@@ -83,11 +116,59 @@ class CompiledNetwork:
 
     def __getstate__(self) -> dict[str, object]:
         # The workspaces it checked are of this process only (and weak references do not pickle).
-        return {key: value for key, value in self.__dict__.items() if key != "_fitting"}
+        return {
+            key: value
+            for key, value in self.__dict__.items()
+            if key not in ("_reference", "_spare")
+        }
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
-        self._fitting = weakref.WeakKeyDictionary()
+        self._reference = weakref.ref(self)
+        self._spare = {}
+
+    @property
+    def threads(self) -> Threads:
+        """How many threads run the column blocks of a pass: a number from 1 to
+        ``NUMBA_NUM_THREADS``, or "auto" (the default), which measures, for each workspace and
+        kind of pass, whether one thread or all of them run it faster, and keeps checking (see
+        :mod:`dagnet.engine.threads`). One thread takes the columns as one block: its gradients
+        differ from those of several only in how their sums are rounded (about 1e-16
+        relative), and so does a run under "auto" from run to run."""
+        return self._threads
+
+    @threads.setter
+    def threads(self, threads: Threads) -> None:
+        self._threads = check_threads(threads)
+
+    def _run(self, workspace: Workspace, kind: str, run: Callable[[bool], None]) -> None:
+        """``run(parallel)``, a pass over the blocks of ``workspace`` on as many threads as
+        :attr:`threads` says, or with ``parallel`` False over all its columns as one block, on
+        this thread (the gradients then differ from the blocks' in the rounding of their
+        sums only)."""
+        blocks = len(workspace.blocks) - 1
+        if blocks == 1:
+            run(False)
+            return
+        if self._threads != AUTO:
+            threads = min(int(self._threads), blocks)
+            if threads == 1:
+                run(False)
+            else:
+                on_threads(threads, lambda: run(True))
+            return
+        choice = workspace.choices.get(kind)
+        if choice is None:  # start from what the latest choice found (a pass with no history)
+            choice = workspace.choices[kind] = ThreadChoice(self._latest_best)
+        most = min(most_threads(), blocks)
+        threads = choice.threads(most)
+        started = time.perf_counter()
+        if threads == 1:
+            run(False)
+        else:
+            on_threads(threads, lambda: run(True))
+        choice.record(threads, time.perf_counter() - started)
+        self._latest_best = choice.best
 
     # The parameters: assigning checks the values and writes them into the arrays the kernels
     # and optimizers hold, which never change size, type or place.
@@ -122,16 +203,67 @@ class CompiledNetwork:
         With a ``workspace`` for this N, s and z are its arrays, overwritten (see
         :meth:`workspace`); otherwise they are new.
         """
-        plan = self.plan
-        _require_shape(x, (plan.n_inputs, None), "x")
-        workspace = workspace or self.workspace(x.shape[1])
+        _require_shape(x, (self.plan.n_inputs, None), "x")
+        if workspace is None:
+            if self._keeps(x.shape[1]):  # a kept workspace, and copies: cheaper when small
+                return self.read_pass(x, lambda s, z: (s.copy(), z.copy()))
+            workspace = self.workspace(x.shape[1])
         _require_unsplit(workspace)
         self._require_fits(workspace, x.shape[1])
-        state = workspace.state
-        state.z[: plan.n_inputs] = x
-        state.s[: plan.n_inputs] = x
-        kernels.forward(plan.wiring, self.parameters, state, workspace.blocks)  # type: ignore[no-untyped-call]
-        return state.s, state.z
+        self._forward(x, workspace)
+        return workspace.state.s, workspace.state.z
+
+    def read_pass(self, x: Array, read: Callable[[Array, Array], T]) -> T:
+        """``read(s, z)`` on the state of a forward pass for unit-major ``x``, which is only
+        valid during the call: a small network keeps a workspace per batch size for these
+        passes, so that they allocate nothing (new ones are made for the callers of other
+        threads while one is in use)."""
+        _require_shape(x, (self.plan.n_inputs, None), "x")
+        batch = x.shape[1]
+        workspace = self._borrow(batch)
+        self._forward(x, workspace)
+        try:
+            return read(workspace.state.s, workspace.state.z)
+        finally:
+            self._keep(workspace, batch)
+
+    def _keeps(self, batch: int) -> bool:
+        """Whether a workspace for ``batch`` is small enough to keep for the next pass."""
+        return batch * (self.plan.n_units + self.plan.n_edges) <= SPARE_SIZE
+
+    def _borrow(self, batch: int) -> Workspace:
+        """A checked workspace for ``batch`` that no one else is using; give it back with
+        :meth:`_keep`."""
+        workspace = self._spare.pop(batch, None)
+        if workspace is None:
+            workspace = self.workspace(batch)
+            self._require_fits(workspace, batch)
+        return workspace
+
+    def _keep(self, workspace: Workspace, batch: int) -> None:
+        """Keep a workspace of :meth:`read_pass` for the next pass of ``batch``, if small."""
+        if self._keeps(batch):
+            if len(self._spare) >= SPARE_WORKSPACES:
+                self._spare.clear()
+            self._spare[batch] = workspace
+
+    def _forward(self, x: Array, workspace: Workspace) -> None:
+        """The forward pass over a checked workspace that is not split."""
+        state, wiring, parameters = workspace.state, self.plan.wiring, self.parameters
+        if len(workspace.blocks) == 2:
+            key = ("forward", *array_key(x))
+            call(workspace.calls, key, kernels.forward_whole, wiring, parameters, x, state)
+            return
+        state.z[: wiring.n_inputs] = x
+        state.s[: wiring.n_inputs] = x
+        blocks, whole = workspace.blocks, workspace.blocks[[0, -1]]
+        self._run(
+            workspace,
+            "forward",
+            lambda parallel: kernels.forward(  # type: ignore[no-untyped-call]
+                wiring, parameters, state, blocks if parallel else whole
+            ),
+        )
 
     def workspace(
         self, batch: int, threads: int | None = None, *, split: bool = False
@@ -157,21 +289,67 @@ class CompiledNetwork:
         """
         _require_shape(x, (self.plan.n_inputs, None), "x")
         _require_shape(y, (len(self.plan.output_positions), x.shape[1]), "y")
-        if not workspace.split:
-            return self.backpropagate(*self.evaluate(x, workspace), y, workspace)
         self._require_fits(workspace, x.shape[1])
+        gradient = workspace.gradient
+        if not workspace.split:
+            state = workspace.state
+            self._forward(x, workspace)
+            calls, output_loss = workspace.calls, workspace.output_loss
+            total = self._signal(
+                state.s, state.z, y, state.output_error, output_loss, calls, array_key(y)
+            )
+            self._backward(workspace, state, own=True)
+            return total / x.shape[1], gradient.weight, gradient.bias
+        totals: list[float] = []
+        self._run(
+            workspace,
+            "step",
+            lambda parallel: totals.append(self._split_step(x, y, workspace, parallel)),
+        )
+        return totals[0] / x.shape[1], gradient.weight, gradient.bias
+
+    def _split_step(self, x: Array, y: Array, workspace: Workspace, parallel: bool) -> float:
+        """The passes of :meth:`loss_and_gradients` over a split workspace: Σ_n E_n. One
+        thread runs them as one block, in a workspace of one block kept beside it, and copies
+        the results over: block after block it would pay each unit's and edge's set-up once
+        per block (a quarter to two thirds of a step more, measured)."""
+        if not parallel:
+            single = workspace.calls.get(SINGLE)
+            if single is None:
+                single = workspace.calls[SINGLE] = self.workspace(x.shape[1], 1)
+                self._require_fits(single, x.shape[1])
+            state = single.state
+            self._forward(x, single)
+            total = self._signal(
+                state.s, state.z, y, state.output_error, single.output_loss, single.calls,
+                array_key(y),
+            )  # fmt: skip
+            self._backward(single, state, own=True)
+            np.copyto(workspace.gradient.weight, single.gradient.weight)
+            np.copyto(workspace.gradient.bias, single.gradient.bias)
+            np.copyto(workspace.output_loss, single.output_loss)
+            return total
         wiring, state, blocks = self.plan.wiring, workspace.state, workspace.blocks
-        kernels.forward_split(wiring, self.parameters, x, state, blocks)
+        forward, backward = kernels.forward_split, kernels.backward_split
+        calls = workspace.calls
+        call(calls, (forward, *array_key(x)), forward, wiring, self.parameters, x, state, blocks)
         total = 0.0
-        for b in range(len(blocks) - 1):  # one compiled call per thread's block of columns
-            y_block = y[:, blocks[b] : blocks[b + 1]]
+        for b in range(len(blocks) - 1):  # one compiled call per block of columns
             total += self._signal(
-                state.s[b], state.z[b], y_block, state.output_error[b], workspace.output_sums[b]
+                state.s[b],
+                state.z[b],
+                y[:, blocks[b] : blocks[b + 1]],
+                state.output_error[b],
+                workspace.output_sums[b],
+                calls,
+                array_key(y),
             )
         np.sum(workspace.output_sums, axis=0, out=workspace.output_loss)
-        gradient = workspace.gradient
-        kernels.backward_split(wiring, self.parameters, state, gradient, blocks, workspace.sums)
-        return total / x.shape[1], gradient.weight, gradient.bias
+        call(
+            calls, (backward,), backward,
+            wiring, self.parameters, state, workspace.gradient, blocks, workspace.sums,
+        )  # fmt: skip
+        return total
 
     def output_terms(self, s: Array, z: Array, y: Array) -> NDArray[np.float64]:
         """Each output's weighted share of E_n, (outputs, N), from a pass's state s and z
@@ -193,15 +371,29 @@ class CompiledNetwork:
         s_out, z_out = (v[outputs].astype(np.float64) for v in (s, z))
         return head_probability(self.heads, s_out, z_out, np)  # type: ignore[no-any-return]
 
-    def _signal(self, s: Array, z: Array, y: Array, out: Array, by_output: Array) -> float:
+    def _signal(
+        self,
+        s: Array,
+        z: Array,
+        y: Array,
+        out: Array,
+        by_output: Array,
+        calls: Entries | None = None,
+        types: tuple[object, ...] = (),
+    ) -> float:
         """Each head's compiled signal: the loss's part of every output's δ into ``out``, each
-        output's share of Σ_n E_n into ``by_output``; returns Σ_n E_n."""
+        output's share of Σ_n E_n into ``by_output``; returns Σ_n E_n. With a workspace's
+        ``calls``, through the compiled versions kept there (see :mod:`dagnet.engine.calls`),
+        ``types`` being the keys of those arguments that are not the workspace's own."""
         codes, outputs = self.plan.wiring.activation, self.plan.output_positions
         total = 0.0
         for head, slots in zip(self.heads, self._head_slots, strict=True):
-            total += head.function.signal(
-                s, z, codes, outputs, slots, y, out, by_output, head.weight
-            )
+            signal = head.function.signal
+            arguments = (s, z, codes, outputs, slots, y, out, by_output, head.weight)
+            if calls is None:
+                total += signal(*arguments)
+            else:
+                total += call(calls, (signal, *types), signal, *arguments)
         return total
 
     def backpropagate(
@@ -215,16 +407,48 @@ class CompiledNetwork:
         _require_shape(s, (plan.n_units, None), "s")
         _require_shape(z, s.shape, "z")
         _require_shape(y, (len(plan.output_positions), s.shape[1]), "y")
+        if workspace is None and self._keeps(s.shape[1]):
+            batch = s.shape[1]
+            borrowed = self._borrow(batch)
+            try:
+                loss, weight, bias = self._backpropagate(s, z, y, borrowed)
+                return loss, weight.copy(), bias.copy()
+            finally:
+                self._keep(borrowed, batch)
         workspace = workspace or self.workspace(s.shape[1])
         _require_unsplit(workspace)
         self._require_fits(workspace, s.shape[1])
+        return self._backpropagate(s, z, y, workspace)
+
+    def _backpropagate(
+        self, s: Array, z: Array, y: Array, workspace: Workspace
+    ) -> tuple[float, Array, Array]:
+        """:meth:`backpropagate` in a checked workspace that is not split."""
         state = State(s, z, workspace.state.delta, workspace.state.output_error)
-        total = self._signal(s, z, y, state.output_error, workspace.output_loss)
-        gradient = workspace.gradient
-        kernels.backward(  # type: ignore[no-untyped-call]
-            plan.wiring, self.parameters, state, gradient, workspace.blocks, workspace.sums
+        types = (*array_key(s), *array_key(z), *array_key(y))  # the caller's: any type
+        total = self._signal(
+            s, z, y, state.output_error, workspace.output_loss, workspace.calls, types
         )
+        self._backward(workspace, state)
+        gradient = workspace.gradient
         return total / s.shape[1], gradient.weight, gradient.bias
+
+    def _backward(self, workspace: Workspace, state: State, *, own: bool = False) -> None:
+        """The backward pass over a checked workspace that is not split, from ``state`` (the
+        workspace's ``own``, or with s and z of the caller's)."""
+        gradient, wiring, parameters = workspace.gradient, self.plan.wiring, self.parameters
+        if len(workspace.blocks) == 2:
+            key = ("backward",) if own else ("backward", *array_key(state.s), *array_key(state.z))
+            call(workspace.calls, key, kernels.backward_whole, wiring, parameters, state, gradient)
+            return
+        blocks, whole, sums = workspace.blocks, workspace.blocks[[0, -1]], workspace.sums
+        self._run(
+            workspace,
+            "backward",
+            lambda parallel: kernels.backward(  # type: ignore[no-untyped-call]
+                wiring, parameters, state, gradient, blocks if parallel else whole, sums
+            ),
+        )
 
     def _checked(self, values: ArrayLike, length: int, name: str) -> NDArray[np.float64]:
         """``values`` as float64 of ``length``, finite; anything else is an ArgumentError, so
@@ -250,7 +474,7 @@ class CompiledNetwork:
         """A workspace made by :meth:`workspace` of this network for ``batch`` examples: the
         kernels index its arrays by the Plan, unchecked, so no other may reach them. Checked
         once per workspace and batch (its arrays cannot be swapped: it is frozen)."""
-        if self._fitting.get(workspace) == batch:
+        if workspace.calls.get(FITS) == (self._reference, batch):
             return
         state, plan, blocks = workspace.state, self.plan, workspace.blocks
         n_blocks, outputs = len(blocks) - 1, len(plan.output_positions)
@@ -292,12 +516,22 @@ class CompiledNetwork:
                 f"the workspace is not one this network made for {batch} examples; make it "
                 "with net.workspace(batch)"
             )
-        self._fitting[workspace] = batch
+        workspace.calls[FITS] = (self._reference, batch)
 
 
 def _require_shape(array: Array, shape: tuple[int | None, ...], name: str) -> None:
     """``array`` of ``shape`` (None: any length) and a floating type, or an ArgumentError: the
     kernels read these arrays without bounds checks."""
+    if type(array) is np.ndarray and array.ndim == 2 == len(shape) and array.dtype.kind == "f":
+        rows, columns = array.shape  # (the common case, checked in a few operations)
+        want_rows, want_columns = shape
+        if (
+            rows
+            and columns
+            and (want_rows is None or rows == want_rows)
+            and (want_columns is None or columns == want_columns)
+        ):
+            return
     if (
         not isinstance(array, np.ndarray)
         or array.dtype.kind != "f"

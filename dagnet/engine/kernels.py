@@ -36,9 +36,11 @@ __all__ = [
     "State",
     "backward",
     "backward_split",
+    "backward_whole",
     "block_sums",
     "forward",
     "forward_split",
+    "forward_whole",
 ]
 
 Array = Any  # float64 or float32 arrays: numba compiles one version of each kernel per dtype
@@ -77,9 +79,19 @@ def forward(wiring, parameters, state, bounds):
     thread: a run that never needs threads never loads the parallel code.)
     """
     if len(bounds) == 2:
-        forward_block(wiring, parameters, state, 0, state.z.shape[1])
+        forward_block(wiring, parameters, state, bounds[0], bounds[1])
     else:
         _forward_blocks(wiring, parameters, state, bounds)
+
+
+@njit(cache=True)
+def forward_whole(wiring, parameters, x, state):
+    """The inputs ``x`` (inputs, N) into state, then :func:`forward` as one block."""
+    n_inputs = wiring.n_inputs
+    s, z = state.s, state.z  # (see forward_split for why not through the tuple)
+    s[:n_inputs] = x
+    z[:n_inputs] = x
+    forward_block(wiring, parameters, state, 0, z.shape[1])
 
 
 @njit(cache=True, parallel=True)
@@ -160,6 +172,20 @@ def backward(wiring, parameters, state, gradient, bounds, sums=None):
         if sums is None:
             sums = block_sums(len(bounds) - 1, gradient)
         _backward_blocks(wiring, parameters.weight, state, gradient, bounds, sums)
+
+
+@njit(cache=True)
+def backward_whole(wiring, parameters, state, gradient):
+    """:func:`backward` as one block (gradients scaled as there, so the same numbers)."""
+    batch = state.z.shape[1]
+    backward_block(wiring, parameters.weight, state, gradient, 0, batch)
+    if batch > 1:
+        scale = 1.0 / batch
+        weight, bias = gradient.weight, gradient.bias
+        for p in range(weight.shape[0]):
+            weight[p] *= scale
+        for j in range(bias.shape[0]):
+            bias[j] *= scale
 
 
 def block_sums(n_blocks: int, gradient: Gradient) -> Gradient:

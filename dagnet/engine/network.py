@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 from dagnet.engine.compiled import CompiledNetwork, engine_dtype
 from dagnet.engine.initialisation import draw_seed, initial_parameters
 from dagnet.engine.plan import Plan, compile_plan
+from dagnet.engine.threads import AUTO, Threads
 from dagnet.errors import ArgumentError, DataError
 from dagnet.functions.losses import Head
 from dagnet.graph.data import check_targets
@@ -73,6 +74,12 @@ class Network(CompiledNetwork):
         ``widrow_nguyen``; defaults to ``graph.training.init``.
     input_range : (float, float), optional
         The lowest and highest input of the training data, which ``widrow_nguyen`` needs.
+    threads : int or "auto", default "auto"
+        How many threads run the passes: a number from 1 to ``NUMBA_NUM_THREADS``, or "auto",
+        which measures whether one thread or all of them are faster, for each minibatch size,
+        and keeps checking as the machine's load changes. The numbers differ between one
+        thread and several only in the rounding of sums over the examples (see
+        :attr:`CompiledNetwork.threads`).
 
     Attributes
     ----------
@@ -105,6 +112,7 @@ class Network(CompiledNetwork):
         dtype: DTypeLike | None = None,
         init: str | None = None,
         input_range: tuple[float, float] | None = None,
+        threads: Threads = AUTO,
     ) -> None:
         if not isinstance(graph, Graph):
             raise ArgumentError(
@@ -132,7 +140,8 @@ class Network(CompiledNetwork):
         if self.seed is None and scheme == "widrow_nguyen":
             self.seed = draw_seed()  # it draws the biases the file leaves out, too
         weight, bias = initial_parameters(graph, plan, self.seed, dtype, scheme, input_range)
-        super().__init__(plan, weight, bias, heads_of(graph, loss), dtype, _frozen(graph, plan))
+        heads = heads_of(graph, loss)
+        super().__init__(plan, weight, bias, heads, dtype, _frozen(graph, plan), threads)
 
     def __repr__(self) -> str:
         name = f"{self.graph.name!r}, " if self.graph.name else ""
@@ -200,8 +209,8 @@ class Network(CompiledNetwork):
         DataError
             When ``inputs`` has the wrong shape or a value that is not finite.
         """
-        _, z = self.evaluate(self._inputs(inputs))
-        return z[self.plan.output_positions].T.astype(np.float64)
+        outputs = self.plan.output_positions
+        return self.read_pass(self._inputs(inputs), lambda s, z: _as_double(z[outputs].T))
 
     def trace(self, inputs: ArrayLike) -> Trace:
         """Every unit's net input s_j and output z_j for a batch, as the forward pass left them.
@@ -215,9 +224,12 @@ class Network(CompiledNetwork):
         Trace
             ``s`` and ``z`` of shape (N, units), one column per unit in file order.
         """
-        s, z = self.evaluate(self._inputs(inputs))
-        in_file_order = [_in_file_order(v, self.plan.unit_file_index).T.copy() for v in (s, z)]
-        return Trace(self.unit_ids, *in_file_order)
+        index = self.plan.unit_file_index
+        s, z = self.read_pass(
+            self._inputs(inputs),
+            lambda s, z: tuple(_in_file_order(v, index).T.copy() for v in (s, z)),
+        )
+        return Trace(self.unit_ids, s, z)
 
     def loss(self, inputs: ArrayLike, targets: ArrayLike) -> float:
         """The mean loss E over a batch.
@@ -233,14 +245,13 @@ class Network(CompiledNetwork):
             (1/N) Σ_n E_n, with E_n = ½ Σ_outputs (ŷ − y)² for squared error.
         """
         x, y = self.examples(inputs, targets)
-        return self.mean_loss(*self.evaluate(x), y)
+        return self.read_pass(x, lambda s, z: self.mean_loss(s, z, y))
 
     def probabilities(self, inputs: ArrayLike) -> Array:
         """What each output stands for, (N, output units) in file order: the probability of
         class 1 for a cross-entropy output, p = softmax over a softmax group's outputs, and ŷ
         itself for the rest (as :meth:`forward`)."""
-        s, z = self.evaluate(self._inputs(inputs))
-        return self.output_values(s, z).T.copy()
+        return self.read_pass(self._inputs(inputs), lambda s, z: self.output_values(s, z).T.copy())
 
     def predict_classes(self, inputs: ArrayLike) -> dict[str, NDArray[np.int64]]:
         """The predicted class of each example for each classifying head (softmax group: the
@@ -277,12 +288,19 @@ class Network(CompiledNetwork):
         (1.125, array([1.5]), array([0. , 1.5]))
         """
         x, y = self.examples(inputs, targets)
-        loss, weight_gradient, bias_gradient = self.backpropagate(*self.evaluate(x), y)
-        return Gradients(
-            loss,
-            _in_file_order(weight_gradient, self.plan.edge_file_index),
-            _in_file_order(bias_gradient, self.plan.unit_file_index),
-        )
+        batch = x.shape[1]
+        workspace = self._borrow(batch)
+        try:
+            loss, weight_gradient, bias_gradient = self.backpropagate(
+                *self.evaluate(x, workspace), y, workspace
+            )
+            return Gradients(
+                loss,
+                _in_file_order(weight_gradient, self.plan.edge_file_index),
+                _in_file_order(bias_gradient, self.plan.unit_file_index),
+            )
+        finally:
+            self._keep(workspace, batch)
 
     def to_graph(self) -> Graph:
         """The graph file model with every weight, bias and activation written out."""
@@ -370,6 +388,11 @@ def _require_range(graph: Graph, dtype: np.dtype) -> None:
             )
 
 
+def _as_double(values: NDArray[np.floating]) -> Array:
+    """``values`` (a new array) as float64, copied only if it is not already."""
+    return values.astype(np.float64, copy=False)
+
+
 def _read_only(values: Array) -> Array:
     values.setflags(write=False)
     return values
@@ -395,13 +418,12 @@ def unit_major(
         numbers of that shape: text, ragged lists, complex numbers (never cast to real), a
         wrong number of columns, no rows.
     """
-    expected = (
-        f"{what} must have shape (N, {len(ids)}) with N ≥ 1, one column per unit {listing(ids)}"
-    )
     try:
         array = np.asarray(values)
     except ValueError:  # ragged: rows of different lengths
-        raise DataError("DAG044", f"{expected}; got rows of different lengths") from None
+        raise DataError(
+            "DAG044", f"{_expected(what, ids)}; got rows of different lengths"
+        ) from None
     if array.dtype.kind not in "biuf":
         found = {
             "c": "complex numbers (their imaginary parts would be lost)",
@@ -409,26 +431,34 @@ def unit_major(
             "S": "bytes",
             "O": "objects (rows of different lengths, or values that are not numbers)",
         }.get(array.dtype.kind, f"values of type {array.dtype}")
-        raise DataError("DAG043", f"{expected}, of real numbers; got {found}")
-    array = array.astype(np.float64)
+        raise DataError("DAG043", f"{_expected(what, ids)}, of real numbers; got {found}")
     if array.ndim == 1 and len(ids) == 1:
         array = array[:, None]
     if array.ndim != 2 or array.shape[1] != len(ids) or len(array) == 0:
-        raise DataError("DAG044", f"{expected}; got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        row, column = (int(i[0]) for i in np.nonzero(~np.isfinite(array)))
+        raise DataError("DAG044", f"{_expected(what, ids)}; got shape {array.shape}")
+    result = np.array(array.T, dtype=np.float64, order="C")  # the engine's own copy
+    if not np.isfinite(result).all():
+        row, column = (int(i[0]) for i in np.nonzero(~np.isfinite(result.T)))
         raise DataError(
             "DAG043",
             f"{what} must be finite numbers; row {row + 1}, column {column + 1} (unit "
-            f"{ids[column]}) is {array[row, column]}",
+            f"{ids[column]}) is {result[column, row]}",
         )
-    largest = float(np.finfo(dtype).max)
-    if largest < np.finfo(np.float64).max and np.abs(array).max() > largest:
-        row, column = (int(i[0]) for i in np.nonzero(np.abs(array) > largest))
+    largest = _LARGEST.get(np.dtype(dtype)) or float(np.finfo(dtype).max)
+    if largest < _LARGEST[np.dtype(np.float64)] and np.abs(result).max() > largest:
+        row, column = (int(i[0]) for i in np.nonzero(np.abs(result.T) > largest))
         raise DataError(
             "DAG043",
             f"{what}: row {row + 1}, column {column + 1} (unit {ids[column]}) is "
-            f"{array[row, column]:g}, beyond {np.dtype(dtype)}'s range (±{largest:.3g}); compute "
-            "in float64 (--dtype float64) or scale the data down",
+            f"{result[column, row]:g}, beyond {np.dtype(dtype)}'s range (±{largest:.3g}); "
+            "compute in float64 (--dtype float64) or scale the data down",
         )
-    return np.ascontiguousarray(array.T)
+    return result
+
+
+_LARGEST = {np.dtype(t): float(np.finfo(t).max) for t in (np.float64, np.float32)}
+"""The largest finite number of each engine dtype."""
+
+
+def _expected(what: str, ids: tuple[str, ...]) -> str:
+    return f"{what} must have shape (N, {len(ids)}) with N ≥ 1, one column per unit {listing(ids)}"

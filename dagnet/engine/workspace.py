@@ -1,23 +1,33 @@
 """The arrays of a training step, made once and reused step after step, and how a minibatch is
-cut into column blocks, one per thread.
+cut into column blocks, one per thread that could run them.
 
 New arrays for every step cost more than the step itself on a deep narrow network (fresh memory
 is faulted in page by page, and starts out of cache), so a training loop keeps one workspace per
 minibatch size. State is (units, N), or, in a workspace split by column block, (blocks, units,
 width): each thread's columns then lie together in memory, which spares the two cores of a
 machine from fetching each other's half of every row (15% of a step on two threads).
+
+The blocks depend on the Plan, the batch and the cores numba may use (``NUMBA_NUM_THREADS``),
+never on the threads numba is set to use at the time. One thread does not run them one after
+the other: each block pays the set-up of every unit and edge again, which made a step a
+quarter (random DAG) to two thirds (deep graph, blocks of 16) slower; it takes the columns as
+one block, in a one-block workspace the split one keeps beside it. A workspace also keeps the
+record of how many threads have run its steps fastest
+(:class:`~dagnet.engine.threads.ThreadChoice`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from dagnet.engine.calls import Entries
 from dagnet.engine.kernels import Gradient, State, block_sums
 from dagnet.engine.plan import Plan
+from dagnet.engine.threads import ThreadChoice
 
 __all__ = [
     "BLOCK_ALIGNMENT",
@@ -58,6 +68,12 @@ class Workspace:
     :func:`column_blocks` allows."""
     sums: Gradient
     """Each block's private sums of the weight and bias gradients."""
+    calls: Entries = field(default_factory=dict)
+    """The kernels' compiled versions for these arrays (see :mod:`dagnet.engine.calls`), and
+    which network has checked that they fit it."""
+    choices: dict[str, ThreadChoice] = field(default_factory=dict)
+    """For each kind of pass run in it ("forward", "step"), how many threads have run it
+    fastest, when the network's ``threads`` is "auto"."""
 
     @property
     def split(self) -> bool:
@@ -70,11 +86,14 @@ def make_workspace(
 ) -> Workspace:
     """Arrays for steps on minibatches of ``batch`` examples.
 
-    The minibatch is split between ``threads`` threads (default: as many as numba may use, see
-    ``numba.set_num_threads``), or fewer when there is too little work for them.
+    The minibatch is cut into a block for each of ``threads`` threads (default: as many as
+    numba may ever use, ``NUMBA_NUM_THREADS``), or fewer when there is too little work for
+    them, whatever numba is set to use at the time (one thread takes them as one block, see
+    the module).
     """
     work = (plan.n_edges + plan.n_units) * batch
-    threads = min(threads or numba.get_num_threads(), max(1, work // MIN_BLOCK_WORK))
+    most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (fixed at import)
+    threads = min(threads or most, max(1, work // MIN_BLOCK_WORK))
     blocks = column_blocks(batch, threads, MIN_SPLIT_COLUMNS if split else MIN_COLUMNS)
     outputs = len(plan.output_positions)
     if split and len(blocks) > 2:

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dagnet.engine.network import Network, check_seed
+from dagnet.engine.threads import Threads, check_threads
 from dagnet.engine.workspace import Workspace
 from dagnet.errors import ArgumentError, TrainingError, TrainingInterrupted
 from dagnet.training.divergence import (
@@ -59,6 +60,7 @@ def fit(
     validation_split: float | None = None,
     early_stopping: int | None = None,
     progress: Progress | None = None,
+    threads: Threads | None = None,
 ) -> History:
     """Train ``net`` in place by minibatch gradient descent.
 
@@ -93,6 +95,13 @@ def fit(
         with the parameters of the epoch whose validation loss was lowest (``best_epoch``).
     progress : callable, optional
         ``progress(epoch, loss, validation_loss)`` after each epoch (None without validation).
+    threads : int or "auto", optional
+        How many threads run the steps (default: ``net.threads``, itself "auto" by default):
+        "auto" runs each minibatch size's first steps on one thread, then a few on all, keeps
+        the faster and checks again now and then, since the machine's load changes. One
+        thread and several round the gradients' sums differently (the parameters agree to
+        about 1e-12 relative after a short run, more loosely after a long chaotic one); give
+        a count when two runs must agree bit for bit.
 
     Returns
     -------
@@ -133,12 +142,34 @@ def fit(
         rule = optimizer
     else:
         rule = make_optimizer(optimizer, learning_rate)
+    if threads is not None:
+        threads = check_threads(threads)
     x, y = net.examples(inputs, targets)
     seed = net.seed if seed is None else seed
     x, y, validation = _validation(net, x, y, validation_data, validation_split, seed)
     if early_stopping is not None:
         _check_patience(early_stopping, validation)
     rng = np.random.default_rng(None if seed is None else [seed, SHUFFLE_STREAM])
+    with _threads(net, threads):
+        return _fit(
+            net, rule, x, y, validation, batch_size, epochs, shuffle, rng, progress, early_stopping
+        )
+
+
+def _fit(
+    net: Network,
+    rule: Optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    validation: tuple[np.ndarray, np.ndarray] | None,
+    batch_size: int,
+    epochs: int,
+    shuffle: bool,
+    rng: np.random.Generator,
+    progress: Progress | None,
+    early_stopping: int | None,
+) -> History:
+    """fit()'s loop, over checked arguments."""
     run = _Run(net, rule, batch_size)
     history = run.history
     best = _Best(net, early_stopping)
@@ -179,6 +210,19 @@ def fit(
     return history
 
 
+@contextmanager
+def _threads(net: Network, threads: Threads | None) -> Iterator[None]:
+    """``net`` on ``threads`` threads for a while (None: as it is)."""
+    if threads is None:
+        yield
+        return
+    previous, net.threads = net.threads, threads
+    try:
+        yield
+    finally:
+        net.threads = previous
+
+
 class _Run:
     """The steps of one run: its workspaces, its watch for divergence, its record."""
 
@@ -202,15 +246,16 @@ class _Run:
         self, epoch: int, x: np.ndarray, y: np.ndarray, stop_requested: Callable[[], bool]
     ) -> None:
         """One pass over the (already ordered) unit-major examples, a step per minibatch."""
-        net, history = self.net, self.history
+        net, history, size = self.net, self.history, self.batch_size
         output_total = np.zeros(len(net.output_ids))  # each output's loss, summed
-        for steps, start in enumerate(range(0, x.shape[1], self.batch_size), start=1):
-            x_batch = x[:, start : start + self.batch_size]
-            y_batch = y[:, start : start + self.batch_size]
+        whole = x.shape[1] <= size  # one step: the minibatch is the examples, not a view
+        for steps, start in enumerate(range(0, x.shape[1], size), start=1):
+            x_batch = x if whole else x[:, start : start + size]
+            y_batch = y if whole else y[:, start : start + size]
             n = x_batch.shape[1]
-            workspace = self.workspaces.get(n) or self.workspaces.setdefault(
-                n, net.workspace(n, split=True)
-            )
+            workspace = self.workspaces.get(n)
+            if workspace is None:
+                workspace = self.workspaces[n] = net.workspace(n, split=True)
             if self.scale is None:
                 self.scale = sizes(net.evaluate(x_batch)[1])
             loss, weight_gradient, bias_gradient = net.loss_and_gradients(
@@ -227,14 +272,14 @@ class _Run:
                 raise TrainingInterrupted(epoch, steps, list(history.epoch_loss))
         n_examples = x.shape[1]
         history.epoch_loss.append(float(output_total.sum()) / n_examples)
-        history.output_loss.append((output_total / n_examples).tolist())
+        history.output_loss.append([total / n_examples for total in output_total.tolist()])
         self.first = history.epoch_loss[0]
         self.limit = DIVERGENCE_FACTOR * max(self.first, 1 / DIVERGENCE_FACTOR)
 
     def _check(self, loss: float, x_batch: np.ndarray, epoch: int) -> None:
         """Stop at a step whose loss has left arithmetic, or has grown past the line."""
         net, history, rate = self.net, self.history, self.rule.learning_rate
-        if not np.isfinite(loss):
+        if not math.isfinite(loss):
             z = net.evaluate(x_batch)[1]  # the state that overflowed, to name its unit
             self.good.restore()
             message = (

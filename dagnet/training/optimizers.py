@@ -98,9 +98,21 @@ class SGD(Optimizer):
     def _new_state(self, parameter: Array) -> tuple[Array, ...]:
         return (np.zeros_like(parameter),) if self.momentum else ()
 
+    def step(self, parameters: Sequence[Array], gradients: Sequence[Array]) -> None:
+        if self.momentum or self.weight_decay or len(parameters) != 2:
+            super().step(parameters, gradients)
+            return
+        # A network's weights and biases in one compiled call: for a small network, each
+        # call costs more than its update.
+        self.steps += 1
+        (weight, bias), (weight_gradient, bias_gradient) = parameters, gradients
+        rate = weight.dtype.type(self.learning_rate)
+        _descend_both(weight, weight_gradient, bias, bias_gradient, rate)
+
     def _update(self, parameter: Array, gradient: Array, state: tuple[Array, ...]) -> None:
         if not state and not self.weight_decay:
-            parameter -= self.learning_rate * gradient  # the derivation's rule, as numpy has it
+            # The derivation's rule, with η in the parameters' precision, as numpy takes it
+            _descend(parameter, gradient, parameter.dtype.type(self.learning_rate))
             return
         velocity = state[0] if state else parameter[:0]
         _sgd(
@@ -256,6 +268,20 @@ def _real(value: object) -> bool:
 
 
 # The updates, one compiled pass over a parameter array each, in PyTorch's order of operations.
+
+
+@njit(cache=True)
+def _descend(p, g, rate):  # type: ignore[no-untyped-def]
+    # p − η g, rounded as numpy's p -= η * g rounds it (no fused multiply-add), in one pass
+    # and no temporary: for a small network the numpy calls cost more than the update.
+    for k in range(len(p)):
+        p[k] -= rate * g[k]
+
+
+@njit(cache=True)
+def _descend_both(weight, weight_gradient, bias, bias_gradient, rate):  # type: ignore[no-untyped-def]
+    _descend(weight, weight_gradient, rate)
+    _descend(bias, bias_gradient, rate)
 
 
 @njit(cache=True)

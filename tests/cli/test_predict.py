@@ -191,3 +191,18 @@ def test_save_and_load_keep_predictions_identical(tmp_path: Path) -> None:
     assert np.array_equal(reloaded.forward(data.inputs), net.forward(data.inputs))
     assert np.array_equal(reloaded.weights, net.weights)
     assert np.array_equal(reloaded.biases, net.biases)
+
+
+def test_predict_runs_on_the_threads_it_is_given(
+    runner: CliRunner, write_json: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = write_json(two_output_graph())
+    data = tmp_path / "inputs.csv"
+    data.write_text("x\n1\n2\n", encoding="utf-8")
+    outputs = []
+    for threads in ("1", "auto"):
+        result = run(runner, "predict", path, "--data", data, "--threads", threads)
+        assert result.exit_code == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    assert "--threads N|auto" in run(runner, "predict", "--help").stdout

@@ -432,3 +432,33 @@ def test_train_a_diverging_run_fails_cleanly(runner: CliRunner, bump: Path) -> N
     ), message
     assert "Warning" not in result.stderr  # no numpy noise around the one clear message
     assert snapshot(bump.parent) == before
+
+
+def test_train_gives_the_same_parameters_on_one_thread_or_auto(
+    runner: CliRunner, xor: Path, tmp_path: Path
+) -> None:
+    trained = []
+    for threads in ("1", "auto"):
+        output = tmp_path / f"threads_{threads}.json"
+        result = run(
+            runner, "train", xor, "--epochs", "20", "--threads", threads, "-o", output, "-q"
+        )
+        assert result.exit_code == 0, result.stderr
+        trained.append(dagnet.load_graph(output).edges.weights)
+    assert trained[0] == trained[1]  # xor's minibatch is one block: no sums to round apart
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5", "100000"])
+def test_train_refuses_a_thread_count_that_is_not_one(
+    runner: CliRunner, xor: Path, bad: str
+) -> None:
+    result = run(runner, "train", xor, "--threads", bad)
+    assert result.exit_code == 2
+    assert "is neither a number of threads from 1 to" in result.stderr
+    assert "nor 'auto'" in result.stderr
+
+
+def test_train_help_says_what_threads_auto_does(runner: CliRunner) -> None:
+    text = " ".join(run(runner, "train", "--help").stdout.split())
+    assert "--threads N|auto" in text
+    assert "keeps the faster" in text and "bit for bit" in text

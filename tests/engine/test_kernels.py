@@ -73,7 +73,8 @@ def test_two_threads_give_the_gradients_of_one() -> None:
 def test_a_workspace_split_by_block_gives_the_loss_and_gradients_of_one_block(
     data: st.DataObject, graph: dagnet.Graph, threads: int
 ) -> None:
-    net = dagnet.Network(graph, seed=1)
+    # Several threads, so that the split kernels run (one thread takes the batch as one block).
+    net = dagnet.Network(graph, seed=1, threads=min(threads, numba.config.NUMBA_NUM_THREADS))
     batch = data.draw(st.integers(1, 200), label="batch")
     x, y = data.draw(batches(graph, min_examples=batch, max_examples=batch))
     x, y = unit_major(x, net.input_ids, "x"), unit_major(y, net.output_ids, "y")
