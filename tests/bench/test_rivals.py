@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from numpy.testing import assert_allclose
 
 import dagnet
@@ -33,6 +33,7 @@ from dagnet.bench.rivals import (
     torch_index_step,
     torch_masked_step,
 )
+from dagnet.errors import TrainingError
 from dagnet.functions.activations import ACTIVATION_NAMES
 from dagnet.graph.model import Graph
 from tests.conftest import EXAMPLES, GRAPHS, ROOT
@@ -163,6 +164,10 @@ def test_competitors_step_as_dagnet_when_an_output_feeds_other_units(builder: Bu
 def test_competitors_step_as_dagnet_on_random_dags(case) -> None:
     graph, x, y = case
     net = dagnet.Network(graph)
+    try:  # three steps that blow up (a square unit fed 2 at η = 0.1) compare nothing
+        dagnet_parameters(net, x.T.copy(), y.T.copy(), 3)
+    except TrainingError:
+        reject()
     # Without torch or scipy, the others are still checked (a skip would drop them too).
     available = [
         builder for builder in ALL_BUILDERS
