@@ -31,6 +31,7 @@ __all__ = [
     "engines",
     "graph_facts",
     "minibatch",
+    "plain_engine",
     "results",
     "table",
 ]
@@ -103,8 +104,7 @@ def engines(
     """
     if compare and optimizer != "sgd":
         raise ValueError("the rivals take sgd steps, so --compare needs --optimizer sgd")
-    name = f"dagnet, {'auto threads' if threads == AUTO else _count(int(threads), 'thread')}"
-    timed = [Engine(name, dagnet_step(net, x, y, threads, optimizer))]
+    timed = [Engine(f"dagnet, {_threads(threads)}", dagnet_step(net, x, y, threads, optimizer))]
     if not compare:
         return timed
     if threads != 1:
@@ -135,6 +135,23 @@ def engines(
     else:
         timed.append(Engine("numpy matmul (MLP)", mlp, cooldown=POOL_COOLDOWN))
     return timed
+
+
+def plain_engine(graph: Graph, batch_size: int, seed: int, dtype: str, threads: Threads) -> Engine:
+    """dagnet's plain step, sgd on squared error, on ``graph`` with the inputs of
+    :func:`minibatch` (the same for any loss): the baseline that shows what an optimizer and a
+    loss cost.
+
+    Examples
+    --------
+    >>> import dagnet
+    >>> plain_engine(dagnet.load_graph("graphs/xor.json"), 4, 0, "float64", 1).name
+    'dagnet sgd, squared_error, 1 thread'
+    """
+    net = Network(with_loss(graph, "squared_error"), seed=seed, dtype=dtype)
+    x, y = minibatch(net, batch_size, seed)
+    name = f"dagnet sgd, squared_error, {_threads(threads)}"
+    return Engine(name, dagnet_step(net, x, y, threads, "sgd"))
 
 
 def dagnet_step(
@@ -250,6 +267,10 @@ def duration(seconds: float) -> str:
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.2f} ms"
     return f"{seconds * 1e6:.1f} µs"
+
+
+def _threads(threads: Threads) -> str:
+    return "auto threads" if threads == AUTO else _count(int(threads), "thread")
 
 
 def _count(n: int, noun: str) -> str:

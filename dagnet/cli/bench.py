@@ -118,6 +118,12 @@ CORES: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (se
     help="The loss of every output (cross_entropy makes them sigmoid units; "
     "softmax_cross_entropy makes them one softmax group).",
 )
+@click.option(
+    "--plain",
+    is_flag=True,
+    help="Also time dagnet's plain step (sgd on squared error) on the same graph and inputs, "
+    "interleaved, so that the last column shows what --optimizer and --loss cost.",
+)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, metavar="N")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON document.")
 @click.pass_context
@@ -136,6 +142,7 @@ def bench(
     loading: bool,
     optimizer: str,
     loss: str,
+    plain: bool,
     seed: int,
     as_json: bool,
 ) -> None:
@@ -159,6 +166,7 @@ def bench(
       dagnet bench graphs/multi_output.json --batch-size 1
       dagnet bench --compare --busy                        the same, one core kept busy
       dagnet bench --load --edges 1000000                  loading time per edge
+      dagnet bench --optimizer adam --loss softmax_cross_entropy --plain
     """
     if file is not None:
         for name in ("shape", "edges"):
@@ -182,6 +190,8 @@ def bench(
     net = Network(run.with_loss(graph, loss), seed=seed, dtype=dtype)
     x, y = run.minibatch(net, batch_size, seed)
     engines = run.engines(net, x, y, threads=threads, compare=compare, optimizer=optimizer)
+    if plain:
+        engines.insert(1, run.plain_engine(graph, batch_size, seed, dtype, threads))
     quiet = as_json
     loaded = "; one core kept busy by a competing process" if busy else ""
     say(

@@ -90,6 +90,22 @@ def test_bench_times_the_step_of_another_optimizer(optimizer: str) -> None:
     assert "--compare needs --optimizer sgd" in refused.stderr
 
 
+def test_bench_plain_times_sgd_on_squared_error_beside_the_step() -> None:
+    report = run_bench(
+        "--edges", "2000", "--batch-size", "8", "--repeat", "2", "--threads", "1",
+        "--optimizer", "adam", "--loss", "softmax_cross_entropy", "--plain",
+    )  # fmt: skip
+    step, plain = report["engines"]
+    assert (step["engine"], plain["engine"]) == (
+        "dagnet, 1 thread",
+        "dagnet sgd, squared_error, 1 thread",
+    )
+    assert plain["dagnet_speedup"] == pytest.approx(
+        plain["median_seconds"] / step["median_seconds"]
+    )
+    assert report["best_rival"] is None  # the plain step is dagnet's own, not a rival
+
+
 def test_bench_at_2000_edges_returns() -> None:
     # The random generator used to loop for ever here: its levels held fewer than 2000 edges.
     report = run_bench("--edges", "2000", "--batch-size", "2", "--repeat", "1")
