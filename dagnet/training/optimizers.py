@@ -268,9 +268,11 @@ def _real(value: object) -> bool:
 
 
 # The updates, one compiled pass over a parameter array each, in PyTorch's order of operations.
+# numpy's error model lets the compiler vectorise the divisions (no ZeroDivisionError check per
+# element; no denominator here can be 0): Adam's pass takes half the time, bit for bit the same.
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _descend(p, g, rate):  # type: ignore[no-untyped-def]
     # p − η g, rounded as numpy's p -= η * g rounds it (no fused multiply-add), in one pass
     # and no temporary: for a small network the numpy calls cost more than the update.
@@ -278,13 +280,13 @@ def _descend(p, g, rate):  # type: ignore[no-untyped-def]
         p[k] -= rate * g[k]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _descend_both(weight, weight_gradient, bias, bias_gradient, rate):  # type: ignore[no-untyped-def]
     _descend(weight, weight_gradient, rate)
     _descend(bias, bias_gradient, rate)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sgd(p, g, velocity, rate, momentum, nesterov, decay, first):  # type: ignore[no-untyped-def]
     for k in range(len(p)):
         d = g[k] + decay * p[k]
@@ -294,7 +296,7 @@ def _sgd(p, g, velocity, rate, momentum, nesterov, decay, first):  # type: ignor
         p[k] -= rate * d
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _adam(p, g, m, v, rate, beta1, beta2, epsilon, decay, correction1, correction2):  # type: ignore[no-untyped-def]
     root2 = math.sqrt(correction2)
     for k in range(len(p)):
@@ -304,7 +306,7 @@ def _adam(p, g, m, v, rate, beta1, beta2, epsilon, decay, correction1, correctio
         p[k] -= (rate / correction1) * m[k] / (math.sqrt(v[k]) / root2 + epsilon)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rprop(p, g, previous, step, eta_minus, eta_plus, smallest, largest):  # type: ignore[no-untyped-def]
     for k in range(len(p)):
         agreement = g[k] * previous[k]
