@@ -121,8 +121,8 @@ CORES: int = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (se
 @click.option(
     "--plain",
     is_flag=True,
-    help="Also time dagnet's plain step (sgd on squared error) on the same graph and inputs, "
-    "interleaved, so that the last column shows what --optimizer and --loss cost.",
+    help="Also time dagnet's plain step (sgd on squared error) on the same graph, inputs and "
+    "parameters, interleaved, so that the last column shows what --optimizer and --loss cost.",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, metavar="N")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON document.")
@@ -191,7 +191,7 @@ def bench(
     x, y = run.minibatch(net, batch_size, seed)
     engines = run.engines(net, x, y, threads=threads, compare=compare, optimizer=optimizer)
     if plain:
-        engines.insert(1, run.plain_engine(graph, batch_size, seed, dtype, threads))
+        engines.insert(1, run.plain_engine(net, graph, batch_size, seed, dtype, threads))
     quiet = as_json
     loaded = "; one core kept busy by a competing process" if busy else ""
     say(

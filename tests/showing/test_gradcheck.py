@@ -112,8 +112,9 @@ def test_a_wrong_gradient_fails(local: tuple[Network, Any, Any], factor: float, 
 
 EXPLOSIVE = ("cube", "exp", "neat_sin", "square")
 """Stacked 57 levels deep in every unit of the random DAG, these overflow (cube, exp, and
-square, whose exponent doubles a level, once a unit's sum passes 1) or turn chaotic (sin(5s)), so no difference quotient of the loss means anything; each is checked on a
-small network instead, below."""
+square, whose exponent doubles a level once a unit's sum passes 1) or turn chaotic (sin(5s)),
+so no difference quotient of the loss means anything; each is checked on a small network
+instead, below."""
 
 
 @pytest.mark.parametrize("activation", [a for a in ACTIVATIONS if a not in EXPLOSIVE])
