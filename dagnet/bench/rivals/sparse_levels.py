@@ -289,7 +289,8 @@ def scipy_csr_step(
 
     Examples
     --------
-    >>> import numpy as np, dagnet
+    >>> import numpy as np, pytest, dagnet
+    >>> _ = pytest.importorskip("scipy")  # the compare extra
     >>> net = dagnet.Network(dagnet.load_graph("graphs/xor.json"))
     >>> step = scipy_csr_step(net, np.ones((2, 3)), np.zeros((1, 3)), 0.1)
     >>> step()
