@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from dagnet.functions.activations import like
+
 __all__ = ["dense_backward", "dense_forward", "dot", "products", "width"]
 
 
@@ -68,6 +70,7 @@ def products(a, b, lo, hi, out):
     number per product).
     """
     a_rows, b_rows = a.shape[0], b.shape[0]
+    zero = like(a, 0.0)  # (sums in the factors' type: float32 ones are summed in float32)
     r = 0
     while r + 4 <= a_rows:
         x0, x1 = a[r, lo:hi], a[r + 1, lo:hi]
@@ -76,8 +79,8 @@ def products(a, b, lo, hi, out):
         while c + 4 <= b_rows:
             y0, y1 = b[c, lo:hi], b[c + 1, lo:hi]
             y2, y3 = b[c + 2, lo:hi], b[c + 3, lo:hi]
-            p00 = p01 = p02 = p03 = p10 = p11 = p12 = p13 = 0.0
-            p20 = p21 = p22 = p23 = p30 = p31 = p32 = p33 = 0.0
+            p00 = p01 = p02 = p03 = p10 = p11 = p12 = p13 = zero
+            p20 = p21 = p22 = p23 = p30 = p31 = p32 = p33 = zero
             for k in range(hi - lo):
                 u0, u1, u2, u3 = x0[k], x1[k], x2[k], x3[k]
                 v0, v1, v2, v3 = y0[k], y1[k], y2[k], y3[k]
@@ -105,7 +108,7 @@ def products(a, b, lo, hi, out):
             c += 4
         for last in range(c, b_rows):  # the last one to three rows of b
             y = b[last, lo:hi]
-            p0 = p1 = p2 = p3 = 0.0
+            p0 = p1 = p2 = p3 = zero
             for k in range(hi - lo):
                 p0 += x0[k] * y[k]
                 p1 += x1[k] * y[k]
@@ -131,7 +134,7 @@ def _put_four(out, i, j, p0, p1, p2, p3):
 @njit(cache=True, fastmath={"reassoc", "contract"})
 def dot(a, b):
     """Σ_n a[n] b[n]."""
-    result = 0.0
+    result = like(a, 0.0)
     for n in range(a.shape[0]):
         result += a[n] * b[n]
     return result

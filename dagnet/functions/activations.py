@@ -19,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from numba import njit
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
 
 __all__ = [
     "ACTIVATIONS",
@@ -34,6 +36,7 @@ __all__ = [
     "activate",
     "activate_row",
     "derivative",
+    "like",
     "scale_by_derivative",
 ]
 
@@ -41,6 +44,34 @@ compiled = njit(cache=True, error_model="numpy")
 """Division by zero gives inf or NaN, as in numpy, instead of raising: none of these formulas
 divides by zero, and without the check for it the compiler can run a loop over a row on SIMD
 lanes (four times faster for tanh)."""
+
+
+def like(x: Any, value: float) -> float:
+    """``value`` as a number of x's floating-point type (x a number or an array).
+
+    Compiled code keeps a float32 sum or formula in float32 only if its literals are float32
+    too: a Python float is a float64, and one of them in a sum makes every term a float64
+    (converted to and fro, and on half as many SIMD lanes). For float64, ``like`` is the
+    literal itself, so the float64 numbers are exactly those of the literal.
+
+    Examples
+    --------
+    >>> like(np.float32(2), 0.5).dtype, like(np.ones(2), 0.5).dtype
+    (dtype('float32'), dtype('float64'))
+    """
+    typed: float = np.asarray(x).dtype.type(value)
+    return typed
+
+
+@overload(like)
+def _compiled_like(x: Any, value: Any) -> Any:
+    kind = x.dtype if isinstance(x, types.Array) else x
+
+    def cast(x: Any, value: Any) -> Any:  # (numba wants the signature of _compiled_like)
+        return kind(value)
+
+    return cast
+
 
 Scalar = Callable[[float], float]
 Row = Any  # a one-dimensional float array, typed loosely: numba compiles one version per dtype
@@ -106,20 +137,21 @@ def identity(s: float) -> float:
 
 @compiled
 def identity_derivative(s: float, z: float) -> float:
-    return 1.0
+    return like(s, 1.0)
 
 
 @compiled
 def sigmoid(s: float) -> float:
-    if s >= 0.0:
-        return 1.0 / (1.0 + math.exp(-s))
+    one = like(s, 1.0)
+    if s >= like(s, 0.0):
+        return one / (one + math.exp(-s))
     e = math.exp(s)
-    return e / (1.0 + e)
+    return e / (one + e)
 
 
 @compiled
 def sigmoid_derivative(s: float, z: float) -> float:
-    return z * (1.0 - z)
+    return z * (like(z, 1.0) - z)
 
 
 # tanh as in Cephes: a rational function near 0, 1 − 2/(e^{2|s|} + 1) beyond. Within 2 ulp of
@@ -134,15 +166,16 @@ TANH_NEAR = 0.625
 
 @compiled
 def tanh(s: float) -> float:
-    if abs(s) < TANH_NEAR:
+    if abs(s) < like(s, TANH_NEAR):
         return _tanh_near_zero(s)
     return _tanh_far_from_zero(s)
 
 
 @compiled
 def _tanh_near_zero(s: float) -> float:
-    p0, p1, p2 = _TANH_P
-    q0, q1, q2 = _TANH_Q
+    # (The coefficients in s's type: float32 state computes tanh in float32, on twice the lanes.)
+    p0, p1, p2 = like(s, _TANH_P[0]), like(s, _TANH_P[1]), like(s, _TANH_P[2])
+    q0, q1, q2 = like(s, _TANH_Q[0]), like(s, _TANH_Q[1]), like(s, _TANH_Q[2])
     s2 = s * s
     return s + s * s2 * (((p0 * s2 + p1) * s2 + p2) / (((s2 + q0) * s2 + q1) * s2 + q2))
 
@@ -150,8 +183,9 @@ def _tanh_near_zero(s: float) -> float:
 @compiled
 def _tanh_far_from_zero(s: float) -> float:
     size = abs(s)
-    t = 1.0 if size > 22.0 else 1.0 - 2.0 / (math.exp(2.0 * size) + 1.0)
-    return t if s > 0.0 else -t
+    one, two = like(s, 1.0), like(s, 2.0)
+    t = one if size > like(s, 22.0) else one - two / (math.exp(two * size) + one)
+    return t if s > like(s, 0.0) else -t
 
 
 @compiled
@@ -159,29 +193,31 @@ def tanh_row(s: Row, z: Row) -> None:
     # The rational function first, on every number: no branch and no call, so the compiler
     # runs it on SIMD lanes. Then the exponential, one number at a time, only where needed
     # (often nowhere: a network that trains well keeps most |s| small).
+    near = like(s, TANH_NEAR)
     far = False
     for n in range(len(s)):
         z[n] = _tanh_near_zero(s[n])
-        far |= abs(s[n]) >= TANH_NEAR
+        far |= abs(s[n]) >= near
     if far:
         for n in range(len(s)):
-            if abs(s[n]) >= TANH_NEAR:
+            if abs(s[n]) >= near:
                 z[n] = _tanh_far_from_zero(s[n])
 
 
 @compiled
 def tanh_derivative(s: float, z: float) -> float:
-    return 1.0 - z * z
+    return like(z, 1.0) - z * z
 
 
 @compiled
 def relu(s: float) -> float:
-    return s if s > 0.0 else 0.0
+    zero = like(s, 0.0)
+    return s if s > zero else zero
 
 
 @compiled
 def relu_derivative(s: float, z: float) -> float:
-    return 1.0 if s > 0.0 else 0.0
+    return like(s, 1.0) if s > like(s, 0.0) else like(s, 0.0)
 
 
 LEAKY_SLOPE = 0.01
