@@ -56,9 +56,11 @@ def like(x: Any, value: float) -> float:
 
     Examples
     --------
-    >>> like(np.float32(2), 0.5).dtype, like(np.ones(2), 0.5).dtype
-    (dtype('float32'), dtype('float64'))
+    >>> like(np.float32(2), 0.5).dtype, like(np.ones(2), 0.5).dtype, type(like(2.0, 0.5))
+    (dtype('float32'), dtype('float64'), <class 'float'>)
     """
+    if type(x) is float:  # plain Python (the reference engine) stays plain Python
+        return value
     typed: float = np.asarray(x).dtype.type(value)
     return typed
 
