@@ -116,9 +116,7 @@ def forward_block(wiring, parameters, state, lo, hi):
     in_start, in_source = wiring.in_start, wiring.in_source
     if hi - lo == 1:  # one example (online learning): numbers, not rows
         for j in range(wiring.n_inputs, z.shape[0]):
-            s_j = bias[j]
-            for p in range(in_start[j], in_start[j + 1]):
-                s_j += weight[p] * z[in_source[p], lo]
+            s_j = _sum_in_edges_one(bias[j], weight, in_source, z, in_start[j], in_start[j + 1], lo)
             s[j, lo] = s_j
             z[j, lo] = activate(wiring.activation[j], s_j)
         return
@@ -159,6 +157,26 @@ def _sum_in_edges(s_j, weight, in_source, z, p, end, lo, hi):
         for n in range(hi - lo):
             s_j[n] += (w0 * z0[n] + w1 * z1[n]) + (w2 * z2[n] + w3 * z3[n])
         p += 4
+
+
+@njit(cache=True, fastmath={"contract"})
+def _sum_in_edges_one(s_j, weight, in_source, z, p, end, n):
+    """s_j + Σ w_{i→j} z_i over in-edges ``p .. end-1`` of the one example in column n, in
+    :func:`_sum_in_edges`'s order: a chain of one addition per edge would wait on each."""
+    while p + 4 <= end:
+        s_j += (weight[p] * z[in_source[p], n] + weight[p + 1] * z[in_source[p + 1], n]) + (
+            weight[p + 2] * z[in_source[p + 2], n] + weight[p + 3] * z[in_source[p + 3], n]
+        )
+        p += 4
+    if p < end:  # the padded last sweep: terms of weight 0 are exact zeros
+        rest = weight[p] * z[in_source[p], n]
+        if p + 1 < end:
+            rest += weight[p + 1] * z[in_source[p + 1], n]
+        rest2 = like(weight, 0.0)
+        if p + 2 < end:
+            rest2 = weight[p + 2] * z[in_source[p + 2], n]
+        s_j += rest + rest2
+    return s_j
 
 
 def backward(wiring, parameters, state, gradient, bounds, sums=None):

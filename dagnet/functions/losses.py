@@ -36,7 +36,16 @@ from numpy.typing import NDArray
 
 from dagnet.functions.activations import CODES, OnnxNodes, scale_by_derivative
 
-__all__ = ["LOSSES", "Head", "Loss", "head_delta", "head_probability", "head_terms"]
+__all__ = [
+    "LOSSES",
+    "LOSS_CODES",
+    "Head",
+    "Loss",
+    "head_delta",
+    "head_probability",
+    "head_terms",
+    "signal_of",
+]
 
 Array = NDArray[np.floating]
 Values = Any  # numpy arrays or torch tensors (xp is their module): the formulas are arithmetic
@@ -249,6 +258,24 @@ LOSSES: dict[str, Loss] = {
 """name → :class:`Loss`."""
 
 LOSS_CODES = {name: code for code, name in enumerate(LOSSES)}
+
+
+@njit(cache=True)
+def signal_of(code, s, z, activation, positions, slots, y, out, by_output, weight):  # type: ignore[no-untyped-def]
+    """The :attr:`Loss.signal` of the loss whose :data:`LOSS_CODES` entry is ``code``: compiled
+    code that loops over a network's heads calls their signals through this."""
+    if code == 0:
+        return _squared_error_signal(s, z, activation, positions, slots, y, out, by_output, weight)
+    if code == 1:
+        return _cross_entropy_signal(s, z, activation, positions, slots, y, out, by_output, weight)
+    return _softmax_signal(s, z, activation, positions, slots, y, out, by_output, weight)
+
+
+assert [LOSSES[name].signal for name in LOSS_CODES] == [
+    _squared_error_signal,
+    _cross_entropy_signal,
+    _softmax_signal,
+], "signal_of dispatches on LOSS_CODES: a new loss needs its branch there"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,10 @@ from contextlib import contextmanager
 import numpy as np
 from numpy.typing import ArrayLike
 
+from dagnet.engine.calls import array_key, call
+from dagnet.engine.kernels import Parameters
 from dagnet.engine.network import Network, check_seed
+from dagnet.engine.online import Watch, descend_one_by_one, objective_of, sweep_of
 from dagnet.engine.threads import Threads, check_threads
 from dagnet.engine.workspace import Workspace
 from dagnet.errors import ArgumentError, TrainingError, TrainingInterrupted
@@ -32,7 +35,7 @@ from dagnet.training.divergence import (
 )
 from dagnet.training.history import History
 from dagnet.training.metrics import evaluation_of
-from dagnet.training.optimizers import Optimizer
+from dagnet.training.optimizers import SGD, Optimizer
 from dagnet.training.optimizers import optimizer as make_optimizer
 
 __all__ = ["SHUFFLE_STREAM", "Progress", "fit"]
@@ -235,6 +238,7 @@ class _Run:
         self.first = math.nan  # what set it
         self.scale: np.ndarray | None = None  # each unit's largest |z| before training
         self.updated = False  # whether any step has changed the parameters
+        self.online: _Online | None = None  # for steps of one example, when they are plain
         frozen_weight, frozen_bias = net.frozen
         self.frozen = [
             (parameter, index, parameter[index].copy())
@@ -248,6 +252,10 @@ class _Run:
         """One pass over the (already ordered) unit-major examples, a step per minibatch."""
         net, history, size = self.net, self.history, self.batch_size
         output_total = np.zeros(len(net.output_ids))  # each output's loss, summed
+        if size == 1 and _plain(self.rule):
+            self._online(epoch, x, y, output_total, stop_requested)
+            self._close_epoch(x.shape[1], output_total)
+            return
         whole = x.shape[1] <= size  # one step: the minibatch is the examples, not a view
         for steps, start in enumerate(range(0, x.shape[1], size), start=1):
             x_batch = x if whole else x[:, start : start + size]
@@ -270,7 +278,41 @@ class _Run:
             self.updated = True
             if stop_requested():
                 raise TrainingInterrupted(epoch, steps, list(history.epoch_loss))
-        n_examples = x.shape[1]
+        self._close_epoch(x.shape[1], output_total)
+
+    def _online(
+        self,
+        epoch: int,
+        x: np.ndarray,
+        y: np.ndarray,
+        output_total: np.ndarray,
+        stop_requested: Callable[[], bool],
+    ) -> None:
+        """The epoch's steps of one example each, as the loop above takes them, but many steps
+        per compiled call (see :mod:`dagnet.engine.online`): between calls, only Ctrl-C is
+        checked; a step that fails the watch is handed to :meth:`_check` to be reported."""
+        net, history = self.net, self.history
+        if self.online is None:
+            self.online = _Online(net, self.rule)
+        online = self.online
+        if self.scale is None:
+            self.scale = sizes(net.evaluate(x[:, :1])[1])
+        spare = Parameters(self.good.weight, self.good.bias)  # the last good ones, as it says
+        per_call = online.steps_per_call
+        for start in range(0, x.shape[1], per_call):
+            xs, ys = x[:, start : start + per_call], y[:, start : start + per_call]
+            watch = Watch(np.array([self.limit, self.first]), DIVERGENCE_FACTOR)
+            passed = online.steps(xs, ys, spare, watch, output_total)
+            self.limit, self.first = (float(v) for v in watch.line)
+            self.rule.steps += passed
+            self.updated = self.updated or passed > 0
+            if passed < xs.shape[1]:  # that step's loss failed the watch: _check raises
+                self._check(float(online.losses[passed]), xs[:, passed : passed + 1], epoch)
+            if stop_requested():
+                raise TrainingInterrupted(epoch, start + passed, list(history.epoch_loss))
+
+    def _close_epoch(self, n_examples: int, output_total: np.ndarray) -> None:
+        history = self.history
         history.epoch_loss.append(float(output_total.sum()) / n_examples)
         history.output_loss.append([total / n_examples for total in output_total.tolist()])
         self.first = history.epoch_loss[0]
@@ -301,6 +343,46 @@ class _Run:
         if math.isinf(self.limit):  # the first step sets the line until epoch 1 has
             self.first = loss
             self.limit = DIVERGENCE_FACTOR * max(loss, 1 / DIVERGENCE_FACTOR)
+
+
+ONLINE_CALL_WORK = 4_000_000
+"""About how many edges and units a compiled call of online steps goes through (some 5 ms):
+Ctrl-C is answered between calls."""
+
+
+class _Online:
+    """What a run's one-example steps keep: a one-column workspace, the network's in-edges and
+    objective as the compiled steps read them, the parameters each call starts from, and room
+    for the losses of a call's steps."""
+
+    def __init__(self, net: Network, rule: Optimizer) -> None:
+        assert isinstance(rule, SGD)
+        self.net = net
+        self.workspace = net.workspace(1)
+        self.sweep = sweep_of(net.plan)
+        self.objective = objective_of(net.heads, net.plan.output_positions)
+        self.start = Parameters(np.empty_like(net.weight), np.empty_like(net.bias))
+        self.steps_per_call = max(1, ONLINE_CALL_WORK // (net.plan.n_edges + net.plan.n_units))
+        self.losses = np.empty(self.steps_per_call)
+        kind = net.weight.dtype.type  # η and λ in the parameters' precision, as SGD takes them
+        self.rate, self.decay = kind(rule.learning_rate), kind(rule.weight_decay)
+
+    def steps(
+        self, x: np.ndarray, y: np.ndarray, spare: Parameters, watch: Watch, totals: np.ndarray
+    ) -> int:
+        """:func:`~dagnet.engine.online.descend_one_by_one` on the examples of ``x`` and ``y``."""
+        net = self.net
+        return call(  # type: ignore[no-any-return]
+            self.workspace.calls, ("online", *array_key(x), *array_key(y)), descend_one_by_one,
+            self.sweep, net.parameters, self.start, spare, self.workspace.state, self.objective,
+            x, y, self.rate, self.decay, net.frozen, watch, self.losses, totals,
+        )  # fmt: skip
+
+
+def _plain(rule: Optimizer) -> bool:
+    """Whether ``rule`` is plain gradient descent (with L2 decay, if any): what the compiled
+    one-example steps apply."""
+    return type(rule) is SGD and rule.momentum == 0.0
 
 
 class _Best:

@@ -301,9 +301,16 @@ def test_one_sgd_step_is_w_minus_learning_rate_times_gradient(case) -> None:
     history = dagnet.fit(
         net, x, y, epochs=1, learning_rate=learning_rate, batch_size=len(x), shuffle=False
     )
-    assert_array_equal(net.weights, weights - learning_rate * grads.weights)
-    assert_array_equal(net.biases, biases - learning_rate * grads.biases)
-    assert history.epoch_loss == [grads.loss]
+    if len(x) > 1:
+        assert_array_equal(net.weights, weights - learning_rate * grads.weights)
+        assert_array_equal(net.biases, biases - learning_rate * grads.biases)
+        assert history.epoch_loss == [grads.loss]
+    else:  # one example: the compiled online steps (engine/online.py) sum in their own order
+        assert_allclose(
+            net.weights, weights - learning_rate * grads.weights, rtol=1e-13, atol=1e-15
+        )
+        assert_allclose(net.biases, biases - learning_rate * grads.biases, rtol=1e-13, atol=1e-15)
+        assert history.epoch_loss[0] == pytest.approx(grads.loss, rel=1e-13, abs=1e-15)
 
     oracle = reference.ReferenceNetwork.from_graph(graph)
     loss = reference.train_step(oracle, x.tolist(), y.tolist(), learning_rate)

@@ -1,0 +1,310 @@
+"""Online learning: a run of steps of one example each, every step of the run in one compiled
+call.
+
+A step on one example is the derivation's three steps on numbers rather than rows: s_j and z_j
+forward, δ_j backward, then Δw_{i→j} = −η δ_j z_i and Δb_j = −η δ_j (plain gradient descent,
+with L2 weight decay λ as :class:`~dagnet.training.optimizers.SGD` has it). On a network of
+100k edges a step is some 100 µs of arithmetic; taken as a Python loop of kernel calls (forward,
+loss, backward, update, a snapshot of the parameters) it cost several times that.
+
+At batch 1 a step is bound by loading the weights and indices, three or four numbers per edge
+and pass, so the loops here read as few as they can:
+
+- The backward pass *pushes* each δ_j back along j's in-edges, in the Plan's in-edge order:
+  when j's turn comes (reverse execution order), every δ_k of its out-edges has already added
+  δ_k w_{j→k} into row j of ``delta``, so δ_j = f'_j(s_j) · delta_j (+ the loss's part). It then
+  adds δ_j w_{i→j} into each source's row and updates w_{i→j} in the same sweep: the sum of
+  pulling over the out-edges, in another order, with the weights read once, in place.
+- A unit whose in-edges come from runs of consecutive sources (layers, FANN's shortcut and
+  fully connected networks) sweeps each run as two contiguous rows, on SIMD lanes, with no index
+  per edge (:class:`Sweep`); the others read 32-bit source indices.
+
+Updating in place leaves no copy of the parameters before the latest update, which is what a
+failed step must put back (the last parameters whose loss passed the divergence watch): each
+call keeps the parameters it started from and, when a step fails, replays the steps before it
+from them (the same loops in the same order give the same numbers).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from dagnet.engine.plan import Plan
+from dagnet.functions.activations import activate, derivative, like
+from dagnet.functions.losses import LOSS_CODES, Head, signal_of
+
+__all__ = [
+    "MIN_RUN",
+    "Objective",
+    "Sweep",
+    "Watch",
+    "descend_one_by_one",
+    "objective_of",
+    "sweep_of",
+]
+
+MIN_RUN = 4
+"""A unit's in-edges are swept by runs when they average at least this many edges per run of
+consecutive sources: shorter, the run's bounds cost more loads than the indices they save."""
+
+
+class Objective(NamedTuple):
+    """A network's heads as compiled code reads them: head h is loss ``codes[h]``
+    (:data:`~dagnet.functions.losses.LOSS_CODES`) of weight ``weights[h]`` over the outputs
+    ``slots[starts[h]:starts[h + 1]]``; output r is at position ``positions[r]``."""
+
+    positions: NDArray[np.int64]
+    codes: NDArray[np.int64]
+    weights: NDArray[np.float64]
+    starts: NDArray[np.int64]
+    slots: NDArray[np.int64]
+
+
+def objective_of(heads: tuple[Head, ...], positions: NDArray[np.int64]) -> Objective:
+    """The compiled form of ``heads`` over the outputs at ``positions``."""
+    slots = [np.asarray(head.slots, np.int64) for head in heads]
+    return Objective(
+        np.asarray(positions, np.int64),
+        np.array([LOSS_CODES[head.loss] for head in heads], np.int64),
+        np.array([head.weight for head in heads], np.float64),
+        np.cumsum([0, *map(len, slots)]).astype(np.int64),
+        np.concatenate(slots),
+    )
+
+
+class Sweep(NamedTuple):
+    """A Plan's in-edges as the one-example loops read them. Unit j's in-edges are ``in_start[j]
+    .. in_start[j+1]-1`` (the Plan's edge order). If ``run_start[j] < run_start[j+1]``, they are
+    the runs r in that range: edges ``run_edge[r] .. run_end[r]-1``, from the consecutive sources
+    ``run_source[r]``, ``run_source[r]+1``, …; otherwise edge p comes from ``source[p]`` (unsigned:
+    see :func:`_in_sum`)."""
+
+    activation: NDArray[np.int8]
+    output_slot: NDArray[np.int64]
+    n_inputs: int
+    in_start: NDArray[np.int64]
+    source: NDArray[np.uint32]
+    run_start: NDArray[np.int64]
+    run_edge: NDArray[np.int64]
+    run_end: NDArray[np.int64]
+    run_source: NDArray[np.int64]
+
+
+def sweep_of(plan: Plan, min_run: int | None = None) -> Sweep:
+    """The :class:`Sweep` of ``plan``: by runs, the units whose runs average at least
+    ``min_run`` edges (default :data:`MIN_RUN`; 1 sweeps every unit with in-edges by runs)."""
+    min_run = MIN_RUN if min_run is None else min_run
+    in_start, in_source = plan.in_start, plan.in_source
+    degree = np.diff(in_start)
+    target = np.repeat(np.arange(plan.n_units), degree)
+    begins = np.ones(plan.n_edges, bool)  # where a run begins: a unit's first edge, or a gap
+    begins[1:] = (in_source[1:] != in_source[:-1] + 1) | (target[1:] != target[:-1])
+    run_edge = np.flatnonzero(begins)
+    run_end = np.append(run_edge[1:], plan.n_edges)  # the next run's, or next unit's, first
+    runs = np.bincount(target[run_edge], minlength=plan.n_units)
+    by_runs = (runs > 0) & (runs * min_run <= degree)
+    kept = by_runs[target[run_edge]]
+    run_start = np.zeros(plan.n_units + 1, np.int64)
+    np.cumsum(np.where(by_runs, runs, 0), out=run_start[1:])
+    assert plan.n_units < 2**31
+    return Sweep(
+        plan.activation,
+        plan.output_slot,
+        plan.n_inputs,
+        in_start,
+        in_source.astype(np.uint32),
+        run_start,
+        run_edge[kept],
+        run_end[kept],
+        in_source[run_edge[kept]],
+    )
+
+
+class Watch(NamedTuple):
+    """The divergence watch a run keeps (see :mod:`dagnet.training.divergence`), in arrays the
+    compiled steps update: ``line[0]`` is the loss above which a step has diverged (inf until
+    the first step sets it), ``line[1]`` the loss that set it; ``factor`` sets the line at
+    factor × max(first loss, 1/factor)."""
+
+    line: NDArray[np.float64]
+    factor: float
+
+
+@njit(cache=True)
+def descend_one_by_one(
+    sweep, parameters, start, spare, state, objective, x, y, rate, decay, frozen, watch, losses,
+    output_total,
+):  # fmt: skip
+    """Steps of plain gradient descent on the examples in the columns of ``x`` (inputs, N) and
+    ``y`` (outputs, N), one example each, in column order; returns how many passed the watch.
+
+    ``parameters`` are the network's weights and biases, updated in place; ``start`` and
+    ``spare`` are arrays of their shapes, ``state`` a one-column
+    :class:`~dagnet.engine.kernels.State`. Step n computes E_n, checks it against ``watch`` (see
+    :class:`Watch`; the first step of a run sets the line), writes it to ``losses[n]``, adds
+    each output's share into ``output_total``, and updates every parameter p by Δp =
+    −η(∂E_n/∂p + λp) (η = ``rate``, λ = ``decay``) but the edges and units in ``frozen`` (a pair
+    of index arrays). The steps stop before the update of a step whose loss is not finite or
+    above the line.
+
+    On return, after k steps have passed, ``parameters`` hold the parameters after the k-th
+    update (those the next step, or the failed one, started from) and, when k ≥ 1, ``spare``
+    those before it, the last parameters whose loss passed; when k = 0, ``spare`` is as it was.
+    ``start`` holds the parameters the call started from.
+    """
+    n_steps = x.shape[1]
+    _copy(parameters, start)
+    by_output = np.zeros(output_total.shape[0])
+    passed = 0
+    while passed < n_steps:
+        loss = _forward_loss(sweep, parameters, state, objective, x, y, passed, by_output)
+        losses[passed] = loss
+        if not np.isfinite(loss) or loss > watch.line[0]:
+            break
+        if np.isinf(watch.line[0]):
+            watch.line[0] = watch.factor * max(loss, 1.0 / watch.factor)
+            watch.line[1] = loss
+        for r in range(by_output.shape[0]):
+            output_total[r] += by_output[r]
+        if passed == n_steps - 1:  # the last parameters that passed, once the call is over
+            _copy(parameters, spare)
+        _backward_update(sweep, parameters, start, state, rate, decay, frozen)
+        passed += 1
+    if 1 <= passed < n_steps:  # the parameters the failed step's predecessor passed with
+        _copy(start, spare)
+        for n in range(passed - 1):
+            _forward_loss(sweep, spare, state, objective, x, y, n, by_output)
+            _backward_update(sweep, spare, start, state, rate, decay, frozen)
+    return passed
+
+
+@njit(cache=True)
+def _forward_loss(sweep, parameters, state, objective, x, y, n, by_output):
+    """The forward pass for example n (column n of ``x``) into ``state``, then every head's
+    loss signal against column n of ``y``: each output's direct part of δ into
+    ``state.output_error``, its share of E_n into ``by_output``; returns E_n."""
+    weight, bias = parameters
+    units = state.s.shape[0]
+    s, z = state.s.reshape(units), state.z.reshape(units)
+    for i in range(sweep.n_inputs):
+        s[i] = z[i] = x[i, n]
+    for j in range(sweep.n_inputs, units):
+        s_j = bias[j] + _in_sum(sweep, weight, z, j)
+        s[j] = s_j
+        z[j] = activate(sweep.activation[j], s_j)
+    total = 0.0
+    for h in range(objective.codes.shape[0]):
+        slots = objective.slots[objective.starts[h] : objective.starts[h + 1]]
+        total += signal_of(
+            objective.codes[h], state.s, state.z, sweep.activation, objective.positions, slots,
+            y[:, n : n + 1], state.output_error, by_output, objective.weights[h],
+        )  # fmt: skip
+    return total
+
+
+# The order of these sums is no part of the derivation: reassociating them lets the compiler
+# keep several partial sums (one chain of additions would wait on each) on SIMD lanes.
+
+
+@njit(cache=True)
+def _in_sum(sweep, weight, z, j):
+    """Σ_{i∈ins(j)} w_{i→j} z_i."""
+    # (Two functions, not one: together, the compiler vectorised neither loop well: 3x slower.)
+    if sweep.run_start[j] < sweep.run_start[j + 1]:
+        return _runs_sum(sweep, weight, z, j)
+    return _indexed_sum(sweep, weight, z, j)
+
+
+@njit(cache=True, fastmath={"contract", "reassoc"})
+def _runs_sum(sweep, weight, z, j):
+    total = like(weight, 0.0)
+    for r in range(sweep.run_start[j], sweep.run_start[j + 1]):
+        total += _run_sum(weight, z, sweep.run_edge[r], sweep.run_end[r], sweep.run_source[r])
+    return total
+
+
+@njit(cache=True, fastmath={"contract", "reassoc"})
+def _indexed_sum(sweep, weight, z, j):
+    # Indices from slices (counted from 0) and unsigned sources: numba then knows none is
+    # negative, and adds no test for Python's negative indices to every read (3x slower).
+    w, source = weight[sweep.in_start[j] : sweep.in_start[j + 1]], _sources(sweep, j)
+    total = like(weight, 0.0)
+    for k in range(w.shape[0]):
+        total += w[k] * z[source[k]]
+    return total
+
+
+@njit(cache=True)
+def _sources(sweep, j):
+    return sweep.source[sweep.in_start[j] : sweep.in_start[j + 1]]
+
+
+@njit(cache=True, fastmath={"contract", "reassoc"})
+def _run_sum(weight, z, p, end, first):
+    """Σ w_p z_i over edges p .. end-1 from sources first, first+1, …"""
+    w, z_run = weight[p:end], z[first : first + (end - p)]
+    total = like(weight, 0.0)
+    for k in range(w.shape[0]):
+        total += w[k] * z_run[k]
+    return total
+
+
+@njit(cache=True, fastmath={"contract"})
+def _backward_update(sweep, parameters, start, state, rate, decay, frozen):
+    """The backward pass for the one example in ``state``, pushing δ as the module docstring
+    says, and each parameter's update, in place; the frozen ones are put back from ``start``."""
+    weight, bias = parameters
+    units = state.s.shape[0]
+    s, z, delta = state.s.reshape(units), state.z.reshape(units), state.delta.reshape(units)
+    output_error = state.output_error
+    for j in range(units):
+        delta[j] = 0.0  # row j collects Σ_k δ_k w_{j→k} as the δ_k arrive
+    for j in range(units - 1, sweep.n_inputs - 1, -1):
+        delta_j = delta[j] * derivative(sweep.activation[j], s[j], z[j])
+        slot = sweep.output_slot[j]
+        if slot >= 0:
+            delta_j += output_error[slot, 0]
+        delta[j] = delta_j
+        bias[j] -= rate * (delta_j + decay * bias[j])
+        if sweep.run_start[j] < sweep.run_start[j + 1]:
+            for r in range(sweep.run_start[j], sweep.run_start[j + 1]):
+                _push_run(weight, delta, z, sweep.run_edge[r], sweep.run_end[r],
+                          sweep.run_source[r], delta_j, rate, decay)  # fmt: skip
+        else:
+            _push_indexed(sweep, weight, delta, z, j, delta_j, rate, decay)
+    for p in frozen[0]:
+        weight[p] = start.weight[p]
+    for j in frozen[1]:
+        bias[j] = start.bias[j]
+
+
+@njit(cache=True, fastmath={"contract"})
+def _push_indexed(sweep, weight, delta, z, j, delta_j, rate, decay):
+    """δ_j w_{i→j} into the δ row of each source i of j, and the update of j's in-edges."""
+    w, source = weight[sweep.in_start[j] : sweep.in_start[j + 1]], _sources(sweep, j)
+    for k in range(w.shape[0]):
+        i, w_k = source[k], w[k]
+        delta[i] += delta_j * w_k
+        w[k] = w_k - rate * (delta_j * z[i] + decay * w_k)
+
+
+@njit(cache=True, fastmath={"contract"})
+def _push_run(weight, delta, z, p, end, first, delta_j, rate, decay):
+    """δ_j w_p into the δ rows of sources first, first+1, …, and the update of edges p ..
+    end-1."""
+    last = first + (end - p)
+    w, delta_run, z_run = weight[p:end], delta[first:last], z[first:last]
+    for k in range(w.shape[0]):
+        w_k = w[k]
+        delta_run[k] += delta_j * w_k
+        w[k] = w_k - rate * (delta_j * z_run[k] + decay * w_k)
+
+
+@njit(cache=True)
+def _copy(source, target):
+    target.weight[:] = source.weight
+    target.bias[:] = source.bias
