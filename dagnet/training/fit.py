@@ -345,9 +345,9 @@ class _Run:
             self.limit = DIVERGENCE_FACTOR * max(loss, 1 / DIVERGENCE_FACTOR)
 
 
-ONLINE_CALL_WORK = 4_000_000
-"""About how many edges and units a compiled call of online steps goes through (some 5 ms):
-Ctrl-C is answered between calls."""
+ONLINE_CALL_WORK = 16_000_000
+"""About how many edges and units a compiled call of online steps goes through (some 10 to
+20 ms): Ctrl-C is answered between calls, and each call copies the parameters twice."""
 
 
 class _Online:

@@ -50,7 +50,7 @@ def test_the_quick_run_prints_both_modes_and_the_check(capsys) -> None:
     out = capsys.readouterr().out
     assert "one core kept busy" in out
     assert "shortcut 64-128×4-16: 140,816 FANN connections" in out
-    assert "one epoch of 128 examples" in out
+    assert "per epoch of 128 examples, in runs of 1" in out
     assert "incremental (FANN_TRAIN_INCREMENTAL vs fit(batch_size=1))" in out
     assert "× as fast" in out and "the same" in out
 
