@@ -243,7 +243,11 @@ def time_epochs(
                                batch_size=batch_size, shuffle=False)  # fmt: skip
 
         def fann_run(data: Any, algorithm: int) -> Callable[[], object]:
-            return lambda: [fann.train_epoch(data, algorithm, LEARNING_RATE) for _ in range(epochs)]
+            def run() -> None:
+                for _ in range(epochs):
+                    fann.train_epoch(data, algorithm, LEARNING_RATE)
+
+            return run
 
         with train_data(lib, x, y) as data:
             runs: list[tuple[str, Callable[[], object]]] = [

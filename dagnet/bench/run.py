@@ -14,10 +14,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dagnet.bench.timing import Engine
+from dagnet.engine.kernels import Parameters
 from dagnet.engine.network import Network
+from dagnet.engine.online import OnlineSteps, Watch
 from dagnet.engine.threads import AUTO, Threads
+from dagnet.errors import TrainingError
 from dagnet.functions.losses import LOSSES
 from dagnet.graph.model import Graph, Training
+from dagnet.training.divergence import DIVERGENCE_FACTOR
 from dagnet.training.optimizers import optimizer as make_optimizer
 
 __all__ = [
@@ -25,12 +29,14 @@ __all__ = [
     "POOL_COOLDOWN",
     "Result",
     "best_rival",
+    "dagnet_engine",
     "dagnet_step",
     "describe",
     "duration",
     "engines",
     "graph_facts",
     "minibatch",
+    "online_steps",
     "plain_engine",
     "results",
     "table",
@@ -104,11 +110,11 @@ def engines(
     """
     if compare and optimizer != "sgd":
         raise ValueError("the rivals take sgd steps, so --compare needs --optimizer sgd")
-    timed = [Engine(f"dagnet, {_threads(threads)}", dagnet_step(net, x, y, threads, optimizer))]
+    timed = [dagnet_engine(f"dagnet, {_threads(threads)}", net, x, y, threads, optimizer)]
     if not compare:
         return timed
     if threads != 1:
-        timed.append(Engine("dagnet, 1 thread", dagnet_step(net, x, y, 1, optimizer)))
+        timed.append(dagnet_engine("dagnet, 1 thread", net, x, y, 1, optimizer))
     from dagnet.bench import rivals  # the rivals' imports are not every command's cost
 
     # Pure Python compiles nothing and caches little, and one step can take a minute.
@@ -164,6 +170,35 @@ def plain_engine(
         step()
 
     return Engine(f"dagnet sgd, squared_error, {_threads(threads)}", followed_step)
+
+
+def dagnet_engine(
+    name: str, net: Network, x: Array, y: Array, threads: Threads, optimizer: str
+) -> Engine:
+    """dagnet's step as fit() takes it: :func:`dagnet_step`, or, for one example and plain
+    sgd, :func:`online_steps`."""
+    if x.shape[1] == 1 and optimizer == "sgd":
+        step, steps = online_steps(net, x, y)
+        return Engine(name, step, steps_per_call=steps)
+    return Engine(name, dagnet_step(net, x, y, threads, optimizer))
+
+
+def online_steps(net: Network, x: Array, y: Array) -> tuple[Callable[[], None], int]:
+    """The steps fit() takes on one example at a time with plain sgd: as many in one compiled
+    call as fit takes (:class:`~dagnet.engine.online.OnlineSteps`), here on the one example
+    over and over; the step and how many steps it takes."""
+    online = OnlineSteps(net, LEARNING_RATE, 0.0)
+    count = online.steps_per_call
+    xs, ys = np.repeat(x, count, axis=1), np.repeat(y, count, axis=1)
+    spare = Parameters(net.weight.copy(), net.bias.copy())
+    totals = np.zeros(len(net.output_ids))
+
+    def step() -> None:
+        watch = Watch(np.array([np.inf, np.nan]), DIVERGENCE_FACTOR)
+        if online.steps(xs, ys, spare, watch, totals) < count:
+            raise TrainingError("the benchmark's online steps diverged", epoch=1, epochs_done=0)
+
+    return step, count
 
 
 def dagnet_step(

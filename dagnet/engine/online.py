@@ -27,25 +27,32 @@ from them (the same loops in the same order give the same numbers).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from dagnet.engine.calls import array_key, call
+from dagnet.engine.compiled import CompiledNetwork
+from dagnet.engine.kernels import Parameters
 from dagnet.engine.plan import Plan
 from dagnet.functions.activations import activate, derivative, like
 from dagnet.functions.losses import LOSS_CODES, Head, signal_of
 
 __all__ = [
+    "CALL_WORK",
     "MIN_RUN",
     "Objective",
+    "OnlineSteps",
     "Sweep",
     "Watch",
     "descend_one_by_one",
     "objective_of",
     "sweep_of",
 ]
+
+Array = NDArray[Any]
 
 MIN_RUN = 4
 """A unit's in-edges are swept by runs when they average at least this many edges per run of
@@ -308,3 +315,50 @@ def _push_run(weight, delta, z, p, end, first, delta_j, rate, decay):
 def _copy(source, target):
     target.weight[:] = source.weight
     target.bias[:] = source.bias
+
+
+CALL_WORK = 16_000_000
+"""About how many edges and units a compiled call of online steps goes through (some 10 to
+20 ms): a training loop answers Ctrl-C between calls, and each call copies the parameters
+twice."""
+
+
+class OnlineSteps:
+    """What a run of one-example steps of plain gradient descent keeps: a one-column
+    workspace, the network's in-edges and objective as the compiled steps read them, the
+    parameters each call starts from, and room for the losses of a call's steps.
+
+    Parameters
+    ----------
+    net : CompiledNetwork
+    learning_rate, weight_decay : float
+        η and λ, taken in the parameters' precision (as SGD takes them).
+    """
+
+    def __init__(self, net: CompiledNetwork, learning_rate: float, weight_decay: float) -> None:
+        self.net = net
+        self.workspace = net.workspace(1)
+        self.sweep = sweep_of(net.plan)
+        self.objective = objective_of(net.heads, net.plan.output_positions)
+        self.start = Parameters(np.empty_like(net.weight), np.empty_like(net.bias))
+        self.steps_per_call = max(1, CALL_WORK // (net.plan.n_edges + net.plan.n_units))
+        self.losses = np.empty(self.steps_per_call)
+        kind = net.weight.dtype.type
+        self.rate, self.decay = kind(learning_rate), kind(weight_decay)
+
+    def steps(
+        self,
+        x: NDArray[Any],
+        y: NDArray[Any],
+        spare: Parameters,
+        watch: Watch,
+        totals: NDArray[Any],
+    ) -> int:
+        """:func:`descend_one_by_one` on the examples of unit-major ``x`` and ``y`` (at most
+        :attr:`steps_per_call` of them), the network's parameters updated in place."""
+        net = self.net
+        return call(  # type: ignore[no-any-return]
+            self.workspace.calls, ("online", *array_key(x), *array_key(y)), descend_one_by_one,
+            self.sweep, net.parameters, self.start, spare, self.workspace.state, self.objective,
+            x, y, self.rate, self.decay, net.frozen, watch, self.losses, totals,
+        )  # fmt: skip

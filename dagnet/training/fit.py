@@ -18,10 +18,9 @@ from contextlib import contextmanager
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dagnet.engine.calls import array_key, call
 from dagnet.engine.kernels import Parameters
 from dagnet.engine.network import Network, check_seed
-from dagnet.engine.online import Watch, descend_one_by_one, objective_of, sweep_of
+from dagnet.engine.online import OnlineSteps, Watch
 from dagnet.engine.threads import Threads, check_threads
 from dagnet.engine.workspace import Workspace
 from dagnet.errors import ArgumentError, TrainingError, TrainingInterrupted
@@ -238,7 +237,7 @@ class _Run:
         self.first = math.nan  # what set it
         self.scale: np.ndarray | None = None  # each unit's largest |z| before training
         self.updated = False  # whether any step has changed the parameters
-        self.online: _Online | None = None  # for steps of one example, when they are plain
+        self.online: OnlineSteps | None = None  # for steps of one example, when they are plain
         frozen_weight, frozen_bias = net.frozen
         self.frozen = [
             (parameter, index, parameter[index].copy())
@@ -293,7 +292,8 @@ class _Run:
         checked; a step that fails the watch is handed to :meth:`_check` to be reported."""
         net, history = self.net, self.history
         if self.online is None:
-            self.online = _Online(net, self.rule)
+            assert isinstance(self.rule, SGD)
+            self.online = OnlineSteps(net, self.rule.learning_rate, self.rule.weight_decay)
         online = self.online
         if self.scale is None:
             self.scale = sizes(net.evaluate(x[:, :1])[1])
@@ -343,40 +343,6 @@ class _Run:
         if math.isinf(self.limit):  # the first step sets the line until epoch 1 has
             self.first = loss
             self.limit = DIVERGENCE_FACTOR * max(loss, 1 / DIVERGENCE_FACTOR)
-
-
-ONLINE_CALL_WORK = 16_000_000
-"""About how many edges and units a compiled call of online steps goes through (some 10 to
-20 ms): Ctrl-C is answered between calls, and each call copies the parameters twice."""
-
-
-class _Online:
-    """What a run's one-example steps keep: a one-column workspace, the network's in-edges and
-    objective as the compiled steps read them, the parameters each call starts from, and room
-    for the losses of a call's steps."""
-
-    def __init__(self, net: Network, rule: Optimizer) -> None:
-        assert isinstance(rule, SGD)
-        self.net = net
-        self.workspace = net.workspace(1)
-        self.sweep = sweep_of(net.plan)
-        self.objective = objective_of(net.heads, net.plan.output_positions)
-        self.start = Parameters(np.empty_like(net.weight), np.empty_like(net.bias))
-        self.steps_per_call = max(1, ONLINE_CALL_WORK // (net.plan.n_edges + net.plan.n_units))
-        self.losses = np.empty(self.steps_per_call)
-        kind = net.weight.dtype.type  # η and λ in the parameters' precision, as SGD takes them
-        self.rate, self.decay = kind(rule.learning_rate), kind(rule.weight_decay)
-
-    def steps(
-        self, x: np.ndarray, y: np.ndarray, spare: Parameters, watch: Watch, totals: np.ndarray
-    ) -> int:
-        """:func:`~dagnet.engine.online.descend_one_by_one` on the examples of ``x`` and ``y``."""
-        net = self.net
-        return call(  # type: ignore[no-any-return]
-            self.workspace.calls, ("online", *array_key(x), *array_key(y)), descend_one_by_one,
-            self.sweep, net.parameters, self.start, spare, self.workspace.state, self.objective,
-            x, y, self.rate, self.decay, net.frozen, watch, self.losses, totals,
-        )  # fmt: skip
 
 
 def _plain(rule: Optimizer) -> bool:

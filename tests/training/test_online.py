@@ -17,7 +17,6 @@ import dagnet
 from dagnet.engine import online
 from dagnet.engine.plan import compile_plan
 from dagnet.errors import TrainingError
-from dagnet.training import fit as fit_module
 from dagnet.training.optimizers import SGD, Momentum
 from tests.strategies import SMOOTH_ACTIVATIONS, graphs, graphs_with_losses
 
@@ -134,7 +133,6 @@ def test_frozen_parameters_stay_and_the_rest_train_as_the_loop() -> None:
 def test_a_failing_step_leaves_the_parameters_the_loop_leaves(steps_per_call, monkeypatch) -> None:
     """Wherever the failing step falls in a call (first, middle, after a whole call), the
     network is left with the last parameters whose loss passed, and the message is the loop's."""
-    monkeypatch.setattr(fit_module, "ONLINE_CALL_WORK", 1)
     graph = _layered((3, 5, 1), shortcut=False, activation="identity")
     rng = np.random.default_rng(4)
     x = rng.uniform(-1, 1, (64, 3))
@@ -142,8 +140,7 @@ def test_a_failing_step_leaves_the_parameters_the_loop_leaves(steps_per_call, mo
     failures = []
     for rule in (SGD(0.3), Momentum(0.3, momentum=0.0)):
         net = dagnet.Network(graph, seed=0)
-        # (ONLINE_CALL_WORK of 1 makes one step a call: per_call is set by the plan's size)
-        monkeypatch.setattr(fit_module, "ONLINE_CALL_WORK", steps_per_call * (
+        monkeypatch.setattr(online, "CALL_WORK", steps_per_call * (
             net.plan.n_edges + net.plan.n_units))  # fmt: skip
         with pytest.raises(TrainingError) as caught:
             dagnet.fit(net, x, y, epochs=3, batch_size=1, optimizer=rule, shuffle=False)
