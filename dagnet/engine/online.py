@@ -3,9 +3,9 @@ call.
 
 A step on one example is the derivation's three steps on numbers rather than rows: s_j and z_j
 forward, δ_j backward, then Δw_{i→j} = −η δ_j z_i and Δb_j = −η δ_j (plain gradient descent,
-with L2 weight decay λ as :class:`~dagnet.training.optimizers.SGD` has it). On a network of
-100k edges a step is some 100 µs of arithmetic; taken as a Python loop of kernel calls (forward,
-loss, backward, update, a snapshot of the parameters) it cost several times that.
+with L2 weight decay λ as :class:`~dagnet.training.optimizers.SGD` has it). Taken as a Python
+loop of kernel calls (forward, loss, backward, update, a snapshot of the parameters), a step on
+FANN's 140k-edge shortcut network cost 0.76 ms; here it costs 0.06–0.07 ms.
 
 At batch 1 a step is bound by loading the weights and indices, three or four numbers per edge
 and pass, so the loops here read as few as they can:
