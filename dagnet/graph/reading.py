@@ -4,6 +4,11 @@ Reading goes text → JSON value → upgraded to the current ``format_version`` 
 the rules of :mod:`dagnet.graph.checks`. Each stage reports all it finds; a later stage runs
 only when the earlier ones found no error, because its findings would be guesses. Writing is in
 :mod:`dagnet.graph.writing`.
+
+A large file is first tried with its edges array read apart, straight into columns by a
+compiled scan (:mod:`dagnet.graph.edgescan`), which is most of what makes loading a million
+edges fast; the file is read the general way whenever that scan declines or anything is wrong,
+so every problem is found and worded as before.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from pydantic import ValidationError
 
 from dagnet.errors import GraphFileError, Problem
 from dagnet.graph.checks import check
-from dagnet.graph.jsontext import JSONTextError, Positions, parse
+from dagnet.graph.edgescan import scan_edges
+from dagnet.graph.jsontext import LARGE_TEXT, JSONTextError, Positions, parse
 from dagnet.graph.messages import structure_problems
-from dagnet.graph.model import Graph
+from dagnet.graph.model import Edges, Graph
 from dagnet.graph.upgrades import upgrade
 
 __all__ = ["MAX_FILE_BYTES", "Report", "load_graph", "parse_graph_text", "read_graph",
@@ -150,6 +156,15 @@ def parse_graph_text(text: str) -> tuple[Graph | None, list[Problem]]:
 
     Problems come sorted by their place in the text, each with its line and column.
     """
+    if len(text) >= LARGE_TEXT:
+        read = _parse_edges_apart(text)
+        if read is not None:
+            return read
+    return _parse_whole(text)
+
+
+def _parse_whole(text: str) -> tuple[Graph | None, list[Problem]]:
+    """The general way: the text decoded whole, then validated."""
     try:
         parsed = parse(text)
     except JSONTextError as exc:
@@ -169,10 +184,49 @@ def parse_graph_text(text: str) -> tuple[Graph | None, list[Problem]]:
         ]
         return None, duplicates
     graph, problems = validate_document(parsed.value, source=lambda ptr: positions().source(ptr))
+    return graph, _placed(problems, positions)
+
+
+def _parse_edges_apart(text: str) -> tuple[Graph, list[Problem]] | None:
+    """A valid graph whose edges array is written plainly, read with that array apart: the
+    array by a compiled scan (:mod:`dagnet.graph.edgescan`), the rest decoded and validated as
+    usual with ``[]`` in its place. None when the general way must read the text instead: the
+    array is not plain, or the file has an error, which that way words and places.
+
+    Both ways give the same graph and warnings, since the array is valid JSON whose value the
+    scan's columns are, and the rest is valid JSON without a repeated key.
+    """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: refused the general way
+        return None
+    plain = scan_edges(data)
+    if plain is None:
+        return None
+    rest = (data[: plain.start] + b"[]" + data[plain.end :]).decode("utf-8")
+    try:
+        parsed = parse(rest)
+    except JSONTextError:
+        return None
+    if parsed.has_duplicate_keys:
+        return None
+    document = parsed.value
+    assert document["edges"] == [], "the scan found the top-level edges array"
+    document["edges"] = Edges.numbered(
+        plain.ids, plain.source_id, plain.target_id, plain.weights, plain.trainable
+    )
+    graph, problems = validate_document(document)
+    if graph is None or any(p.is_error for p in problems):
+        return None
+    return graph, _placed(problems, functools.cache(lambda: Positions(text)))
+
+
+def _placed(problems: list[Problem], positions: Callable[[], Positions]) -> list[Problem]:
+    """The problems with their line and column, in the order of their places in the text."""
     located = [
         p if p.line is not None else p.at(*positions().line_column(p.pointer)) for p in problems
     ]
-    return graph, sorted(located, key=lambda p: (p.line or 0, p.column or 0))
+    return sorted(located, key=lambda p: (p.line or 0, p.column or 0))
 
 
 def validate_document(
