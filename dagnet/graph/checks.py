@@ -123,7 +123,7 @@ def _unit_problems(graph: Graph) -> list[Problem]:
     problems: list[Problem] = []
     first_index: dict[str, int] = {}
     for index, unit in enumerate(graph.units):
-        here = pointer("units", index)
+        here = f"/units/{index}"  # pointer("units", index), without its escaping, once a unit
         if unit.id in first_index:
             first = pointer("units", first_index[unit.id])
             message = f"duplicate unit id '{unit.id}'; it is already used at {first}"
