@@ -43,7 +43,7 @@ class PlainEdges(NamedTuple):
     """Each edge's flag (true where it has none); None when no edge has one."""
 
 
-def scan_edges(data: bytes) -> PlainEdges | None:
+def scan_edges(data: bytes | memoryview) -> PlainEdges | None:
     """Read the top-level ``edges`` array of the JSON text ``data``, or None when it is not
     written plainly (see the module docstring) or there is none.
 

@@ -13,6 +13,7 @@ so every problem is found and worded as before.
 
 from __future__ import annotations
 
+import codecs
 import errno
 import functools
 import os
@@ -114,6 +115,11 @@ def read_graph(path: str | os.PathLike[str]) -> Report:
     if too_large or len(data) > MAX_FILE_BYTES:
         message = f"the file is larger than {_size(MAX_FILE_BYTES)}, the most dagnet reads"
         return Report(name, None, [Problem("DAG006", message)])
+    if len(data) >= LARGE_TEXT:  # the bytes as they are: decoding them whole takes time too
+        body = memoryview(data)[len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0 :]
+        read = _parse_edges_apart(body, lambda: data.decode("utf-8-sig"))
+        if read is not None:
+            return Report(name, *read)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -121,7 +127,7 @@ def read_graph(path: str | os.PathLike[str]) -> Report:
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         message = f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded"
         return Report(name, None, [Problem("DAG002", message, line=line, column=column)])
-    graph, problems = parse_graph_text(text)
+    graph, problems = _parse_whole(text)
     return Report(name, graph, problems)
 
 
@@ -157,7 +163,11 @@ def parse_graph_text(text: str) -> tuple[Graph | None, list[Problem]]:
     Problems come sorted by their place in the text, each with its line and column.
     """
     if len(text) >= LARGE_TEXT:
-        read = _parse_edges_apart(text)
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: refused the general way
+            return _parse_whole(text)
+        read = _parse_edges_apart(data, lambda: text)
         if read is not None:
             return read
     return _parse_whole(text)
@@ -187,26 +197,25 @@ def _parse_whole(text: str) -> tuple[Graph | None, list[Problem]]:
     return graph, _placed(problems, positions)
 
 
-def _parse_edges_apart(text: str) -> tuple[Graph, list[Problem]] | None:
+def _parse_edges_apart(
+    data: bytes | memoryview, text: Callable[[], str]
+) -> tuple[Graph, list[Problem]] | None:
     """A valid graph whose edges array is written plainly, read with that array apart: the
     array by a compiled scan (:mod:`dagnet.graph.edgescan`), the rest decoded and validated as
     usual with ``[]`` in its place. None when the general way must read the text instead: the
     array is not plain, or the file has an error, which that way words and places.
 
-    Both ways give the same graph and warnings, since the array is valid JSON whose value the
-    scan's columns are, and the rest is valid JSON without a repeated key.
+    Both ways give the same graph and warnings, since the array is valid JSON (and ASCII) whose
+    value the scan's columns are, and the rest is valid JSON without a repeated key. ``data``
+    is the UTF-8 text, without a byte order mark; ``text()`` the text, decoded only to place
+    warnings.
     """
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: refused the general way
-        return None
     plain = scan_edges(data)
     if plain is None:
         return None
-    rest = (data[: plain.start] + b"[]" + data[plain.end :]).decode("utf-8")
     try:
-        parsed = parse(rest)
-    except JSONTextError:
+        parsed = parse((bytes(data[: plain.start]) + b"[]" + data[plain.end :]).decode("utf-8"))
+    except (UnicodeDecodeError, JSONTextError):
         return None
     if parsed.has_duplicate_keys:
         return None
@@ -218,7 +227,7 @@ def _parse_edges_apart(text: str) -> tuple[Graph, list[Problem]] | None:
     graph, problems = validate_document(document)
     if graph is None or any(p.is_error for p in problems):
         return None
-    return graph, _placed(problems, functools.cache(lambda: Positions(text)))
+    return graph, _placed(problems, functools.cache(lambda: Positions(text())))
 
 
 def _placed(problems: list[Problem], positions: Callable[[], Positions]) -> list[Problem]:

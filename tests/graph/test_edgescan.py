@@ -8,16 +8,20 @@ then words them."""
 
 from __future__ import annotations
 
+import codecs
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dagnet.graph import reading
 from dagnet.graph.edgescan import scan_edges
 from dagnet.graph.model import Graph
-from dagnet.graph.reading import _parse_edges_apart, _parse_whole
+from dagnet.graph.reading import _parse_edges_apart, _parse_whole, read_graph
 from dagnet.graph.writing import graph_to_text
 from tests.strategies import graph_documents
 
@@ -127,7 +131,7 @@ def _same_reading(fast: tuple[Graph, list[Any]], whole: tuple[Graph | None, list
 @settings(max_examples=300, deadline=None)
 @given(graph_texts(odd=True))
 def test_the_edges_read_apart_are_what_the_whole_file_gives(text: str) -> None:
-    fast = _parse_edges_apart(text)
+    fast = _parse_edges_apart(text.encode(), lambda: text)
     if fast is not None:
         _same_reading(fast, _parse_whole(text))
 
@@ -135,9 +139,41 @@ def test_the_edges_read_apart_are_what_the_whole_file_gives(text: str) -> None:
 @settings(max_examples=150, deadline=None)
 @given(graph_texts(odd=False))
 def test_a_plain_valid_file_is_read_apart(text: str) -> None:
-    fast = _parse_edges_apart(text)
+    fast = _parse_edges_apart(text.encode(), lambda: text)
     assert fast is not None
     _same_reading(fast, _parse_whole(text))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda data: data,
+        lambda data: codecs.BOM_UTF8 + data,  # read_graph reads past a byte order mark
+        lambda data: data.replace(b'"format_version"', b'"name": "caf\xc3\xa9", "format_version"'),
+        lambda data: data.replace(b'"format_version"', b'"name": "\xff", "format_version"'),
+        lambda data: data.replace(b'"target": "h"', b'"target": "h\xff"'),  # not UTF-8
+        lambda data: data.replace(b'{"id": "x"', b'{"id": "lost"}, {"id": "x"'),  # warnings
+        lambda data: data.replace(b'"source": "x"', b'"source": "z"', 1),  # an error
+    ],
+)
+def test_reading_a_file_with_the_edges_apart_gives_what_reading_it_whole_gives(
+    change: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = graph_to_text(Graph.model_validate(_SMALL))
+    path = tmp_path / "graph.json"
+    path.write_bytes(change(text.encode()))
+    whole = read_graph(path)
+    monkeypatch.setattr(reading, "LARGE_TEXT", 0)
+    apart = read_graph(path)
+    assert (apart.graph, apart.problems) == (whole.graph, whole.problems)
+    assert apart.graph is None or apart.problems or apart.graph.edges.numbering is not None
+
+
+_SMALL = {
+    "format_version": 2,
+    "units": [{"id": "x", "role": "input"}, {"id": "h"}, {"id": "y", "role": "output"}],
+    "edges": [{"source": "x", "target": "h"}, {"source": "h", "target": "y", "weight": 0.5}],
+}
 
 
 def test_the_scan_declines_what_is_not_plain() -> None:
