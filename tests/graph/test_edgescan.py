@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dagnet.graph import reading
+from dagnet.graph import edgescan, reading
 from dagnet.graph.edgescan import scan_edges
-from dagnet.graph.model import Graph
+from dagnet.graph.model import UNIT_ID_PATTERN, Graph
 from dagnet.graph.reading import _parse_edges_apart, _parse_whole, read_graph
 from dagnet.graph.writing import graph_to_text
 from tests.strategies import graph_documents
@@ -208,3 +209,26 @@ def test_the_scan_reads_ids_weights_and_flags() -> None:
     assert [repr(w) for w in edges.weights or []] == ["0.0", "-0.0", "1.5"]
     assert edges.trainable == [False, True, True]
     assert text[edges.start : edges.end].startswith(b"[\n {") and text[edges.end :] == b"}"
+
+
+def test_the_scan_numbers_many_ids_as_they_first_appear() -> None:
+    # Enough ids to grow the scan's tables several times, long ones sharing their first 8 bytes.
+    rng = np.random.default_rng(0)
+    ids = [f"unit_with_a_long_name_{k}" for k in range(3000)] + [f"u{k}" for k in range(3000)]
+    ends = rng.integers(0, len(ids), size=(20000, 2))
+    edges = [{"source": ids[s], "target": ids[t]} for s, t in ends.tolist()]
+    scanned = scan_edges(json.dumps({"edges": edges}).encode())
+    assert scanned is not None
+    names = np.array(scanned.ids, dtype=object)
+    assert names[scanned.source_id].tolist() == [edge["source"] for edge in edges]
+    assert names[scanned.target_id].tolist() == [edge["target"] for edge in edges]
+    assert len(set(scanned.ids)) == len(scanned.ids)
+    first_seen = list(dict.fromkeys(end for edge in edges for end in edge.values()))
+    assert list(scanned.ids) == first_seen
+
+
+def test_the_scan_takes_exactly_the_unit_ids_of_the_model() -> None:
+    for byte in range(128):
+        char = chr(byte)
+        assert edgescan.ID_HEAD[byte] == bool(re.fullmatch(UNIT_ID_PATTERN, char)), char
+        assert edgescan.ID_TAIL[byte] == bool(re.fullmatch(UNIT_ID_PATTERN, "a" + char)), char
