@@ -86,6 +86,9 @@ def initial_parameters(
 def _column(values: Sequence[float | None]) -> NDArray[np.float64]:
     """Values in file order as floats, NaN where the file gives none (numpy reads None as NaN
     into a float array)."""
+    if values.count(None) == len(values):
+        # The common case of a file without weights, where numpy takes 50 ns per None.
+        return np.full(len(values), np.nan)
     return np.array(values, dtype=np.float64)
 
 

@@ -351,7 +351,12 @@ def predicted(head: Head, values: Array) -> NDArray[np.int64]:
 
 def _frozen(graph: Graph, plan: Plan) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """The Plan positions of the edges and units whose parameter the file marks untrainable."""
-    edges = np.flatnonzero(~np.array(graph.edges.trainable, dtype=bool)[plan.edge_file_index])
+    trainable = graph.edges.trainable
+    edges = (
+        np.flatnonzero(~np.array(trainable, dtype=bool)[plan.edge_file_index])
+        if not all(trainable)
+        else np.empty(0, dtype=np.int64)  # what most files have, found without an array
+    )
     units = np.array([unit.trainable for unit in graph.units], dtype=bool)[plan.unit_file_index]
     return edges.astype(np.int64), np.flatnonzero(~units).astype(np.int64)
 

@@ -10,6 +10,7 @@ units that reach no output: legal, but rarely what was meant.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -88,10 +89,7 @@ def examine(graph: Graph) -> Inspection:
     number: dict[str, int] = {}
     for index, unit in enumerate(graph.units):
         number.setdefault(unit.id, index)
-    source, target = (
-        np.fromiter(map(number.get, ends, repeat(-1)), dtype=np.int64, count=len(ends))
-        for ends in (graph.edges.sources, graph.edges.targets)
-    )
+    source, target = _unit_numbers(graph, number)
     problems = _unit_problems(graph) + _edge_problems(graph, number, source, target)
     problems += loss_problems(graph)
     linked = (source >= 0) & (target >= 0) & (source != target)
@@ -108,11 +106,24 @@ def examine(graph: Graph) -> Inspection:
     return result
 
 
+def _unit_numbers(graph: Graph, number: dict[str, int]) -> tuple[IntArray, IntArray]:
+    """The unit number at each end of each edge, -1 for an id that names no unit."""
+    numbering = graph.edges.numbering
+    if numbering is not None:  # each distinct id looked up once, not once per edge end
+        of_id = _numbers(numbering.ids, number)
+        return of_id[numbering.source_id], of_id[numbering.target_id]
+    return _numbers(graph.edges.sources, number), _numbers(graph.edges.targets, number)
+
+
+def _numbers(ids: Sequence[str], number: dict[str, int]) -> IntArray:
+    return np.fromiter(map(number.get, ids, repeat(-1)), dtype=np.int64, count=len(ids))
+
+
 def _unit_problems(graph: Graph) -> list[Problem]:
     problems: list[Problem] = []
     first_index: dict[str, int] = {}
     for index, unit in enumerate(graph.units):
-        here = pointer("units", index)
+        here = f"/units/{index}"  # pointer("units", index), without its escaping, once a unit
         if unit.id in first_index:
             first = pointer("units", first_index[unit.id])
             message = f"duplicate unit id '{unit.id}'; it is already used at {first}"

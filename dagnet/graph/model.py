@@ -16,8 +16,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import compress, repeat
 from operator import itemgetter, methodcaller
-from typing import Annotated, Any, Literal, overload
+from typing import Annotated, Any, Literal, NamedTuple, overload
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -40,8 +42,8 @@ from dagnet.functions.losses import LOSSES
 __all__ = [
     "DEFAULT_ACTIVATION", "FORMAT_VERSION", "INITIALISATION_NAMES", "LOSS_NAMES",
     "OPTIMIZER_NAMES", "UNIT_ID_PATTERN",
-    "Data", "Edge", "Edges", "Graph", "LossHead", "OptimizerSettings", "Trained", "Training",
-    "Unit",
+    "Data", "Edge", "Edges", "Graph", "LossHead", "Numbering", "OptimizerSettings", "Trained",
+    "Training", "Unit",
 ]  # fmt: skip
 
 FORMAT_VERSION = 2
@@ -114,6 +116,14 @@ class Edge(_Model):
     trainable: bool = Field(True, description="false keeps the weight at its value in training.")
 
 
+class Numbering(NamedTuple):
+    """A graph's edge ends as indices into the distinct ids they name."""
+
+    ids: tuple[str, ...]
+    source_id: NDArray[np.integer]
+    target_id: NDArray[np.integer]
+
+
 class Edges(Sequence[Edge]):
     """A graph's edges, stored as three columns; indexing or iterating gives :class:`Edge`\\ s.
 
@@ -130,7 +140,7 @@ class Edges(Sequence[Edge]):
         False where training keeps the edge's weight as it is.
     """
 
-    __slots__ = ("sources", "targets", "trainable", "weights")
+    __slots__ = ("_numbering", "sources", "targets", "trainable", "weights")
 
     def __init__(
         self,
@@ -149,6 +159,35 @@ class Edges(Sequence[Edge]):
                 f"{len(self.sources)} sources, {len(self.targets)} targets, "
                 f"{len(self.weights)} weights and {len(self.trainable)} flags"
             )
+        self._numbering: Numbering | None = None
+
+    @classmethod
+    def numbered(
+        cls,
+        ids: Sequence[str],
+        source_id: NDArray[np.integer],
+        target_id: NDArray[np.integer],
+        weights: Sequence[float | None] | None = None,
+        trainable: Sequence[bool] | None = None,
+    ) -> Edges:
+        """Edges whose ends are given as indices into ``ids``, as a compiled reader gives them.
+
+        The numbering is kept (see :attr:`numbering`): the checks then number the ends by unit
+        once per distinct id rather than once per edge end.
+        """
+        names = np.array(ids, dtype=object)
+        edges = cls(names[source_id].tolist(), names[target_id].tolist(), weights, trainable)
+        source_id, target_id = np.array(source_id), np.array(target_id)  # own, read-only copies
+        source_id.setflags(write=False)
+        target_id.setflags(write=False)
+        edges._numbering = Numbering(tuple(ids), source_id, target_id)
+        return edges
+
+    @property
+    def numbering(self) -> Numbering | None:
+        """The ends as indices into a tuple of distinct ids, when the edges were built so by
+        :meth:`numbered`; None otherwise."""
+        return self._numbering
 
     @classmethod
     def of(cls, edges: Iterable[Edge]) -> Edges:

@@ -1,16 +1,19 @@
 """The edges' fast path: what it reads from a file's list of edge objects is what Pydantic's
-validation of ``list[Edge]`` reads, and it declines everything Pydantic refuses."""
+validation of ``list[Edge]`` reads, and it declines everything Pydantic refuses; and edges given
+by number are checked as the same edges given by name."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from dagnet.graph.model import Edge, Edges, _edge_columns
+from dagnet.graph.checks import examine
+from dagnet.graph.model import Edge, Edges, Graph, _edge_columns
 
 ENDS = st.one_of(
     st.sampled_from(["a", "b", "h1", "x.2", "_y-3"]),
@@ -62,3 +65,23 @@ def test_the_fast_path_takes_every_well_formed_list(items: list[Any]) -> None:
     columns = _edge_columns(items)
     assert columns is not None
     assert Edges(*columns) == pydantic_edges(items)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(*[st.sampled_from(["x", "h", "y", "z", "x"])] * 2), max_size=8))
+def test_numbered_edges_are_checked_as_named_ones(pairs: list[tuple[str, str]]) -> None:
+    units = [{"id": "x", "role": "input"}, {"id": "h"}, {"id": "y", "role": "output"}]
+    ids = sorted({end for pair in pairs for end in pair})
+    number = {name: index for index, name in enumerate(ids)}
+    codes = np.array([[number[s], number[t]] for s, t in pairs], dtype=np.int32).reshape(-1, 2)
+    numbered = Edges.numbered(ids, codes[:, 0], codes[:, 1])
+    named = Edges([s for s, _ in pairs], [t for _, t in pairs])
+    assert numbered == named and numbered.numbering is not None and named.numbering is None
+    graphs = [
+        Graph.model_validate({"format_version": 2, "units": units, "edges": edges})
+        for edges in (numbered, named)
+    ]
+    first, second = (examine(graph) for graph in graphs)
+    assert first.problems == second.problems
+    assert first.source.tolist() == second.source.tolist()
+    assert first.target.tolist() == second.target.tolist()
