@@ -172,9 +172,7 @@ def neat_union(genomes: Any, config: Any) -> NeatUnion:
     code[needed] = np.fromiter(
         map(activation_code.get, activation_names, repeat(-1)), np.int64, n_needed
     )
-    summing = np.fromiter(
-        (aggregations.get(name) == "sum" for name in aggregation_names), bool, n_needed
-    )
+    summing = _summing(aggregation_names, aggregations)
     bad = np.flatnonzero(~summing | (code[needed] < 0))
     if len(bad):
         at = int(bad[0])
@@ -274,6 +272,24 @@ def _find(sorted_keys, sorted_index, lo, hi, input_keys, key):  # type: ignore[n
     return -1
 
 
+TABLE_LIMIT = 1 << 22
+"""The most keys (max − min + 1) :func:`_required` makes a table of; beyond, it bisects."""
+
+
+@njit(cache=True)
+def _key_range(keys, input_keys):  # type: ignore[no-untyped-def]
+    """The smallest and the largest of the node and input keys (0, -1 for none)."""
+    both = np.concatenate((keys, input_keys))
+    return (both.min(), both.max()) if len(both) else (0, -1)
+
+
+@njit(cache=True)
+def _lookup(table, first, key):  # type: ignore[no-untyped-def]
+    """:func:`_find` by the table of the member's keys and the inputs' (-1 for neither)."""
+    at = key - first
+    return table[at] if 0 <= at < len(table) else -1
+
+
 @njit(cache=True)
 def _required(  # type: ignore[no-untyped-def]
     input_keys, output_keys, node_start, keys, connection_start, pairs, enabled
@@ -291,24 +307,39 @@ def _required(  # type: ignore[no-untyped-def]
         lo, hi = node_start[m], node_start[m + 1]
         sorted_index[lo:hi] = lo + np.argsort(keys[lo:hi], kind="mergesort")
     sorted_keys = keys[sorted_index]
-    # The enabled connections, as vertices.
+    # The enabled connections, as vertices: each member's keys looked up in a table over all
+    # the keys of the population (a bisection per look-up took most of this function's time).
+    first, last = _key_range(keys, input_keys)
+    table = np.full(last - first + 1 if last - first < TABLE_LIMIT else 0, -1, np.int64)
     source = np.empty(len(pairs), np.int64)
     target = np.empty(len(pairs), np.int64)
     link = np.empty(len(pairs), np.int64)
     n = 0
     for m in range(n_members):
         lo, hi = node_start[m], node_start[m + 1]
+        if len(table):  # the inputs, then the member's nodes (a node first, as in _find)
+            for i in range(n_inputs):
+                table[input_keys[i] - first] = i
+            for i in range(lo, hi):
+                table[keys[i] - first] = n_inputs + i
         for e in range(connection_start[m], connection_start[m + 1]):
             if not enabled[e]:
                 continue
-            a = _find(sorted_keys, sorted_index, lo, hi, input_keys, pairs[e, 0])
-            b = _find(sorted_keys, sorted_index, lo, hi, input_keys, pairs[e, 1])
+            if len(table):
+                a = _lookup(table, first, pairs[e, 0])
+                b = _lookup(table, first, pairs[e, 1])
+            else:
+                a = _find(sorted_keys, sorted_index, lo, hi, input_keys, pairs[e, 0])
+                b = _find(sorted_keys, sorted_index, lo, hi, input_keys, pairs[e, 1])
             if a < 0 or b < 0:
                 return (UNKNOWN_NODE, e, empty, empty, empty, np.zeros(0, np.bool_), empty)
             if b < n_inputs:
                 return (INTO_INPUT, e, empty, empty, empty, np.zeros(0, np.bool_), empty)
             source[n], target[n], link[n] = a, b, e
             n += 1
+        if len(table):
+            for i in range(lo, hi):
+                table[keys[i] - first] = -1
     outputs = np.empty(n_members * n_outputs, np.int64)
     for m in range(n_members):
         for r in range(n_outputs):
@@ -465,6 +496,15 @@ def _wire(n_inputs, node_start, source, target, link_weight, response, required,
         edge_source[e] = position[edge_source[e]]
         edge_target[e] = position[edge_target[e]]
     return (0, 0, order, is_sum, units, output_position, edge_source, edge_target, edge_weight)
+
+
+def _summing(names: list[str], aggregations: dict[str, str | None]) -> BoolArray:
+    """Whether each aggregation name is the built-in sum: each name that occurs asked once,
+    and, as is usual, all of them sum, no look-up per node."""
+    sums = {name: aggregations.get(name) == "sum" for name in set(names)}
+    if all(sums.values()):
+        return np.ones(len(names), bool)
+    return np.fromiter(map(sums.__getitem__, names), bool, len(names))
 
 
 def _role(key: int, output_keys: tuple[int, ...]) -> str:

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from dagnet.functions.activations import (
@@ -17,6 +19,7 @@ from dagnet.functions.activations import (
     activate,
     activate_row,
     derivative,
+    exp_lanes,
     scale_by_derivative,
 )
 
@@ -209,3 +212,54 @@ def test_autograd_of_the_array_form_is_the_tables_derivative(name: str) -> None:
     (slope,) = torch.autograd.grad(z.sum(), s)
     expected = entry.array_derivative(s.detach(), z.detach(), torch)
     assert_allclose(slope.numpy(), expected.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def ulps_apart(a: float, b: float, dtype: type = np.float64) -> int:
+    """How many floats of ``dtype`` lie between a and b (both ≥ 0, or both ≤ 0)."""
+    bits = np.int64 if dtype is np.float64 else np.int32
+    pair = np.array([a, b], dtype).view(bits).astype(np.int64)
+    return int(abs(pair[0] - pair[1]))
+
+
+# Over the whole range, from where e^t is 0 (below −745.13) through the subnormal results
+# (below −708.4) to where it is inf (above 709.78); and near 0 on a finer scale.
+EXP_ARGUMENTS = st.one_of(st.floats(-800.0, 800.0), st.floats(-746.0, -700.0), st.floats(-1.0, 1.0))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(EXP_ARGUMENTS)
+def test_exp_lanes_is_within_2_ulp_of_math_exp(t: float) -> None:
+    expected = math.inf if t > 709.78 else math.exp(t)
+    assert ulps_apart(exp_lanes(t), expected) <= 2, t
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.floats(-110.0, 95.0, width=32))
+def test_exp_lanes_in_float32_is_within_2_ulp_of_exp_rounded_to_float32(t: float) -> None:
+    found = exp_lanes(np.float32(t))
+    with np.errstate(over="ignore"):
+        expected = np.float32(np.exp(np.float64(t)))
+    assert ulps_apart(found, expected, np.float32) <= 2, t
+
+
+def test_exp_lanes_at_the_ends() -> None:
+    assert exp_lanes(-math.inf) == 0.0 and exp_lanes(math.inf) == math.inf
+    assert exp_lanes(-1e300) == 0.0 and exp_lanes(1e300) == math.inf
+    assert math.isnan(exp_lanes(math.nan))
+    assert exp_lanes(0.0) == 1.0 and exp_lanes(-745.1) == math.exp(-745.1) == 5e-324
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.floats(-30.0, 30.0))
+def test_tanh_is_within_2_ulp_of_math_tanh(s: float) -> None:
+    found, expected = ACTIVATIONS["tanh"].f(s), math.tanh(s)
+    assert ulps_apart(abs(found), abs(expected)) <= 2, s
+    assert (found > 0.0) == (expected > 0.0) and (found < 0.0) == (expected < 0.0)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "gaussian", "neat_sigmoid", "neat_tanh"])
+def test_float32_rows_compute_in_float32(name: str) -> None:
+    s = np.linspace(-5.0, 5.0, 101, dtype=np.float32)
+    z = np.empty_like(s)
+    activate_row(CODES[name], s, z)
+    assert_allclose(z, FORMULAS[name](s.astype(np.float64)), rtol=3e-7, atol=1e-7)

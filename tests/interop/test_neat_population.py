@@ -140,3 +140,22 @@ def test_an_unused_node_is_left_out_as_neat_python_leaves_it(config, genomes, x)
     net = neat.nn.FeedForwardNetwork.create(other, config)
     theirs = np.array([net.activate(list(row)) for row in x])
     np.testing.assert_allclose(population.forward(x)[:, 0], theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_keys_too_far_apart_for_a_table_are_found_by_bisection() -> None:
+    from dagnet.interop.neat_population import TABLE_LIMIT, _required
+
+    def required(far: int) -> list[Any]:
+        ints = lambda *values: np.array(values, np.int64)  # noqa: E731
+        # Two members, inputs -1, -2 and output 0: -1 → far → 0; -2 → 0 and 3 → far → 0.
+        found = _required(
+            ints(-1, -2), ints(0), ints(0, 2, 5), ints(0, far, 3, 0, far),
+            ints(0, 2, 5), ints(-1, far, far, 0, -2, 0, 3, far, far, 0).reshape(-1, 2),
+            np.ones(5, bool),
+        )  # fmt: skip
+        return [np.asarray(part).tolist() for part in found]
+
+    near, far = required(7), required(TABLE_LIMIT * 10)  # a table, then a bisection
+    assert near == far
+    assert near[0] == 0 and near[-1] == [2, 5]  # no problem; the outputs' vertices
+    assert near[2:4] == [[0, 3, 1, 4, 6], [3, 2, 5, 6, 5]]  # sources and targets, as vertices

@@ -64,6 +64,17 @@ def test_forward_is_every_members_own_forward(graphs, data) -> None:
     assert "12 members" in repr(population)
 
 
+@pytest.mark.parametrize("n", [1, 64, 65, 131])
+def test_forward_in_passes_of_one_width_is_each_examples_own(graphs, n: int) -> None:
+    # 131 examples: three passes of 44, the last padded with a column of zeros.
+    x = np.random.default_rng(n).uniform(-1, 1, (n, 3))
+    population = dagnet.Population(graphs, seed=3)
+    found = population.forward(x)
+    assert found.shape == (n, 12, 2)
+    for row in range(0, n, 13):
+        np.testing.assert_allclose(found[row], population.forward(x[row : row + 1])[0], atol=1e-15)
+
+
 def test_losses_are_every_members_own_loss(graphs, data) -> None:
     x, y = data
     population = dagnet.Population(graphs, seed=3)
