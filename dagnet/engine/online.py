@@ -293,6 +293,13 @@ def _backward_update(sweep, parameters, start, state, rate, decay, frozen):
 def _push_indexed(sweep, weight, delta, z, j, delta_j, rate, decay):
     """δ_j w_{i→j} into the δ row of each source i of j, and the update of j's in-edges."""
     w, source = weight[sweep.in_start[j] : sweep.in_start[j + 1]], _sources(sweep, j)
+    if decay == 0:  # (η δ_j once per unit: one product less per edge, 6% of the pass)
+        step = rate * delta_j
+        for k in range(w.shape[0]):
+            i, w_k = source[k], w[k]
+            delta[i] += delta_j * w_k
+            w[k] = w_k - step * z[i]
+        return
     for k in range(w.shape[0]):
         i, w_k = source[k], w[k]
         delta[i] += delta_j * w_k
@@ -305,6 +312,13 @@ def _push_run(weight, delta, z, p, end, first, delta_j, rate, decay):
     end-1."""
     last = first + (end - p)
     w, delta_run, z_run = weight[p:end], delta[first:last], z[first:last]
+    if decay == 0:  # (as in _push_indexed)
+        step = rate * delta_j
+        for k in range(w.shape[0]):
+            w_k = w[k]
+            delta_run[k] += delta_j * w_k
+            w[k] = w_k - step * z_run[k]
+        return
     for k in range(w.shape[0]):
         w_k = w[k]
         delta_run[k] += delta_j * w_k
