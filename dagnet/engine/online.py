@@ -5,7 +5,7 @@ A step on one example is the derivation's three steps on numbers rather than row
 forward, δ_j backward, then Δw_{i→j} = −η δ_j z_i and Δb_j = −η δ_j (plain gradient descent,
 with L2 weight decay λ as :class:`~dagnet.training.optimizers.SGD` has it). Taken as a Python
 loop of kernel calls (forward, loss, backward, update, a snapshot of the parameters), a step on
-FANN's 140k-edge shortcut network cost 0.76 ms; here it costs 0.06–0.07 ms.
+FANN's 140k-edge shortcut network cost 0.76 ms; here it costs 0.057 ms.
 
 At batch 1 a step is bound by loading the weights and indices, three or four numbers per edge
 and pass, so the loops here read as few as they can:
