@@ -322,7 +322,9 @@ def _read_edges(buffer, start):  # type: ignore[no-untyped-def]
                 for j in range(i, end):
                     if buffer[j] == ord(".") or buffer[j] == ord("e") or buffer[j] == ord("E"):
                         integer = False
-                negative_zero = integer and end - i == 2 and buffer[i] == ord("-")
+                negative_zero = (
+                    integer and end - i == 2 and buffer[i] == ord("-") and buffer[i + 1] == ord("0")
+                )
                 weight_span[n_edges, 0] = i + 1 if negative_zero else i
                 weight_span[n_edges, 1] = end
                 i = end

@@ -232,3 +232,16 @@ def test_the_scan_takes_exactly_the_unit_ids_of_the_model() -> None:
         char = chr(byte)
         assert edgescan.ID_HEAD[byte] == bool(re.fullmatch(UNIT_ID_PATTERN, char)), char
         assert edgescan.ID_TAIL[byte] == bool(re.fullmatch(UNIT_ID_PATTERN, "a" + char)), char
+
+
+@pytest.mark.parametrize("weight", ["-1", "-7", "-0", "0", "5", "-10", "-0.0"])
+def test_a_one_digit_negative_integer_keeps_its_sign(weight: str) -> None:
+    """Only "-0" is read past its sign (the integer -0 is 0, not -0.0); "-1" once lost it."""
+    text = (
+        '{"edges":[{"source":"x","target":"y","weight":' + weight + '}],\n"format_version": 1,\n'
+        '"units": [{"id": "x", "role": "input"}, {"id": "y", "role": "output"}]}'
+    )
+    fast = _parse_edges_apart(text.encode(), lambda: text)
+    assert fast is not None
+    _same_reading(fast, _parse_whole(text))
+    assert repr(fast[0].edges.weights[0]) == repr(json.loads(weight) * 1.0)
