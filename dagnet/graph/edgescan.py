@@ -329,12 +329,12 @@ def _read_edges(buffer, start):  # type: ignore[no-untyped-def]
                 weight_span[n_edges, 1] = end
                 i = end
             else:
-                if _is_true(buffer, i):
+                if _is_word(buffer, i, _TRUE):
                     flag[n_edges] = 1
-                    i += 4
-                elif _is_false(buffer, i):
+                    i += len(_TRUE)
+                elif _is_word(buffer, i, _FALSE):
                     flag[n_edges] = 0
-                    i += 5
+                    i += len(_FALSE)
                 else:
                     return fail
             i = _skip_space(buffer, i)
@@ -360,21 +360,17 @@ def _read_edges(buffer, start):  # type: ignore[no-untyped-def]
     )  # fmt: skip
 
 
-@njit(cache=True)
-def _is_true(buffer, i):  # type: ignore[no-untyped-def]
-    return (
-        _byte(buffer, i) == ord("t") and _byte(buffer, i + 1) == ord("r")
-        and _byte(buffer, i + 2) == ord("u") and _byte(buffer, i + 3) == ord("e")
-    )  # fmt: skip
+_TRUE = np.frombuffer(b"true", np.uint8)
+_FALSE = np.frombuffer(b"false", np.uint8)
 
 
 @njit(cache=True)
-def _is_false(buffer, i):  # type: ignore[no-untyped-def]
-    return (
-        _byte(buffer, i) == ord("f") and _byte(buffer, i + 1) == ord("a")
-        and _byte(buffer, i + 2) == ord("l") and _byte(buffer, i + 3) == ord("s")
-        and _byte(buffer, i + 4) == ord("e")
-    )  # fmt: skip
+def _is_word(buffer, i, word):  # type: ignore[no-untyped-def]
+    """Whether the bytes from i on spell ``word``."""
+    for k in range(word.shape[0]):  # noqa: SIM110 (numba compiles no generator into all())
+        if _byte(buffer, i + k) != word[k]:
+            return False
+    return True
 
 
 # Inlined: a call that passes arrays counts references to each, which costs more than the
