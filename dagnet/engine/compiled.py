@@ -28,7 +28,7 @@ from dagnet.engine.threads import (
     most_threads,
     on_threads,
 )
-from dagnet.engine.workspace import Workspace, make_workspace
+from dagnet.engine.workspace import Workspace, make_workspace, state_slots
 from dagnet.errors import ArgumentError
 from dagnet.functions.losses import Head, head_probability, head_terms
 
@@ -42,6 +42,8 @@ SPARE_SIZE = 1 << 20
 this: for small ones, making the workspace costs more than the pass."""
 
 SINGLE = ("one block",)
+MAX_CHOICES = 64
+"""The most kinds of pass and batch sizes a network keeps the thread choices of."""
 """The key under which a workspace of several blocks keeps one of one block, for one thread."""
 
 FITS = ("fits",)
@@ -108,7 +110,10 @@ class CompiledNetwork:
         # checks it in O(1), and a workspace outliving its network holds no reference to it.
         self._reference = weakref.ref(self)
         self._spare: dict[int, Workspace] = {}  # by batch: for passes given no workspace
-        self._latest_best = 1  # how many threads the latest choice under "auto" settled on
+        # Under "auto": how many threads ran each kind of pass over each batch fastest, kept
+        # across workspaces (each fit makes its own), and what the latest choice settled on.
+        self._choices: dict[tuple[str, int, bool], ThreadChoice] = {}
+        self._latest_best = 1
         self.parameters = Parameters(
             np.ascontiguousarray(weight, dtype=dtype), np.ascontiguousarray(bias, dtype=dtype)
         )
@@ -119,18 +124,18 @@ class CompiledNetwork:
         return {
             key: value
             for key, value in self.__dict__.items()
-            if key not in ("_reference", "_spare")
+            if key not in ("_reference", "_spare", "_choices")
         }
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._reference = weakref.ref(self)
-        self._spare = {}
+        self._spare, self._choices = {}, {}
 
     @property
     def threads(self) -> Threads:
         """How many threads run the column blocks of a pass: a number from 1 to
-        ``NUMBA_NUM_THREADS``, or "auto" (the default), which measures, for each workspace and
+        ``NUMBA_NUM_THREADS``, or "auto" (the default), which measures, for each batch size and
         kind of pass, whether one thread or all of them run it faster, and keeps checking (see
         :mod:`dagnet.engine.threads`). One thread takes the columns as one block: its gradients
         differ from those of several only in how their sums are rounded (about 1e-16
@@ -157,9 +162,12 @@ class CompiledNetwork:
             else:
                 on_threads(threads, lambda: run(True))
             return
-        choice = workspace.choices.get(kind)
+        key = (kind, int(workspace.blocks[-1]), workspace.split)
+        choice = self._choices.get(key)
         if choice is None:  # start from what the latest choice found (a pass with no history)
-            choice = workspace.choices[kind] = ThreadChoice(self._latest_best)
+            if len(self._choices) >= MAX_CHOICES:  # (many batch sizes: forget the old ones)
+                self._choices.clear()
+            choice = self._choices[key] = ThreadChoice(self._latest_best)
         most = min(most_threads(), blocks)
         threads = choice.threads(most)
         started = time.perf_counter()
@@ -312,7 +320,10 @@ class CompiledNetwork:
         """The passes of :meth:`loss_and_gradients` over a split workspace: Σ_n E_n. One
         thread runs them as one block, in a workspace of one block kept beside it, and copies
         the results over: block after block it would pay each unit's and edge's set-up once
-        per block (a quarter to two thirds of a step more, measured)."""
+        per block (a quarter to two thirds of a step more, measured). Blocks cut to a chunk
+        (see :mod:`dagnet.engine.workspace`) it runs one after the other."""
+        if not parallel and self._chunked(workspace):
+            return on_threads(1, lambda: self._split_step(x, y, workspace, True))
         if not parallel:
             single = workspace.calls.get(SINGLE)
             if single is None:
@@ -330,26 +341,34 @@ class CompiledNetwork:
             np.copyto(workspace.output_loss, single.output_loss)
             return total
         wiring, state, blocks = self.plan.wiring, workspace.state, workspace.blocks
-        forward, backward = kernels.forward_split, kernels.backward_split
         calls = workspace.calls
-        call(calls, (forward, *array_key(x)), forward, wiring, self.parameters, x, state, blocks)
+        forward, backward = kernels.forward_split, kernels.backward_split
+        count = min(len(state.s), most_threads())
         total = 0.0
-        for b in range(len(blocks) - 1):  # one compiled call per block of columns
-            total += self._signal(
-                state.s[b],
-                state.z[b],
-                y[:, blocks[b] : blocks[b + 1]],
-                state.output_error[b],
-                workspace.output_sums[b],
-                calls,
-                array_key(y),
-            )
+        for first in range(0, len(blocks) - 1, count):  # blocks first .. first+count-1
+            parameters = self.parameters
+            call(calls, (forward, *array_key(x)), forward, wiring, parameters, x, state, blocks,
+                 first, count)  # fmt: skip
+            for b in range(min(count, len(blocks) - 1 - first)):  # one compiled call per block
+                total += self._signal(
+                    state.s[b],
+                    state.z[b],
+                    y[:, blocks[first + b] : blocks[first + b + 1]],
+                    state.output_error[b],
+                    workspace.output_sums[first + b],
+                    calls,
+                    array_key(y),
+                )
+            call(calls, (backward,), backward, wiring, parameters, state, blocks, workspace.sums,
+                 first, count)  # fmt: skip
         np.sum(workspace.output_sums, axis=0, out=workspace.output_loss)
-        call(
-            calls, (backward,), backward,
-            wiring, self.parameters, state, workspace.gradient, blocks, workspace.sums,
-        )  # fmt: skip
+        mean = kernels.mean_of_sums
+        call(calls, (mean,), mean, workspace.sums, x.shape[1], workspace.gradient)
         return total
+
+    def _chunked(self, workspace: Workspace) -> bool:
+        """Whether a split workspace's blocks were cut to chunks, not to threads only."""
+        return bool(workspace.blocks[-1] * self.dtype.itemsize > kernels.CHUNK_BYTES)
 
     def output_terms(self, s: Array, z: Array, y: Array) -> NDArray[np.float64]:
         """Each output's weighted share of E_n, (outputs, N), from a pass's state s and z
@@ -483,7 +502,8 @@ class CompiledNetwork:
         error_shape: tuple[int, ...]
         if workspace.split:
             width = int(steps.max()) if n_blocks >= 1 else 0
-            shape, error_shape = (n_blocks, plan.n_units, width), (n_blocks, outputs, width)
+            slots = state_slots(n_blocks)
+            shape, error_shape = (slots, plan.n_units, width), (slots, outputs, width)
         else:
             shape, error_shape = (plan.n_units, batch), (outputs, batch)
         gradients = (workspace.gradient, workspace.sums)

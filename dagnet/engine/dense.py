@@ -38,9 +38,10 @@ def dense_forward(wiring, block, weight, state, lo, hi):
 
 
 @njit(cache=True)
-def dense_backward(wiring, block, weight, state, weight_sum, lo, hi):
+def dense_backward(wiring, block, weight, state, weight_sum, lo, hi, add):
     """Σ_t δ_t w_{i→t} over the block's edges into δ_i of its non-input sources i (to which
-    the unit-by-unit pass adds the rest), and Σ_n δ_t z_i for every block edge."""
+    the unit-by-unit pass adds the rest), and Σ_n δ_t z_i for every block edge (added to
+    ``weight_sum`` when ``add``, else written there)."""
     z, delta = state.z, state.delta
     s0, s1 = wiring.dense_sources[block, 0], wiring.dense_sources[block, 1]
     t0, t1 = wiring.dense_targets[block, 0], wiring.dense_targets[block, 1]
@@ -57,7 +58,11 @@ def dense_backward(wiring, block, weight, state, weight_sum, lo, hi):
     sums = np.empty((t1 - t0, s1 - s0), weight_sum.dtype)
     products(delta[t0:t1], z[s0:s1], lo, hi, sums)
     for t in range(t1 - t0):
-        weight_sum[wiring.in_row[t0 + t] : wiring.in_row[t0 + t] + s1 - s0] = sums[t]
+        row = weight_sum[wiring.in_row[t0 + t] : wiring.in_row[t0 + t] + s1 - s0]
+        if add:
+            row += sums[t]
+        else:
+            row[:] = sums[t]
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})

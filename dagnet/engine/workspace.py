@@ -8,12 +8,16 @@ width): each thread's columns then lie together in memory, which spares the two 
 machine from fetching each other's half of every row (15% of a step on two threads).
 
 The blocks depend on the Plan, the batch and the cores numba may use (``NUMBA_NUM_THREADS``),
-never on the threads numba is set to use at the time. One thread does not run them one after
-the other: each block pays the set-up of every unit and edge again, which made a step a
+never on the threads numba is set to use at the time. One thread does not run narrow blocks one
+after the other: each block pays the set-up of every unit and edge again, which made a step a
 quarter (random DAG) to two thirds (deep graph, blocks of 16) slower; it takes the columns as
-one block, in a one-block workspace the split one keeps beside it. A workspace also keeps the
-record of how many threads have run its steps fastest
-(:class:`~dagnet.engine.threads.ThreadChoice`).
+one block, in a one-block workspace the split one keeps beside it. A split minibatch wider than
+a chunk of columns (:data:`~dagnet.engine.kernels.CHUNK_BYTES` per row) is cut into blocks of
+at most a chunk, which then pay: in one (units, N) array, a chunk's part of each row lies a row
+apart from the next one's, a power of two bytes when N is, so the chunks of all rows fall in a
+few of the cache's sets, and chunking within the rows gains far less (FANN's sparse network at
+1024 columns, one thread: 53 ms a step at once or chunked within its rows, 32 ms in blocks of
+256).
 """
 
 from __future__ import annotations
@@ -25,9 +29,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dagnet.engine.calls import Entries
-from dagnet.engine.kernels import Gradient, State, block_sums
+from dagnet.engine.kernels import CHUNK_BYTES, Gradient, State, block_sums
 from dagnet.engine.plan import Plan
-from dagnet.engine.threads import ThreadChoice
 
 __all__ = [
     "BLOCK_ALIGNMENT",
@@ -37,6 +40,7 @@ __all__ = [
     "Workspace",
     "column_blocks",
     "make_workspace",
+    "state_slots",
 ]
 
 BLOCK_ALIGNMENT = 16
@@ -71,9 +75,6 @@ class Workspace:
     calls: Entries = field(default_factory=dict)
     """The kernels' compiled versions for these arrays (see :mod:`dagnet.engine.calls`), and
     which network has checked that they fit it."""
-    choices: dict[str, ThreadChoice] = field(default_factory=dict)
-    """For each kind of pass run in it ("forward", "step"), how many threads have run it
-    fastest, when the network's ``threads`` is "auto"."""
 
     @property
     def split(self) -> bool:
@@ -94,12 +95,15 @@ def make_workspace(
     work = (plan.n_edges + plan.n_units) * batch
     most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (fixed at import)
     threads = min(threads or most, max(1, work // MIN_BLOCK_WORK))
-    blocks = column_blocks(batch, threads, MIN_SPLIT_COLUMNS if split else MIN_COLUMNS)
+    if split:
+        blocks = column_blocks(batch, threads, MIN_SPLIT_COLUMNS, CHUNK_BYTES // dtype.itemsize)
+    else:
+        blocks = column_blocks(batch, threads)
     outputs = len(plan.output_positions)
     if split and len(blocks) > 2:
-        width = int(np.diff(blocks).max())
-        shape: tuple[int, ...] = (len(blocks) - 1, plan.n_units, width)
-        error_shape: tuple[int, ...] = (len(blocks) - 1, outputs, width)
+        width, slots = int(np.diff(blocks).max()), state_slots(len(blocks) - 1)
+        shape: tuple[int, ...] = (slots, plan.n_units, width)
+        error_shape: tuple[int, ...] = (slots, outputs, width)
     else:
         shape, error_shape = (plan.n_units, batch), (outputs, batch)
     gradient = Gradient(np.empty(plan.n_edges, dtype), np.empty(plan.n_units, dtype))
@@ -118,16 +122,29 @@ def make_workspace(
     )
 
 
-def column_blocks(batch: int, threads: int, min_columns: int = MIN_COLUMNS) -> NDArray[np.int64]:
-    """Bounds of at most ``threads`` column blocks of about equal width, none narrower than
-    ``min_columns``.
+def state_slots(n_blocks: int) -> int:
+    """How many blocks' state a split workspace holds at once: one for each thread that numba
+    may ever use (the blocks past those take turns, see :mod:`dagnet.engine.kernels`)."""
+    return min(n_blocks, int(numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+
+
+def column_blocks(
+    batch: int, threads: int, min_columns: int = MIN_COLUMNS, max_columns: int | None = None
+) -> NDArray[np.int64]:
+    """Bounds of column blocks of about equal width, none narrower than ``min_columns``: at
+    most ``threads`` of them, or, where they would be wider than ``max_columns``, as many more
+    as it takes (a multiple of ``threads``, so that each thread gets as many).
 
     Examples
     --------
     >>> column_blocks(256, 2).tolist(), column_blocks(40, 2).tolist()
     ([0, 128, 256], [0, 40])
+    >>> column_blocks(1024, 2, max_columns=256).tolist()
+    [0, 256, 512, 768, 1024]
     """
     n_blocks = max(1, min(threads, batch // min_columns))
+    if max_columns is not None and batch > n_blocks * max_columns:
+        n_blocks = -(-batch // (max_columns * n_blocks)) * n_blocks
     width = -(-batch // n_blocks)
     width = -(-width // BLOCK_ALIGNMENT) * BLOCK_ALIGNMENT
     bounds = np.minimum(np.arange(n_blocks + 1) * width, batch)

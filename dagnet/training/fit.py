@@ -26,6 +26,7 @@ from dagnet.engine.workspace import Workspace
 from dagnet.errors import ArgumentError, TrainingError, TrainingInterrupted
 from dagnet.training.divergence import (
     DIVERGENCE_FACTOR,
+    SCALE_EXAMPLES,
     Snapshot,
     blow_up_message,
     divergence_message,
@@ -263,8 +264,7 @@ class _Run:
             workspace = self.workspaces.get(n)
             if workspace is None:
                 workspace = self.workspaces[n] = net.workspace(n, split=True)
-            if self.scale is None:
-                self.scale = sizes(net.evaluate(x_batch)[1])
+            self._measure_scale(x_batch)
             loss, weight_gradient, bias_gradient = net.loss_and_gradients(
                 x_batch, y_batch, workspace
             )
@@ -295,8 +295,7 @@ class _Run:
             assert isinstance(self.rule, SGD)
             self.online = OnlineSteps(net, self.rule.learning_rate, self.rule.weight_decay)
         online = self.online
-        if self.scale is None:
-            self.scale = sizes(net.evaluate(x[:, :1])[1])
+        self._measure_scale(x)
         spare = Parameters(self.good.weight, self.good.bias)  # the last good ones, as it says
         per_call = online.steps_per_call
         for start in range(0, x.shape[1], per_call):
@@ -310,6 +309,12 @@ class _Run:
                 self._check(float(online.losses[passed]), xs[:, passed : passed + 1], epoch)
             if stop_requested():
                 raise TrainingInterrupted(epoch, start + passed, list(history.epoch_loss))
+
+    def _measure_scale(self, x: np.ndarray) -> None:
+        """Before the first step: each unit's size, over the first of the examples it takes
+        (:data:`SCALE_EXAMPLES`), for the divergence messages."""
+        if self.scale is None:
+            self.scale = sizes(self.net.evaluate(x[:, :SCALE_EXAMPLES])[1])
 
     def _close_epoch(self, n_examples: int, output_total: np.ndarray) -> None:
         history = self.history

@@ -81,6 +81,44 @@ def _fitted(graph: dagnet.Graph, threads: threading.Threads) -> tuple[np.ndarray
     return net.weights, net.biases
 
 
+@pytest.mark.parametrize("batch", [600, 1024])
+def test_wide_minibatches_are_taken_in_chunks_that_change_only_the_rounding(
+    random_dag: dagnet.Graph, batch: int
+) -> None:
+    """Past 256 float64 columns a split workspace has a block per chunk, taken in turns in
+    one slot per core, and a plain pass chunks its rows: both must give the mean of the
+    gradients of pieces of at most 256 examples, each a single chunk."""
+    net = dagnet.Network(random_dag, seed=0, threads=1)
+    x, y = examples(net, batch)
+    split = net.workspace(batch, split=True)
+    assert np.diff(split.blocks).max() <= 256 and len(split.blocks) - 1 >= 3
+    assert split.state.s.shape[0] == min(len(split.blocks) - 1, numba.config.NUMBA_NUM_THREADS)
+    pieces = [(x[start : start + 200], y[start : start + 200]) for start in range(0, batch, 200)]
+    weights = sum(len(xp) * net.gradients(xp, yp).weights for xp, yp in pieces) / batch
+    biases = sum(len(xp) * net.gradients(xp, yp).biases for xp, yp in pieces) / batch
+    loss = sum(len(xp) * net.loss(xp, yp) for xp, yp in pieces) / batch
+    plain = net.gradients(x, y)  # (units, batch) state, chunked within its rows
+    assert_allclose(plain.weights, weights, rtol=1e-12, atol=1e-15)
+    assert_allclose(plain.biases, biases, rtol=1e-12, atol=1e-15)
+    for threads in (1, TWO):
+        net.threads = threads
+        got = net.loss_and_gradients(*net.examples(x, y), split)
+        assert got[0] == pytest.approx(loss, rel=1e-12)
+        assert_allclose(got[1], weights, rtol=1e-12, atol=1e-15)
+        assert_allclose(got[2], biases, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.skipif(TWO < 2, reason="one core: nothing to choose")
+def test_auto_remembers_its_choice_for_a_batch_across_workspaces(random_dag: dagnet.Graph) -> None:
+    """Each fit makes its own workspaces; short runs would otherwise never finish a probe."""
+    net = dagnet.Network(random_dag, seed=0)
+    x, y = net.examples(*examples(net, 256))
+    for _ in range(4):  # steps on one thread; the first after a change of count is not kept
+        net.loss_and_gradients(x, y, net.workspace(256, split=True))
+    (choice,) = net._choices.values()
+    assert len(choice.recent[1]) == 3
+
+
 def test_auto_keeps_one_thread_while_the_others_are_slower() -> None:
     choice = ThreadChoice()
     counts = []
