@@ -38,10 +38,9 @@ def dense_forward(wiring, block, weight, state, lo, hi):
 
 
 @njit(cache=True)
-def dense_backward(wiring, block, weight, state, weight_sum, lo, hi, add):
+def dense_backward(wiring, block, weight, state, weight_sum, lo, hi):
     """Σ_t δ_t w_{i→t} over the block's edges into δ_i of its non-input sources i (to which
-    the unit-by-unit pass adds the rest), and Σ_n δ_t z_i for every block edge (added to
-    ``weight_sum`` when ``add``, else written there)."""
+    the unit-by-unit pass adds the rest), and Σ_n δ_t z_i for every block edge."""
     z, delta = state.z, state.delta
     s0, s1 = wiring.dense_sources[block, 0], wiring.dense_sources[block, 1]
     t0, t1 = wiring.dense_targets[block, 0], wiring.dense_targets[block, 1]
@@ -58,11 +57,7 @@ def dense_backward(wiring, block, weight, state, weight_sum, lo, hi, add):
     sums = np.empty((t1 - t0, s1 - s0), weight_sum.dtype)
     products(delta[t0:t1], z[s0:s1], lo, hi, sums)
     for t in range(t1 - t0):
-        row = weight_sum[wiring.in_row[t0 + t] : wiring.in_row[t0 + t] + s1 - s0]
-        if add:
-            row += sums[t]
-        else:
-            row[:] = sums[t]
+        weight_sum[wiring.in_row[t0 + t] : wiring.in_row[t0 + t] + s1 - s0] = sums[t]
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})

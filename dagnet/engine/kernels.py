@@ -53,10 +53,11 @@ __all__ = [
 ]
 
 CHUNK_BYTES = 2048
-"""The longest row of state a pass takes at once (256 float64 columns): a wider minibatch is
-taken in chunks, so that the rows of the units a few levels apart stay in the core's cache
-between their uses (measured on FANN's two networks at 1024 columns, one thread: a step in
-chunks of 256 took 0.55-0.62 of its time at once; chunks of 128 and 64 were slower again)."""
+"""The longest row of state a pass takes at once (256 float64 columns): a wider pass is taken
+in chunks, each in rows of its own (:func:`scratch`), so that the rows of units a few levels
+apart stay in the core's cache between their uses (measured on FANN's two networks at 1024
+columns, one thread: a step in chunks of 256 took 0.55-0.62 of its time at once; chunks of 128
+and 64 were slower again)."""
 
 Array = Any  # float64 or float32 arrays: numba compiles one version of each kernel per dtype
 
@@ -128,8 +129,33 @@ def forward_block(wiring, parameters, state, lo, hi):
         _forward_one(wiring, parameters, state, lo)
         return
     step = chunk(state)
+    if hi - lo <= step:
+        _forward_columns(wiring, parameters, state, lo, hi)
+        return
+    own, n_inputs = scratch(state, step), wiring.n_inputs
     for first in range(lo, hi, step):
-        _forward_columns(wiring, parameters, state, first, min(first + step, hi))
+        last = min(first + step, hi)
+        own.s[:n_inputs, : last - first] = state.s[:n_inputs, first:last]
+        own.z[:n_inputs, : last - first] = state.z[:n_inputs, first:last]
+        _forward_columns(wiring, parameters, own, 0, last - first)
+        state.s[n_inputs:, first:last] = own.s[n_inputs:, : last - first]
+        state.z[n_inputs:, first:last] = own.z[n_inputs:, : last - first]
+
+
+@njit(cache=True)
+def scratch(state, columns):
+    """State of ``columns`` columns, rows of their own, for a chunk of a wider pass: in the
+    wide arrays, a chunk's part of each row lies a row apart from the next one's, a power of two
+    bytes when N is, so the chunks of all rows fall in a few of the cache's sets (see
+    :data:`CHUNK_BYTES`)."""
+    units, outputs = state.z.shape[0], state.output_error.shape[0]
+    dtype = state.z.dtype
+    return State(
+        np.empty((units, columns), dtype),
+        np.empty((units, columns), dtype),
+        np.empty((units, columns), dtype),
+        np.empty((outputs, columns), dtype),
+    )
 
 
 @njit(cache=True, fastmath={"contract"})
@@ -264,14 +290,26 @@ def backward_block(wiring, weight, state, sums, lo, hi):
         _backward_one(wiring, weight, state, sums, lo)
         return
     step = chunk(state)
+    if hi - lo <= step:
+        _backward_columns(wiring, weight, state, sums, lo, hi)
+        return
+    own = scratch(state, step)
+    more = Gradient(np.empty_like(sums.weight), np.empty_like(sums.bias))  # a later chunk's
     for first in range(lo, hi, step):
-        _backward_columns(wiring, weight, state, sums, first, min(first + step, hi), first > lo)
+        last = min(first + step, hi)
+        own.s[:, : last - first] = state.s[:, first:last]
+        own.z[:, : last - first] = state.z[:, first:last]
+        own.output_error[:, : last - first] = state.output_error[:, first:last]
+        _backward_columns(wiring, weight, own, sums if first == lo else more, 0, last - first)
+        if first > lo:
+            sums.weight[:] += more.weight
+            sums.bias[:] += more.bias
+        state.delta[:, first:last] = own.delta[:, : last - first]
 
 
 @njit(cache=True)
-def _backward_columns(wiring, weight, state, sums, lo, hi, add):
-    """backward_block over columns ``lo .. hi-1`` at once; the sums are added to those of the
-    columns before when ``add``, else written."""
+def _backward_columns(wiring, weight, state, sums, lo, hi):
+    """backward_block over columns ``lo .. hi-1`` at once."""
     s, z, delta, output_error = state
     # Each unit's out-edges give both its δ and the ∂E/∂w of those edges: the δ_k rows are
     # loaded once for the two. Inputs need no δ, only ∂E/∂w of their out-edges.
@@ -283,12 +321,12 @@ def _backward_columns(wiring, weight, state, sums, lo, hi, add):
             delta_j[:] = 0.0
         q, end = wiring.out_start[j], wiring.out_start[j + 1]
         if block < 0:
-            _out_edges(wiring, weight, state, sums.weight, j, q, end, lo, hi, add)
+            _out_edges(wiring, weight, state, sums.weight, j, q, end, lo, hi)
         else:  # the edges into the block are done as a product (see dense_backward)
             row = wiring.out_row[j]
-            _out_edges(wiring, weight, state, sums.weight, j, q, row, lo, hi, add)
+            _out_edges(wiring, weight, state, sums.weight, j, q, row, lo, hi)
             row += width(wiring.dense_targets, block)
-            _out_edges(wiring, weight, state, sums.weight, j, row, end, lo, hi, add)
+            _out_edges(wiring, weight, state, sums.weight, j, row, end, lo, hi)
         if j < wiring.n_inputs:
             delta_j[:] = 0.0
             sums.bias[j] = 0.0
@@ -296,18 +334,17 @@ def _backward_columns(wiring, weight, state, sums, lo, hi, add):
         scale_by_derivative(wiring.activation[j], s[j, lo:hi], z[j, lo:hi], delta_j)
         if slot >= 0:  # the loss's own part of an output's δ, f'(s) already in it
             delta_j += output_error[slot, lo:hi]
-        sums.bias[j] = total(delta_j) + (sums.bias[j] if add else 0.0)
+        sums.bias[j] = total(delta_j)
         block = wiring.target_block[j]
         if block >= 0 and j == wiring.dense_targets[block, 0]:  # the block's last δ is known
-            dense_backward(wiring, block, weight, state, sums.weight, lo, hi, add)
+            dense_backward(wiring, block, weight, state, sums.weight, lo, hi)
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def _out_edges(wiring, weight, state, weight_sum, j, q, end, lo, hi, add):
-    """δ_j += Σ δ_k w_{j→k}, and weight_sum[j→k] = Σ_n δ_k z_j (+= when ``add``), over out-edge
-    entries ``q .. end-1``: four per sweep, the last sweep padded as in :func:`_sum_in_edges` (a
-    padded entry repeats the last edge, so its sum is the same, and all four earlier sums are
-    read before any is written)."""
+def _out_edges(wiring, weight, state, weight_sum, j, q, end, lo, hi):
+    """δ_j += Σ δ_k w_{j→k}, and weight_sum[j→k] = Σ_n δ_k z_j, over out-edge entries
+    ``q .. end-1``: four per sweep, the last sweep padded as in :func:`_sum_in_edges` (a padded
+    entry repeats the last edge, whose sum is written last)."""
     delta = state.delta
     delta_j, z_j = delta[j, lo:hi], state.z[j, lo:hi]
     out_edge, out_target = wiring.out_edge, wiring.out_target
@@ -333,9 +370,6 @@ def _out_edges(wiring, weight, state, weight_sum, j, q, end, lo, hi, add):
             g1 += x1 * x
             g2 += x2 * x
             g3 += x3 * x
-        if add:
-            g0, g1 = g0 + weight_sum[e0], g1 + weight_sum[e1]
-            g2, g3 = g2 + weight_sum[e2], g3 + weight_sum[e3]
         weight_sum[e3] = g3
         weight_sum[e2] = g2
         weight_sum[e1] = g1
