@@ -74,6 +74,9 @@ EXAMPLES = 1024
 EPOCHS = 5
 """The epochs of a timed run: a training run is many, and fit's passes before and after
 its epochs are paid once per run."""
+WARM_UP_RUNS = 3
+"""Untimed runs of each engine first: 15 steps of batch mode, past SETTLE_STEPS + PROBE_STEPS
+of :mod:`dagnet.engine.threads`."""
 
 
 @dataclass(frozen=True)
@@ -256,8 +259,12 @@ def time_epochs(
                 ("fb", fann_run(data, TRAIN_BATCH)),
                 ("db", dagnet_run(n)),
             ]
-            for _, run in runs:  # warm-up: numba loads its compiled code, caches fill
-                run()
+            # Warm-up: numba loads its compiled code, caches fill, and threads="auto" finishes
+            # its first comparison of one thread and two (its settling and probe steps, which
+            # a training run of many epochs pays once).
+            for _ in range(WARM_UP_RUNS):
+                for _, run in runs:
+                    run()
             for _ in range(repeat):
                 for key, run in runs:
                     started = time.perf_counter()

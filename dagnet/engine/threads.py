@@ -6,8 +6,8 @@ the operating system deschedules one of the two threads for milliseconds at a ti
 other waits for it at the end of every pass: measured on two cores with a busy neighbour, a
 step of a deep narrow network took 28 ms on two threads against 1.2 ms on one. No setting of
 numba's threading layer avoids that wait (passive waiting only stops the waiting thread from
-burning the core it shares), so "auto" measures instead: a network's steps of each batch size run on
-one thread first, then a few on all of them, and keep the faster; the other count is tried
+burning the core it shares), so "auto" measures instead: a network's steps of each batch size
+run on one thread first, then a few on all of them, and keep the faster; the other count is tried
 again now and then, because the load changes. A probe that loses costs at most the steps it
 took, and the next one waits until the steps since have taken :data:`PROBE_SHARE`⁻¹ times
 that cost, so probing never costs more than a few percent of a run.
