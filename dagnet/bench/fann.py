@@ -50,6 +50,7 @@ from numpy.typing import NDArray
 
 from dagnet.bench.busy import busy_core
 from dagnet.engine.network import Network
+from dagnet.engine.threads import PROBE_STEPS, SETTLE_STEPS
 from dagnet.interop.fann import read_fann
 from dagnet.training.fit import fit
 
@@ -74,9 +75,10 @@ EXAMPLES = 1024
 EPOCHS = 5
 """The epochs of a timed run: a training run is many, and fit's passes before and after
 its epochs are paid once per run."""
-WARM_UP_RUNS = 3
-"""Untimed runs of each engine first: 15 steps of batch mode, past SETTLE_STEPS + PROBE_STEPS
-of :mod:`dagnet.engine.threads`."""
+WARM_UP_RUNS = -(-(SETTLE_STEPS + PROBE_STEPS) // EPOCHS)
+"""Untimed runs of each engine first, enough batch-mode steps (one an epoch) for
+``threads="auto"`` to finish its first comparison of one thread and two, which a training run
+of many epochs pays once."""
 
 
 @dataclass(frozen=True)
@@ -259,10 +261,7 @@ def time_epochs(
                 ("fb", fann_run(data, TRAIN_BATCH)),
                 ("db", dagnet_run(n)),
             ]
-            # Warm-up: numba loads its compiled code, caches fill, and threads="auto" finishes
-            # its first comparison of one thread and two (its settling and probe steps, which
-            # a training run of many epochs pays once).
-            for _ in range(WARM_UP_RUNS):
+            for _ in range(WARM_UP_RUNS):  # numba loads its code, caches fill, auto chooses
                 for _, run in runs:
                     run()
             for _ in range(repeat):
