@@ -75,8 +75,8 @@ EXAMPLES = 1024
 EPOCHS = 5
 """The epochs of a timed run: a training run is many, and fit's passes before and after
 its epochs are paid once per run."""
-WARM_UP_RUNS = -(-(SETTLE_STEPS + PROBE_STEPS) // EPOCHS)
-"""Untimed runs of each engine first, enough batch-mode steps (one an epoch) for
+WARM_UP_STEPS = SETTLE_STEPS + PROBE_STEPS
+"""Untimed batch-mode steps (one an epoch) of each engine first, in whole runs: enough for
 ``threads="auto"`` to finish its first comparison of one thread and two, which a training run
 of many epochs pays once."""
 
@@ -261,7 +261,7 @@ def time_epochs(
                 ("fb", fann_run(data, TRAIN_BATCH)),
                 ("db", dagnet_run(n)),
             ]
-            for _ in range(WARM_UP_RUNS):  # numba loads its code, caches fill, auto chooses
+            for _ in range(-(-WARM_UP_STEPS // epochs)):  # numba loads, caches fill, auto chooses
                 for _, run in runs:
                     run()
             for _ in range(repeat):
