@@ -9,6 +9,7 @@ not part of a Plan; a :class:`~dagnet.engine.network.Network` keeps them beside 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
@@ -99,8 +100,9 @@ class Plan:
 
     Attributes
     ----------
-    unit_ids : tuple of str
-        Unit ids by position.
+    unit_ids : sequence of str
+        Unit ids by position: a tuple, or for a Population of NEAT genomes a sequence that makes
+        its strings when first read.
     n_inputs : int
         Positions ``0 .. n_inputs-1`` are the input units, in file order.
     output_positions : int array (outputs,)
@@ -122,7 +124,7 @@ class Plan:
         matrices (see :class:`DenseBlocks`).
     """
 
-    unit_ids: tuple[str, ...]
+    unit_ids: Sequence[str]
     n_inputs: int
     output_positions: IntArray
     output_slot: IntArray
@@ -144,10 +146,12 @@ class Plan:
     def n_edges(self) -> int:
         return len(self.in_source)
 
-    @property
+    @cached_property
     def edge_target(self) -> IntArray:
-        """Target position of each edge (edges are sorted by it)."""
-        return np.repeat(np.arange(self.n_units), np.diff(self.in_start))
+        """Target position of each edge (edges are sorted by it); read-only, as every array."""
+        target = np.repeat(np.arange(self.n_units), np.diff(self.in_start))
+        target.setflags(write=False)
+        return target
 
     @cached_property
     def wiring(self) -> Wiring:
@@ -217,7 +221,7 @@ def compile_plan(graph: Graph) -> Plan:
 
 
 def plan_of(
-    unit_ids: tuple[str, ...],
+    unit_ids: Sequence[str],
     n_inputs: int,
     output_positions: IntArray,
     activation: NDArray[np.int8],

@@ -15,11 +15,11 @@ genes exactly as :func:`~dagnet.interop.neat.write_back` does for each member's 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from numba import njit
@@ -36,7 +36,7 @@ from dagnet.interop.neat import NEAT_ACTIVATIONS, SUM, ImportRefused, node_id, r
 if TYPE_CHECKING:
     from dagnet.training.population import Population
 
-__all__ = ["NeatUnion", "member_graphs", "neat_union", "write_back_all"]
+__all__ = ["NeatUnion", "UnitIds", "member_graphs", "neat_union", "write_back_all"]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -120,28 +120,25 @@ def neat_union(genomes: Any, config: Any) -> NeatUnion:
     aggregations = _function_table(
         genome_config.aggregation_function_defs, "neat.aggregations", "_aggregation"
     )
-    # The genes, read once, into flat arrays: node k of the union is vertex n_inputs + k.
-    node_keys, node_genes, connection_keys, connection_genes = [], [], [], []
-    for genome in members:
-        node_keys.append(genome.nodes.keys())
-        node_genes.append(genome.nodes.values())
-        connection_keys.append(genome.connections.keys())
-        connection_genes.append(genome.connections.values())
+    # The genes, read once, into flat arrays: node k of the union is vertex n_inputs + k; of
+    # the connections, only the enabled ones (a third of them were not, in a run of neat.cfg).
+    node_keys = [genome.nodes.keys() for genome in members]
+    node_genes = [genome.nodes.values() for genome in members]
+    enabled = [[c for c in genome.connections.values() if c.enabled] for genome in members]
     node_counts = np.fromiter(map(len, node_keys), np.int64, len(members))
-    connection_counts = np.fromiter(map(len, connection_keys), np.int64, len(members))
+    connection_counts = np.fromiter(map(len, enabled), np.int64, len(members))
     n_nodes, n_connections = int(node_counts.sum()), int(connection_counts.sum())
     keys = np.fromiter(chain.from_iterable(node_keys), np.int64, n_nodes)
+    links = list(chain.from_iterable(enabled))
     pairs = np.fromiter(
-        chain.from_iterable(chain.from_iterable(connection_keys)), np.int64, 2 * n_connections
+        chain.from_iterable(map(attrgetter("key"), links)), np.int64, 2 * n_connections
     ).reshape(-1, 2)
-    links = list(chain.from_iterable(connection_genes))
-    enabled = np.fromiter(map(attrgetter("enabled"), links), bool, n_connections)
     genome_keys = tuple(genome.key for genome in members)
     node_start = np.concatenate([[0], np.cumsum(node_counts)]).astype(np.int64)
     connection_start = np.concatenate([[0], np.cumsum(connection_counts)]).astype(np.int64)
     found = _required(
         np.array(input_keys, np.int64), np.array(output_keys, np.int64), node_start, keys,
-        connection_start, pairs, enabled,
+        connection_start, pairs,
     )  # fmt: skip
     if found[0]:
         raise _problem(found[0], found[1], members, node_start, connection_start, keys, pairs)
@@ -160,9 +157,7 @@ def neat_union(genomes: Any, config: Any) -> NeatUnion:
     )
     activation_names = list(map(attrgetter("activation"), chosen))
     aggregation_names = list(map(attrgetter("aggregation"), chosen))
-    weight = np.fromiter(
-        map(attrgetter("weight"), map(links.__getitem__, kept.tolist())), np.float64, len(kept)
-    )
+    weight = np.fromiter(map(attrgetter("weight"), links), np.float64, n_connections)[kept]
     # Each name a genome uses, looked up once: its code, or why it cannot be imported.
     activation_code = {
         name: CODES[NEAT_ACTIVATIONS[builtin]] if builtin in NEAT_ACTIVATIONS else -1
@@ -205,7 +200,7 @@ def neat_union(genomes: Any, config: Any) -> NeatUnion:
     activation = np.where(is_input | is_sum, CODES["identity"], code[node]).astype(np.int8)
     bias = np.where(is_input | is_sum, 0.0, biases[node])
     member = np.repeat(np.arange(-1, len(members)), np.diff(np.concatenate([[0], units])))
-    ids = _unit_ids(key, is_sum, member, n_inputs)
+    ids = UnitIds(key, is_sum, member, n_inputs)
     plan = plan_of(
         ids, n_inputs, output_position, activation, edge_source, edge_target,
         np.arange(len(order_vertex), dtype=np.int64),
@@ -292,9 +287,9 @@ def _lookup(table, first, key):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def _required(  # type: ignore[no-untyped-def]
-    input_keys, output_keys, node_start, keys, connection_start, pairs, enabled
+    input_keys, output_keys, node_start, keys, connection_start, pairs
 ):
-    """Each enabled connection's vertices, and the vertices with a path to an output
+    """Each (enabled) connection's vertices, and the vertices with a path to an output
     (neat-python's required_for_output): returns (problem, where, then the sources, targets
     and connection numbers of the connections into required vertices, which vertices are
     required, and each member's outputs)."""
@@ -302,18 +297,20 @@ def _required(  # type: ignore[no-untyped-def]
     n_members, n_nodes = len(node_start) - 1, len(keys)
     n_vertices = n_inputs + n_nodes
     empty = np.zeros(0, np.int64)
-    sorted_index = np.empty(n_nodes, np.int64)
-    for m in range(n_members):
+    # The enabled connections and the outputs, as vertices: each member's keys looked up in a
+    # table over all the keys of the population (a bisection per look-up took most of this
+    # function's time), or, where the keys lie too far apart for one, bisected.
+    first, last = _key_range(keys, input_keys)
+    table = np.full(last - first + 1 if last - first < TABLE_LIMIT else 0, -1, np.int64)
+    sorted_index = np.empty(0 if len(table) else n_nodes, np.int64)
+    for m in range(0 if len(table) else n_members):
         lo, hi = node_start[m], node_start[m + 1]
         sorted_index[lo:hi] = lo + np.argsort(keys[lo:hi], kind="mergesort")
     sorted_keys = keys[sorted_index]
-    # The enabled connections, as vertices: each member's keys looked up in a table over all
-    # the keys of the population (a bisection per look-up took most of this function's time).
-    first, last = _key_range(keys, input_keys)
-    table = np.full(last - first + 1 if last - first < TABLE_LIMIT else 0, -1, np.int64)
     source = np.empty(len(pairs), np.int64)
     target = np.empty(len(pairs), np.int64)
     link = np.empty(len(pairs), np.int64)
+    outputs = np.empty(n_members * n_outputs, np.int64)
     n = 0
     for m in range(n_members):
         lo, hi = node_start[m], node_start[m + 1]
@@ -323,8 +320,6 @@ def _required(  # type: ignore[no-untyped-def]
             for i in range(lo, hi):
                 table[keys[i] - first] = n_inputs + i
         for e in range(connection_start[m], connection_start[m + 1]):
-            if not enabled[e]:
-                continue
             if len(table):
                 a = _lookup(table, first, pairs[e, 0])
                 b = _lookup(table, first, pairs[e, 1])
@@ -337,17 +332,17 @@ def _required(  # type: ignore[no-untyped-def]
                 return (INTO_INPUT, e, empty, empty, empty, np.zeros(0, np.bool_), empty)
             source[n], target[n], link[n] = a, b, e
             n += 1
-        if len(table):
-            for i in range(lo, hi):
-                table[keys[i] - first] = -1
-    outputs = np.empty(n_members * n_outputs, np.int64)
-    for m in range(n_members):
         for r in range(n_outputs):
-            v = _find(sorted_keys, sorted_index, node_start[m], node_start[m + 1], input_keys,
-                      output_keys[r])  # fmt: skip
+            if len(table):
+                v = _lookup(table, first, output_keys[r])
+            else:
+                v = _find(sorted_keys, sorted_index, lo, hi, input_keys, output_keys[r])
             if v < n_inputs:
                 return (NO_OUTPUT, m, empty, empty, empty, np.zeros(0, np.bool_), empty)
             outputs[m * n_outputs + r] = v
+        if len(table):
+            for i in range(lo, hi):
+                table[keys[i] - first] = -1
     # Required: the vertices with a path to an output (neat-python's required_for_output).
     in_start = np.zeros(n_vertices + 1, np.int64)
     for e in range(n):
@@ -511,19 +506,32 @@ def _role(key: int, output_keys: tuple[int, ...]) -> str:
     return "input" if key < 0 else "output" if key in output_keys else "hidden"
 
 
-def _unit_ids(key: IntArray, is_sum: BoolArray, member: IntArray, n_inputs: int) -> tuple[str, ...]:
-    """The union's unit ids: the inputs' own, then ``k:key`` for member k's node ``key`` (and
-    ``k:key_sum`` for its sum unit). :func:`member_graphs` names the units as the importer does;
-    these are only for messages, and cheap to make."""
-    ids = [node_id(k, "input") for k in key[:n_inputs].tolist()]
-    ids += [
-        f"{m}:{k}{SUM}" if s else f"{m}:{k}"
-        for m, k, s in zip(
-            member[n_inputs:].tolist(), key[n_inputs:].tolist(), is_sum[n_inputs:].tolist(),
-            strict=True,
-        )
-    ]  # fmt: skip
-    return tuple(ids)
+class UnitIds(Sequence[str]):
+    """The union's unit ids, each made when it is read: the inputs' own, then ``k:key`` for
+    member k's node ``key`` (and ``k:key_sum`` for its sum unit). Only messages read them
+    (:func:`member_graphs` names the units as the importer does), and making two thousand
+    strings for every new population was an eighth of :func:`neat_union`'s time."""
+
+    def __init__(self, key: IntArray, is_sum: BoolArray, member: IntArray, n_inputs: int) -> None:
+        self._parts = (key, is_sum, member, n_inputs)
+
+    def __len__(self) -> int:
+        return len(self._parts[0])
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        if isinstance(index, slice):
+            return tuple(self[j] for j in range(len(self))[index])
+        j = range(len(self))[index]  # (a negative index counts from the end; IndexError past it)
+        key, is_sum, member, n_inputs = self._parts
+        if j < n_inputs:
+            return node_id(int(key[j]), "input")
+        return f"{member[j]}:{key[j]}{SUM if is_sum[j] else ''}"
 
 
 def member_graphs(union: NeatUnion, population: Population) -> list[Graph]:

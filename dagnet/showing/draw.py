@@ -82,7 +82,7 @@ def layout(graph: Graph) -> dict[str, tuple[float, float]]:
     place: dict[str, tuple[float, float]] = {}
     for column in range(int(level.max()) + 1):
         members = np.flatnonzero(level == column)  # in execution order
-        for row, p in enumerate(members):
+        for row, p in enumerate(members.tolist()):
             place[plan.unit_ids[p]] = (float(column), (len(members) - 1) / 2 - row)
     return {unit.id: place[unit.id] for unit in graph.units}
 

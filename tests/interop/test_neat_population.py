@@ -59,6 +59,23 @@ def test_members_are_the_importers_graphs(config, genomes) -> None:
         ]
 
 
+def test_the_unions_unit_ids_name_the_member_and_the_node(config, genomes) -> None:
+    population = dagnet.Population.from_neat(genomes, config)
+    ids, plan = population.plan.unit_ids, population.plan
+    assert len(ids) == plan.n_units and population.input_ids == ("i_1", "i_2", "i_3")
+    assert tuple(ids[: plan.n_inputs]) == population.input_ids
+    for k, graph in enumerate(population.graphs()):
+        own = {u.id for u in graph.units if u.role != "input"}
+        # the member's graph names node 5 "h5" and its sum unit "h5_sum"; the union "k:5(_sum)"
+        union = {ids[j] for j in range(population.units[k], population.units[k + 1])}
+        assert union == {f"{k}:{name.lstrip('ho')}" for name in own}
+    everything = list(ids)
+    assert everything[-1] == ids[-1] == ids[len(ids) - 1] and ids[::500] == tuple(everything[::500])
+    assert ids.index(everything[7]) == 7 and everything[7] in ids
+    with pytest.raises(IndexError):
+        ids[len(ids)]
+
+
 def test_write_back_is_write_back_of_each_members_network(config, genomes, x) -> None:
     y = np.stack([np.tanh(x[:, 0] - x[:, 1]), x[:, 2] / 3], axis=1)
     ours, theirs = copy.deepcopy(genomes), copy.deepcopy(genomes)
@@ -107,9 +124,9 @@ def test_write_back_needs_the_same_genomes(config, genomes) -> None:
 
 def test_a_connection_to_a_missing_node_is_refused_naming_the_member(config, genomes) -> None:
     other = copy.deepcopy(genomes[7])
-    gene = next(iter(other.connections.values()))
-    gene.enabled = True
-    other.connections[(gene.key[0], 999)] = copy.deepcopy(gene)
+    gene = copy.deepcopy(next(iter(other.connections.values())))
+    gene.enabled, gene.key = True, (gene.key[0], 999)  # (neat-python reads the gene's key)
+    other.connections[gene.key] = gene
     with pytest.raises(ImportRefused, match=r"member 1 \(genome 7\): connection -?\d+ -> 999 "):
         dagnet.Population.from_neat([genomes[0], other], config)
 
@@ -118,8 +135,9 @@ def test_a_cycle_is_refused_naming_the_member(config, genomes) -> None:
     other = copy.deepcopy(genomes[3])
     connection = copy.deepcopy(next(iter(other.connections.values())))
     connection.enabled = True
-    other.connections[(0, 1)] = copy.deepcopy(connection)
-    other.connections[(1, 0)] = connection
+    for key in ((0, 1), (1, 0)):
+        other.connections[key] = copy.deepcopy(connection)
+        other.connections[key].key = key
     with pytest.raises(ImportRefused, match=r"member 0 \(genome 3\): node [01] lies on a cycle"):
         dagnet.Population.from_neat([other], config)
 
@@ -151,7 +169,6 @@ def test_keys_too_far_apart_for_a_table_are_found_by_bisection() -> None:
         found = _required(
             ints(-1, -2), ints(0), ints(0, 2, 5), ints(0, far, 3, 0, far),
             ints(0, 2, 5), ints(-1, far, far, 0, -2, 0, 3, far, far, 0).reshape(-1, 2),
-            np.ones(5, bool),
         )  # fmt: skip
         return [np.asarray(part).tolist() for part in found]
 
