@@ -28,7 +28,7 @@ from dagnet.engine.threads import (
     most_threads,
     on_threads,
 )
-from dagnet.engine.workspace import Workspace, make_workspace, state_slots
+from dagnet.engine.workspace import Workspace, borrowed_state, make_workspace, state_slots
 from dagnet.errors import ArgumentError
 from dagnet.functions.losses import Head, head_probability, head_terms
 
@@ -110,6 +110,7 @@ class CompiledNetwork:
         # checks it in O(1), and a workspace outliving its network holds no reference to it.
         self._reference = weakref.ref(self)
         self._spare: dict[int, Workspace] = {}  # by batch: for passes given no workspace
+        self._calls: Entries = {}  # the kernels of passes on borrowed state (see outputs)
         # Under "auto": how many threads ran each kind of pass over each batch fastest, kept
         # across workspaces (each fit makes its own), and what the latest choice settled on.
         self._choices: dict[tuple[str, int, bool], ThreadChoice] = {}
@@ -124,13 +125,13 @@ class CompiledNetwork:
         return {
             key: value
             for key, value in self.__dict__.items()
-            if key not in ("_reference", "_spare", "_choices")
+            if key not in ("_reference", "_spare", "_choices", "_calls")
         }
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._reference = weakref.ref(self)
-        self._spare, self._choices = {}, {}
+        self._spare, self._choices, self._calls = {}, {}, {}
 
     @property
     def threads(self) -> Threads:
@@ -220,6 +221,26 @@ class CompiledNetwork:
         self._require_fits(workspace, x.shape[1])
         self._forward(x, workspace)
         return workspace.state.s, workspace.state.z
+
+    def outputs(self, x: Array, width: int, *, with_s: bool = True) -> tuple[Array, Array]:
+        """The output units' s and z, (outputs, N), for unit-major inputs ``x`` (input units,
+        N) and any N, from forward passes over ``width`` examples at a time, all in one
+        compiled call (see :func:`~dagnet.engine.kernels.forward_outputs`), on state borrowed
+        for the call (:func:`~dagnet.engine.workspace.borrowed_state`): for a network made to be
+        evaluated once or twice, as a NEAT population is each generation. ``with_s=False``:
+        s has no rows (fresh memory is faulted in page by page)."""
+        _require_shape(x, (self.plan.n_inputs, None), "x")
+        if x.dtype != self.dtype:
+            raise ArgumentError(f"x must be {self.dtype}, not {x.dtype}")
+        outputs = self.plan.output_positions
+        s_out = np.empty((len(outputs) if with_s else 0, x.shape[1]), self.dtype)
+        # z by example in memory, (N, outputs) transposed: what a Population returns, uncopied.
+        z_out = np.empty((x.shape[1], len(outputs)), self.dtype).T
+        with borrowed_state(self.plan.n_units, width, self.dtype) as state:
+            key = ("outputs", *array_key(x))  # (borrowed state is always of one type)
+            call(self._calls, key, kernels.forward_outputs, self.plan.wiring, self.parameters,
+                 x, state, outputs, s_out, z_out)  # fmt: skip
+        return s_out, z_out
 
     def read_pass(self, x: Array, read: Callable[[Array, Array], T]) -> T:
         """``read(s, z)`` on the state of a forward pass for unit-major ``x``, which is only

@@ -47,6 +47,7 @@ __all__ = [
     "backward_whole",
     "block_sums",
     "forward",
+    "forward_outputs",
     "forward_split",
     "forward_whole",
     "mean_of_sums",
@@ -108,6 +109,26 @@ def forward_whole(wiring, parameters, x, state):
     s[:n_inputs] = x
     z[:n_inputs] = x
     forward_block(wiring, parameters, state, 0, z.shape[1])
+
+
+@njit(cache=True)
+def forward_outputs(wiring, parameters, x, state, outputs, s_out, z_out):
+    """:func:`forward_whole` over the columns of ``x`` (inputs, N), as many at a time as state
+    has, and each time the s and z of the units at positions ``outputs`` into rows of ``s_out``
+    (unless it has none) and ``z_out`` (outputs, N): any N
+    through a state of a few dozen columns, in one call (a Population's forward pass: its
+    units' state for all of N would be new pages and out of the cache)."""
+    n_inputs, width, n = wiring.n_inputs, state.z.shape[1], x.shape[1]
+    s, z = state.s, state.z
+    for start in range(0, n, width):
+        m = min(width, n - start)
+        s[:n_inputs, :m] = x[:, start : start + m]
+        z[:n_inputs, :m] = x[:, start : start + m]
+        forward_block(wiring, parameters, state, 0, m)
+        for r in range(len(outputs)):
+            if len(s_out):  # (none: z alone is wanted)
+                s_out[r, start : start + m] = s[outputs[r], :m]
+            z_out[r, start : start + m] = z[outputs[r], :m]
 
 
 @njit(cache=True, parallel=True)

@@ -49,6 +49,28 @@ def test_any_cut_of_the_batch_gives_the_same_state_and_gradients(
         assert_allclose(blocked, one, rtol=1e-12, atol=1e-14)
 
 
+@examples
+@given(data=st.data(), graph=graphs(), width=st.integers(1, 9))
+def test_outputs_in_passes_of_a_few_columns_are_those_of_one_pass(
+    data: st.DataObject, graph: dagnet.Graph, width: int
+) -> None:
+    net = dagnet.Network(graph, seed=2)
+    x, _ = data.draw(batches(graph, min_examples=1, max_examples=30))
+    x = unit_major(x, net.input_ids, "x")
+    s, z = net.evaluate(x)
+    outputs = net.plan.output_positions
+    # The last pass may be shorter; a pass of one example sums in another order.
+    s_out, z_out = net.outputs(x, width)
+    assert_allclose(s_out, s[outputs], rtol=1e-12, atol=1e-14)
+    assert_allclose(z_out, z[outputs], rtol=1e-12, atol=1e-14)
+
+
+def test_outputs_refuse_inputs_of_another_precision() -> None:
+    net = dagnet.Network(dagnet.load_graph(GRAPHS / "xor.json"))
+    with pytest.raises(dagnet.ArgumentError, match="float64"):
+        net.outputs(np.zeros((2, 3), np.float32), 2)
+
+
 def test_two_threads_give_the_gradients_of_one() -> None:
     graph = dagnet.Graph.model_validate(dagnet.bench.shapes.random_dag(3000, seed=4))
     net = dagnet.Network(graph)
