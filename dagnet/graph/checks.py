@@ -162,8 +162,9 @@ def _edge_problems(
     edges, n_units = graph.edges, len(graph.units)
     known = (source >= 0) & (target >= 0)
     first = _first_of_pair(n_units, source, target, known & (source != target))
-    is_input = np.array([unit.role == "input" for unit in graph.units], dtype=bool)
-    into_input = (target >= 0) & is_input[np.maximum(target, 0)]
+    # (A unit past the last, for unknown targets: a file may name edges but no units.)
+    is_input = np.array([unit.role == "input" for unit in graph.units] + [False], dtype=bool)
+    into_input = is_input[np.where(target >= 0, target, n_units)]
     repeated = first != np.arange(len(first))
     suspects = np.flatnonzero(~known | (source == target) | repeated | into_input)
     problems: list[Problem] = []
@@ -216,6 +217,8 @@ def _first_of_pair(n_units: int, source: IntArray, target: IntArray, among: Bool
 
 def _unknown_unit(name: str, known: Suggestions) -> str:
     message = f"unknown unit '{name}'{known.did_you_mean(name)}"
+    if not known.choices:
+        return f"{message}; the file lists no units"
     return f"{message}; known units are {listing(known.choices)}"
 
 

@@ -58,6 +58,16 @@ def test_problems_are_placed_and_sorted_by_their_place_in_the_text() -> None:
     assert [p.line for p in problems] == sorted(p.line for p in problems)
 
 
+def test_edges_in_a_file_of_no_units_are_unknown_units() -> None:
+    # (found by the fuzz test: looking up whether an edge leads into an input had nothing to
+    # look in, and raised an IndexError)
+    document = {"format_version": 1, "units": [], "edges": [{"source": "x", "target": "y"}]}
+    _, problems = parse_graph_text(json.dumps(document))
+    unknown = [p for p in problems if p.code == "DAG022"]
+    assert [p.pointer for p in unknown] == ["/edges/0/source", "/edges/0/target"]
+    assert unknown[0].message == "unknown unit 'x'; the file lists no units"
+
+
 def test_duplicate_keys_are_errors_at_the_repeated_key() -> None:
     text = '{"format_version": 1,\n "units": [],\n "edges": [], "edges": []}'
     graph, problems = parse_graph_text(text)
