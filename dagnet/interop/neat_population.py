@@ -14,7 +14,6 @@ genes exactly as :func:`~dagnet.interop.neat.write_back` does for each member's 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -94,7 +93,7 @@ def _function_table(defs: Any, module: str, suffix: str) -> dict[str, str | None
     found: dict[str, str | None] = {}
     for name in getattr(defs, "functions", {}):
         function = defs.get(name)
-        builtin = getattr(inspect.getmodule(function), "__name__", None) == module
+        builtin = getattr(function, "__module__", None) == module
         found[name] = function.__name__.replace(suffix, "") if builtin else None
     return found
 
