@@ -28,7 +28,7 @@ from dagnet.engine.threads import (
     most_threads,
     on_threads,
 )
-from dagnet.engine.workspace import Workspace, borrowed_state, make_workspace, state_slots
+from dagnet.engine.workspace import Workspace, borrowed, make_workspace, state_slots
 from dagnet.errors import ArgumentError
 from dagnet.functions.losses import Head, head_probability, head_terms
 
@@ -226,21 +226,28 @@ class CompiledNetwork:
         """The output units' s and z, (outputs, N), for unit-major inputs ``x`` (input units,
         N) and any N, from forward passes over ``width`` examples at a time, all in one
         compiled call (see :func:`~dagnet.engine.kernels.forward_outputs`), on state borrowed
-        for the call (:func:`~dagnet.engine.workspace.borrowed_state`): for a network made to be
-        evaluated once or twice, as a NEAT population is each generation. ``with_s=False``:
-        s has no rows (fresh memory is faulted in page by page)."""
+        for the call (:func:`~dagnet.engine.workspace.borrowed`): for a network made to be
+        evaluated once or twice, as a NEAT population is each generation. ``with_s=False``: z
+        alone (s has no rows), which a Plan without dense blocks computes keeping no s."""
         _require_shape(x, (self.plan.n_inputs, None), "x")
         if x.dtype != self.dtype:
             raise ArgumentError(f"x must be {self.dtype}, not {x.dtype}")
-        outputs = self.plan.output_positions
-        s_out = np.empty((len(outputs) if with_s else 0, x.shape[1]), self.dtype)
+        plan, key = self.plan, ("outputs", with_s, *array_key(x))  # (borrowed: one type)
+        outputs, units = plan.output_positions, plan.n_units
         # z by example in memory, (N, outputs) transposed: what a Population returns, uncopied.
         z_out = np.empty((x.shape[1], len(outputs)), self.dtype).T
-        with borrowed_state(self.plan.n_units, width, self.dtype) as state:
-            key = ("outputs", *array_key(x))  # (borrowed state is always of one type)
-            call(self._calls, key, kernels.forward_outputs, self.plan.wiring, self.parameters,
-                 x, state, outputs, s_out, z_out)  # fmt: skip
-        return s_out, z_out
+        if not with_s and len(plan.dense.sources) == 0:
+            with borrowed((units, width), self.dtype) as z:
+                call(self._calls, key, kernels.forward_z_outputs, plan.wiring, self.parameters,
+                     x, z, outputs, z_out)  # fmt: skip
+            return np.empty((0, x.shape[1]), self.dtype), z_out
+        s_out = np.empty((len(outputs), x.shape[1]), self.dtype)
+        with borrowed((2, units, width), self.dtype) as s_and_z:
+            nothing = np.empty((0, width), self.dtype)
+            state = State(s_and_z[0], s_and_z[1], nothing, nothing)
+            call(self._calls, key, kernels.forward_outputs, plan.wiring, self.parameters, x,
+                 state, outputs, s_out, z_out)  # fmt: skip
+        return (s_out if with_s else s_out[:0]), z_out
 
     def read_pass(self, x: Array, read: Callable[[Array, Array], T]) -> T:
         """``read(s, z)`` on the state of a forward pass for unit-major ``x``, which is only

@@ -50,6 +50,7 @@ __all__ = [
     "forward_outputs",
     "forward_split",
     "forward_whole",
+    "forward_z_outputs",
     "mean_of_sums",
 ]
 
@@ -115,7 +116,7 @@ def forward_whole(wiring, parameters, x, state):
 def forward_outputs(wiring, parameters, x, state, outputs, s_out, z_out):
     """:func:`forward_whole` over the columns of ``x`` (inputs, N), as many at a time as state
     has, and each time the s and z of the units at positions ``outputs`` into rows of ``s_out``
-    (unless it has none) and ``z_out`` (outputs, N): any N
+    and ``z_out`` (outputs, N): any N
     through a state of a few dozen columns, in one call (a Population's forward pass: its
     units' state for all of N would be new pages and out of the cache)."""
     n_inputs, width, n = wiring.n_inputs, state.z.shape[1], x.shape[1]
@@ -126,8 +127,29 @@ def forward_outputs(wiring, parameters, x, state, outputs, s_out, z_out):
         z[:n_inputs, :m] = x[:, start : start + m]
         forward_block(wiring, parameters, state, 0, m)
         for r in range(len(outputs)):
-            if len(s_out):  # (none: z alone is wanted)
-                s_out[r, start : start + m] = s[outputs[r], :m]
+            s_out[r, start : start + m] = s[outputs[r], :m]
+            z_out[r, start : start + m] = z[outputs[r], :m]
+
+
+@njit(cache=True, fastmath={"contract"})
+def forward_z_outputs(wiring, parameters, x, z, outputs, z_out):
+    """:func:`forward_outputs` with z alone, for a Plan without dense blocks: each unit's s_j
+    in one row, reused unit after unit, as nothing reads s_j after z_j = f(s_j). The state
+    then moves half the bytes (150 NEAT genomes' first pass over 200 examples after other work:
+    1.19 ms against 1.44)."""
+    weight, bias = parameters
+    n_inputs, width, n = wiring.n_inputs, z.shape[1], x.shape[1]
+    in_start, in_source = wiring.in_start, wiring.in_source
+    row = np.empty(width, z.dtype)
+    for start in range(0, n, width):
+        m = min(width, n - start)
+        z[:n_inputs, :m] = x[:, start : start + m]
+        s_j = row[:m]
+        for j in range(n_inputs, z.shape[0]):
+            s_j[:] = bias[j]
+            _sum_in_edges(s_j, weight, in_source, z, in_start[j], in_start[j + 1], 0, m)
+            activate_row(wiring.activation[j], s_j, z[j, :m])
+        for r in range(len(outputs)):
             z_out[r, start : start + m] = z[outputs[r], :m]
 
 

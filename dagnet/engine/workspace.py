@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numba
 import numpy as np
@@ -42,7 +43,7 @@ __all__ = [
     "MIN_SPLIT_COLUMNS",
     "SPARE_BYTES",
     "Workspace",
-    "borrowed_state",
+    "borrowed",
     "column_blocks",
     "make_workspace",
     "state_slots",
@@ -63,7 +64,7 @@ MIN_BLOCK_WORK = 200_000
 
 
 SPARE_BYTES = 1 << 26
-"""The most memory :func:`borrowed_state` keeps for the next pass (64 MiB)."""
+"""The most memory :func:`borrowed` keeps for the next pass (64 MiB)."""
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: see CompiledNetwork
@@ -166,15 +167,12 @@ _spare_lock = threading.Lock()
 
 
 @contextmanager
-def borrowed_state(n_units: int, width: int, dtype: np.dtype) -> Iterator[State]:
-    """State of ``n_units`` × ``width`` for forward passes that keep none, in memory that an
-    earlier such pass gave back: fresh memory is faulted in page by page, and a new NEAT
-    population's first pass over 200 examples faulted 380 pages of s and z (about 0.3 ms of its
-    1.5 ms). The state is the caller's alone until the block ends, and nothing of it may outlive
-    the block. (Only s and z: δ and the output error have no rows. z written over s, a pass
-    moves half the bytes, but the loops over rows then find their arrays overlapping and run
-    one number at a time: 1.6 ms against 0.9.)"""
-    size = 2 * n_units * width * dtype.itemsize
+def borrowed(shape: tuple[int, ...], dtype: np.dtype) -> Iterator[NDArray[Any]]:
+    """An array of ``shape`` for state that outlives no pass, in memory that an earlier pass
+    gave back: fresh memory is faulted in page by page, and a new NEAT population's first pass
+    over 200 examples faulted 380 pages of s and z (about 0.3 ms of its 1.5 ms). The array is
+    the caller's alone until the block ends, and nothing of it may outlive the block."""
+    size = int(np.prod(shape)) * dtype.itemsize
     memory = None
     with _spare_lock:
         fitting = [k for k, spare in enumerate(_spare_memory) if spare.nbytes >= size]
@@ -183,9 +181,7 @@ def borrowed_state(n_units: int, width: int, dtype: np.dtype) -> Iterator[State]
     if memory is None:
         memory = np.empty(size, np.uint8)
     try:
-        s_and_z = memory[:size].view(dtype).reshape(2, n_units, width)
-        nothing = np.empty((0, width), dtype)
-        yield State(s_and_z[0], s_and_z[1], nothing, nothing)
+        yield memory[:size].view(dtype).reshape(shape)
     finally:
         with _spare_lock:  # kept, the largest first, up to SPARE_BYTES
             _spare_memory.append(memory)

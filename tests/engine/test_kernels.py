@@ -63,6 +63,23 @@ def test_outputs_in_passes_of_a_few_columns_are_those_of_one_pass(
     s_out, z_out = net.outputs(x, width)
     assert_allclose(s_out, s[outputs], rtol=1e-12, atol=1e-14)
     assert_allclose(z_out, z[outputs], rtol=1e-12, atol=1e-14)
+    none, z_alone = net.outputs(x, width, with_s=False)  # (keeping each s_j in one row)
+    assert none.shape == (0, x.shape[1])
+    assert_allclose(z_alone, z[outputs], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("with_s", [True, False])
+def test_outputs_of_dense_blocks_in_passes_are_those_of_one_pass(with_s: bool) -> None:
+    graph = dagnet.Graph.model_validate(dagnet.bench.shapes.mlp(20_000))
+    net = dagnet.Network(graph, seed=3)
+    assert len(net.plan.dense.sources) > 0
+    x = np.random.default_rng(1).standard_normal((len(net.input_ids), 70))
+    s, z = net.evaluate(x)
+    s_out, z_out = net.outputs(x, 32, with_s=with_s)
+    outputs = net.plan.output_positions
+    assert_allclose(z_out, z[outputs], rtol=1e-12, atol=1e-14)
+    if with_s:
+        assert_allclose(s_out, s[outputs], rtol=1e-12, atol=1e-14)
 
 
 def test_outputs_refuse_inputs_of_another_precision() -> None:
