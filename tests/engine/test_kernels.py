@@ -3,6 +3,8 @@ number of threads, and float32 state all give the gradients of one float64 block
 
 from __future__ import annotations
 
+import threading
+
 import numba
 import numpy as np
 import pytest
@@ -182,3 +184,38 @@ def test_threads_get_blocks_only_when_there_is_work_for_them() -> None:
     assert deep.workspace(32, 2, split=True).blocks.tolist() == [0, 16, 32]
     assert deep.workspace(32, 2).blocks.tolist() == [0, 32]  # shared rows: no 16-column blocks
     assert deep.workspace(32, 2, split=True).state.s.shape == (2, deep.plan.n_units, 16)
+
+
+def test_borrowed_state_is_the_borrowers_alone_and_reused_after() -> None:
+    float64 = np.dtype(np.float64)
+    with workspaces.borrowed((3, 5), float64) as first:
+        first[:] = 1.0
+        with workspaces.borrowed((3, 5), float64) as second:  # while the first is in use
+            assert not np.shares_memory(first, second)
+            second[:] = 2.0
+        assert np.all(first == 1.0)
+        kept = first.base
+    with workspaces.borrowed((2, 4), float64) as again:  # the memory given back, reused
+        assert np.shares_memory(again, kept) or np.shares_memory(again, second)
+    with workspaces.borrowed((1, workspaces.SPARE_BYTES // 8 + 1), float64):
+        pass  # too large to keep: the spare memory stays within its bound
+    assert sum(spare.nbytes for spare in workspaces._spare_memory) <= workspaces.SPARE_BYTES
+
+
+def test_passes_on_borrowed_state_in_threads_at_once_give_one_threads_outputs() -> None:
+    graph = dagnet.Graph.model_validate(dagnet.bench.shapes.random_dag(3000, seed=5))
+    net = dagnet.Network(graph, seed=1)
+    x = np.random.default_rng(2).standard_normal((len(net.input_ids), 300))
+    _, expected = net.outputs(x, 64, with_s=False)
+    found: list[np.ndarray] = []
+
+    def work() -> None:
+        for _ in range(5):
+            found.append(net.outputs(x, 64, with_s=False)[1])
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 20 and all(np.array_equal(z, expected) for z in found)
