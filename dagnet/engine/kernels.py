@@ -116,9 +116,9 @@ def forward_whole(wiring, parameters, x, state):
 def forward_outputs(wiring, parameters, x, state, outputs, s_out, z_out):
     """:func:`forward_whole` over the columns of ``x`` (inputs, N), as many at a time as state
     has, and each time the s and z of the units at positions ``outputs`` into rows of ``s_out``
-    and ``z_out`` (outputs, N): any N
-    through a state of a few dozen columns, in one call (a Population's forward pass: its
-    units' state for all of N would be new pages and out of the cache)."""
+    and ``z_out`` (outputs, N): any N through a state of a few hundred columns, in one call (a
+    Population's forward pass: its units' state for all of N would be new pages and out of the
+    cache)."""
     n_inputs, width, n = wiring.n_inputs, state.z.shape[1], x.shape[1]
     s, z = state.s, state.z
     for start in range(0, n, width):
@@ -126,9 +126,8 @@ def forward_outputs(wiring, parameters, x, state, outputs, s_out, z_out):
         s[:n_inputs, :m] = x[:, start : start + m]
         z[:n_inputs, :m] = x[:, start : start + m]
         forward_block(wiring, parameters, state, 0, m)
-        for r in range(len(outputs)):
-            s_out[r, start : start + m] = s[outputs[r], :m]
-            z_out[r, start : start + m] = z[outputs[r], :m]
+        _copy_rows(s, outputs, s_out, start, m)
+        _copy_rows(z, outputs, z_out, start, m)
 
 
 @njit(cache=True, fastmath={"contract"})
@@ -149,8 +148,15 @@ def forward_z_outputs(wiring, parameters, x, z, outputs, z_out):
             s_j[:] = bias[j]
             _sum_in_edges(s_j, weight, in_source, z, in_start[j], in_start[j + 1], 0, m)
             activate_row(wiring.activation[j], s_j, z[j, :m])
-        for r in range(len(outputs)):
-            z_out[r, start : start + m] = z[outputs[r], :m]
+        _copy_rows(z, outputs, z_out, start, m)
+
+
+@njit(cache=True)
+def _copy_rows(rows, outputs, out, start, m):
+    """Rows ``outputs`` of ``rows``' first m columns into columns ``start .. start+m-1`` of
+    ``out``, row r from row ``outputs[r]``."""
+    for r in range(len(outputs)):
+        out[r, start : start + m] = rows[outputs[r], :m]
 
 
 @njit(cache=True, parallel=True)

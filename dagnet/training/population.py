@@ -223,9 +223,8 @@ class Population:
         -------
         ndarray, shape (N, members, outputs)
         """
-        x = self._inputs(inputs)
-        _, z = self.network.outputs(x, _width(x.shape[1]), with_s=False)
-        return z.astype(np.float64, copy=False).T.reshape(-1, self.n_members, self.n_outputs)
+        _, z = self._outputs(self._inputs(inputs), with_s=False)
+        return z.T.reshape(-1, self.n_members, self.n_outputs)
 
     def losses(self, inputs: ArrayLike, targets: ArrayLike) -> NDArray[np.float64]:
         """Each member's mean loss E over a batch, the fitness a NEAT run wants.
@@ -244,11 +243,13 @@ class Population:
         x, y = self.examples(inputs, targets)
         return self._member_losses(self._terms(x, y))
 
-    def _outputs(self, x: Array) -> tuple[Array, Array]:
-        """The outputs' s and z, (outputs, N), from forward passes over at most :data:`COLUMNS`
-        examples at a time (see :func:`_width`), on state borrowed for the call: a new
-        population, as NEAT makes one each generation, faults in no new pages for it."""
-        s, z = self.network.outputs(x, _width(x.shape[1]))  # (N ≥ 1: unit_major refuses none)
+    def _outputs(self, x: Array, *, with_s: bool = True) -> tuple[Array, Array]:
+        """The outputs' s (unless ``with_s`` is false: no rows) and z, (outputs, N), from forward
+        passes over at most :data:`COLUMNS` examples at a time (see :func:`_width`), on state
+        borrowed for the call: a new population, as NEAT makes one each generation, faults in
+        no new pages for it."""
+        # (N ≥ 1: unit_major refuses no examples)
+        s, z = self.network.outputs(x, _width(x.shape[1]), with_s=with_s)
         return s.astype(np.float64, copy=False), z.astype(np.float64, copy=False)
 
     def _terms(self, x: Array, y: Array) -> Array:
