@@ -138,16 +138,15 @@ def forward_z_outputs(wiring, parameters, x, z, outputs, z_out):
     1.19 ms against 1.44)."""
     weight, bias = parameters
     n_inputs, width, n = wiring.n_inputs, z.shape[1], x.shape[1]
-    in_start, in_source = wiring.in_start, wiring.in_source
-    row = np.empty(width, z.dtype)
+    in_start, in_source, activation = wiring.in_start, wiring.in_source, wiring.activation
+    s = np.empty((1, width), z.dtype)  # s_j, in row 0
     for start in range(0, n, width):
         m = min(width, n - start)
         z[:n_inputs, :m] = x[:, start : start + m]
-        s_j = row[:m]
         for j in range(n_inputs, z.shape[0]):
-            s_j[:] = bias[j]
-            _sum_in_edges(s_j, weight, in_source, z, in_start[j], in_start[j + 1], 0, m)
-            activate_row(wiring.activation[j], s_j, z[j, :m])
+            _set_row(s, 0, 0, m, bias[j])
+            _sum_in_edges(s, 0, weight, in_source, z, in_start[j], in_start[j + 1], 0, m)
+            activate_row(activation[j], s, 0, z, j, 0, m)
         _copy_rows(z, outputs, z_out, start, m)
 
 
@@ -222,34 +221,54 @@ def _forward_one(wiring, parameters, state, n):
 @njit(cache=True, fastmath={"contract"})
 def _forward_columns(wiring, parameters, state, lo, hi):
     """The forward pass over columns ``lo .. hi-1`` at once."""
+    # The arrays are taken out of the tuples once, and the loop over units makes no views of
+    # rows: it passes whole arrays and a row's place (see activations' row functions for why).
     weight, bias = parameters
     s, z = state.s, state.z
-    in_start, in_source = wiring.in_start, wiring.in_source
+    in_start, in_source, in_row = wiring.in_start, wiring.in_source, wiring.in_row
+    target_block, dense_targets = wiring.target_block, wiring.dense_targets
+    dense_sources, activation = wiring.dense_sources, wiring.activation
     for j in range(wiring.n_inputs, z.shape[0]):
-        s_j = s[j, lo:hi]
         p, end = in_start[j], in_start[j + 1]
-        block = wiring.target_block[j]
+        block = target_block[j]
         if block < 0:
-            s_j[:] = bias[j]
-            _sum_in_edges(s_j, weight, in_source, z, p, end, lo, hi)
+            _set_row(s, j, lo, hi, bias[j])
+            _sum_in_edges(s, j, weight, in_source, z, p, end, lo, hi)
         else:  # the block's part of s_j is a product, taken for all its targets at the first
-            if j == wiring.dense_targets[block, 0]:
+            if j == dense_targets[block, 0]:
                 dense_forward(wiring, block, weight, state, lo, hi)
-            s_j += bias[j]
-            row = wiring.in_row[j]
-            _sum_in_edges(s_j, weight, in_source, z, p, row, lo, hi)
-            row += width(wiring.dense_sources, block)
-            _sum_in_edges(s_j, weight, in_source, z, row, end, lo, hi)
-        activate_row(wiring.activation[j], s_j, z[j, lo:hi])
+            _add_to_row(s, j, lo, hi, bias[j])
+            row = in_row[j]
+            _sum_in_edges(s, j, weight, in_source, z, p, row, lo, hi)
+            row += width(dense_sources, block)
+            _sum_in_edges(s, j, weight, in_source, z, row, end, lo, hi)
+        activate_row(activation[j], s, j, z, j, lo, hi)
+
+
+@njit(cache=True)
+def _set_row(a, j, lo, hi, value):
+    """a[j, lo:hi] = value."""
+    row = a[j, lo:hi]
+    for n in range(len(row)):
+        row[n] = value
+
+
+@njit(cache=True)
+def _add_to_row(a, j, lo, hi, value):
+    """a[j, lo:hi] += value."""
+    row = a[j, lo:hi]
+    for n in range(len(row)):
+        row[n] += value
 
 
 @njit(cache=True, fastmath={"contract"})
-def _sum_in_edges(s_j, weight, in_source, z, p, end, lo, hi):
-    """s_j += Σ w_{i→j} z_i over in-edges ``p .. end-1``."""
+def _sum_in_edges(s, j, weight, in_source, z, p, end, lo, hi):
+    """s[j, lo:hi] += Σ w_{i→j} z_i over in-edges ``p .. end-1``."""
     # Four in-edges per sweep over the row, so s_j is loaded and stored a quarter as often;
     # the last sweep is padded with weight 0 (one sweep, not up to three, for a short rest;
     # 0 × inf makes NaN only where a value has overflowed, and that run has diverged anyway).
     zero = like(weight, 0.0)
+    s_j = s[j, lo:hi]
     while p < end:
         w0 = weight[p]
         w1 = weight[p + 1] if p + 1 < end else zero
@@ -360,43 +379,54 @@ def backward_block(wiring, weight, state, sums, lo, hi):
 def _backward_columns(wiring, weight, state, sums, lo, hi):
     """backward_block over columns ``lo .. hi-1`` at once."""
     s, z, delta, output_error = state
+    weight_sum, bias_sum = sums
+    n_inputs, output_slot, activation = wiring.n_inputs, wiring.output_slot, wiring.activation
+    out_start, out_edge, out_target = wiring.out_start, wiring.out_edge, wiring.out_target
+    out_row, source_block, target_block = wiring.out_row, wiring.source_block, wiring.target_block
+    dense_targets = wiring.dense_targets
     # Each unit's out-edges give both its δ and the ∂E/∂w of those edges: the δ_k rows are
-    # loaded once for the two. Inputs need no δ, only ∂E/∂w of their out-edges.
+    # loaded once for the two. Inputs need no δ, only ∂E/∂w of their out-edges. (No views of
+    # rows in this loop either: see _forward_columns.)
     for j in range(z.shape[0] - 1, -1, -1):
-        delta_j = delta[j, lo:hi]
-        slot = wiring.output_slot[j]
-        block = wiring.source_block[j]
-        if block < 0 or j < wiring.n_inputs:  # (else δ_j holds the sum over the block's edges)
-            delta_j[:] = 0.0
-        q, end = wiring.out_start[j], wiring.out_start[j + 1]
+        block = source_block[j]
+        if block < 0 or j < n_inputs:  # (else δ_j holds the sum over the block's edges)
+            _set_row(delta, j, lo, hi, 0.0)
+        q, end = out_start[j], out_start[j + 1]
         if block < 0:
-            _out_edges(wiring, weight, state, sums.weight, j, q, end, lo, hi)
+            _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j, q, end, lo, hi)
         else:  # the edges into the block are done as a product (see dense_backward)
-            row = wiring.out_row[j]
-            _out_edges(wiring, weight, state, sums.weight, j, q, row, lo, hi)
-            row += width(wiring.dense_targets, block)
-            _out_edges(wiring, weight, state, sums.weight, j, row, end, lo, hi)
-        if j < wiring.n_inputs:
-            delta_j[:] = 0.0
-            sums.bias[j] = 0.0
+            row = out_row[j]
+            _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j, q, row, lo, hi)
+            row += width(dense_targets, block)
+            _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j, row, end, lo, hi)
+        if j < n_inputs:
+            _set_row(delta, j, lo, hi, 0.0)
+            bias_sum[j] = 0.0
             continue
-        scale_by_derivative(wiring.activation[j], s[j, lo:hi], z[j, lo:hi], delta_j)
+        scale_by_derivative(activation[j], s, z, j, delta, j, lo, hi)
+        slot = output_slot[j]
         if slot >= 0:  # the loss's own part of an output's δ, f'(s) already in it
-            delta_j += output_error[slot, lo:hi]
-        sums.bias[j] = total(delta_j)
-        block = wiring.target_block[j]
-        if block >= 0 and j == wiring.dense_targets[block, 0]:  # the block's last δ is known
-            dense_backward(wiring, block, weight, state, sums.weight, lo, hi)
+            _add_row(delta, j, output_error, slot, lo, hi)
+        bias_sum[j] = _row_total(delta, j, lo, hi)
+        block = target_block[j]
+        if block >= 0 and j == dense_targets[block, 0]:  # the block's last δ is known
+            dense_backward(wiring, block, weight, state, weight_sum, lo, hi)
+
+
+@njit(cache=True)
+def _add_row(a, j, b, r, lo, hi):
+    """a[j, lo:hi] += b[r, lo:hi]."""
+    a_j, b_r = a[j, lo:hi], b[r, lo:hi]
+    for n in range(len(a_j)):
+        a_j[n] += b_r[n]
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def _out_edges(wiring, weight, state, weight_sum, j, q, end, lo, hi):
+def _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j, q, end, lo, hi):
     """δ_j += Σ δ_k w_{j→k}, and weight_sum[j→k] = Σ_n δ_k z_j, over out-edge entries
     ``q .. end-1``: four per sweep, the last sweep padded as in :func:`_sum_in_edges` (a padded
     entry repeats the last edge, whose sum is written last)."""
-    delta = state.delta
-    delta_j, z_j = delta[j, lo:hi], state.z[j, lo:hi]
-    out_edge, out_target = wiring.out_edge, wiring.out_target
+    delta_j, z_j = delta[j, lo:hi], z[j, lo:hi]
     zero = like(delta, 0.0)
     while q < end:
         e0 = out_edge[q]
@@ -520,9 +550,10 @@ def _mean_of_sums(sums, batch, mean):
 
 
 @njit(cache=True, fastmath={"reassoc"})
-def total(a):
-    """Σ_n a[n]."""
+def _row_total(a, j, lo, hi):
+    """Σ_n a[j, n] over columns ``lo .. hi-1``."""
+    row = a[j, lo:hi]
     result = like(a, 0.0)
-    for n in range(a.shape[0]):
-        result += a[n]
+    for n in range(len(row)):
+        result += row[n]
     return result

@@ -175,7 +175,6 @@ def exp_lanes(t: float) -> float:
 
 
 Scalar = Callable[[float], float]
-Row = Any  # a one-dimensional float array, typed loosely: numba compiles one version per dtype
 Tensor = Any  # a numpy array or a torch tensor
 Namespace = Any  # the numpy or torch module
 
@@ -218,8 +217,6 @@ class Activation:
     kinks: tuple[float, ...] = ()
     """Where f, f' or f'' jumps (relu at 0; elu's f'' at 0; hat at −1, 0 and 1): a finite
     difference across one is no derivative, so ``gradcheck`` steps around them."""
-    row: Callable[[Row, Row], None] | None = None
-    """Compiled z ← f(s) over a row, where that is faster than f number by number."""
     onnx: Callable[[str, OnnxNodes], str] | None = None
     """f as ONNX nodes, ``onnx(s, nodes)`` → the name of z, where ONNX has a fused operator for
     it (Sigmoid, Tanh, Relu) that onnxruntime runs in float64 and float32; without one, the
@@ -1104,37 +1101,40 @@ def _chain(functions: list[Callable[..., Any]], arity: int) -> Callable[..., Any
     for code in range(len(functions) - 1):
         lines.append(f"    if code == {code}:\n        return f{code}({arguments})")
     lines.append(f"    return f{len(functions) - 1}({arguments})")
+    return _inlined(_defined(lines, functions, f"<dispatch of {arity}>"))
+
+
+# Over rows, the dispatch is one function that the kernels call, not inline, with a loop per
+# code. It takes whole unit-major arrays and a row's place in them, and makes its own views of
+# the rows: a view made in a kernel's loop over units and passed to a call, or an array passed
+# to an inlined function, is a new reference, two atomic updates of the array's count per row,
+# which numba cannot pair up and drop across an if-chain (they were a quarter of the forward
+# pass and half of the backward pass on 4000 units of 32 columns, measured); a view that stays
+# in the function that made it, and an argument passed on, cost nothing.
+
+_called = njit(error_model="numpy")
+"""Not cached either: compiled into the kernels' cached code, as the inlined dispatch is."""
+
+
+def _row_chain(
+    functions: list[Callable[..., Any] | None], header: str, views: str, statement: str
+) -> Callable[..., Any]:
+    """``dispatch(code, <header>)``: ``<views>``, then, for the code's function f, a loop over
+    n in 0 .. hi-lo-1 of ``<statement>`` (where the function is None, nothing)."""
+    lines = [f"def dispatch(code, {header}):", f"    {views}"]
+    for code, f in enumerate(functions):
+        if f is not None:
+            lines.append(f"    if code == {code}:\n        for n in range(hi - lo):")
+            lines.append(f"            {statement.replace('f(', f'f{code}(')}\n        return")
+    return _called(_defined(lines, functions, "<dispatch over rows>"))
+
+
+def _defined(lines: list[str], functions: list[Any], name: str) -> Callable[..., Any]:
+    """The function ``dispatch`` of the source ``lines``, calling ``functions`` as f0, f1, ..."""
     namespace: dict[str, Any] = {f"f{code}": f for code, f in enumerate(functions)}
-    exec(compile("\n".join(lines), f"<dispatch of {arity}>", "exec"), namespace)
-    return _inlined(namespace["dispatch"])
-
-
-def _row_of(f: Scalar) -> Callable[[Row, Row], None]:
-    @compiled
-    def row(s, z):  # type: ignore[no-untyped-def]
-        for n in range(len(s)):
-            z[n] = f(s[n])
-
-    return row
-
-
-def _scale_row_of(derivative: Callable[[float, float], float]) -> Callable[[Row, Row, Row], None]:
-    @compiled
-    def scale(s, z, delta):  # type: ignore[no-untyped-def]
-        for n in range(len(s)):
-            delta[n] *= derivative(s[n], z[n])
-
-    return scale
-
-
-@compiled
-def _copy_row(s: Row, z: Row) -> None:
-    z[:] = s
-
-
-@compiled
-def _keep_row(s: Row, z: Row, delta: Row) -> None:
-    pass  # f' = 1: δ stays as it is
+    exec(compile("\n".join(lines), name, "exec"), namespace)
+    dispatch: Callable[..., Any] = namespace["dispatch"]
+    return dispatch
 
 
 activate = _chain([a.f for a in ACTIVATIONS.values()], 1)
@@ -1143,17 +1143,21 @@ activate = _chain([a.f for a in ACTIVATIONS.values()], 1)
 derivative = _chain([a.derivative for a in ACTIVATIONS.values()], 2)
 """derivative(code, s, z): f'(s) for the activation with this code, given z = f(s)."""
 
-activate_row = _chain(
-    [_copy_row if name == "identity" else a.row or _row_of(a.f) for name, a in ACTIVATIONS.items()],
-    2,
+activate_row = _row_chain(
+    [a.f for a in ACTIVATIONS.values()],
+    "s, j, z, r, lo, hi",
+    "s_j, z_r = s[j, lo:hi], z[r, lo:hi]",
+    "z_r[n] = f(s_j[n])",
 )
-"""activate_row(code, s, z): z = f(s) over a row, the activation chosen once per row."""
+"""activate_row(code, s, j, z, r, lo, hi): z[r, lo:hi] = f(s[j, lo:hi]), for two-dimensional s
+and z, the activation chosen once per row."""
 
-scale_by_derivative = _chain(
-    [
-        _keep_row if name == "identity" else _scale_row_of(a.derivative)
-        for name, a in ACTIVATIONS.items()
-    ],
-    3,
+scale_by_derivative = _row_chain(
+    [None if name == "identity" else a.derivative for name, a in ACTIVATIONS.items()],
+    "s, z, j, delta, r, lo, hi",
+    "s_j, z_j, delta_r = s[j, lo:hi], z[j, lo:hi], delta[r, lo:hi]",
+    "delta_r[n] *= f(s_j[n], z_j[n])",
 )
-"""scale_by_derivative(code, s, z, delta): δ ← f'(s) δ over a row, f' chosen once per row."""
+"""scale_by_derivative(code, s, z, j, delta, r, lo, hi): δ[r, lo:hi] ← f'(s_j) δ[r, lo:hi], with
+s_j = s[j, lo:hi] and z_j = z[j, lo:hi], for two-dimensional s, z and δ, f' chosen once per row
+(f' = 1 leaves δ as it is)."""

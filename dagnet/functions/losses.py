@@ -123,7 +123,7 @@ def _squared_error_signal(s, z, activation, positions, slots, y, out, by_output,
             difference = z[j, n] - y[r, n]
             out[r, n] = weight * difference
             share += 0.5 * difference * difference
-        scale_by_derivative(activation[j], s[j], z[j], out[r])
+        scale_by_derivative(activation[j], s, z, j, out, r, 0, y.shape[1])
         by_output[r] = weight * share
         total += weight * share
     return total

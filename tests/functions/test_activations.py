@@ -193,11 +193,14 @@ def test_array_formulas_agree_with_the_compiled_scalars(name: str) -> None:
 def test_row_dispatch_agrees_with_the_scalars(name: str) -> None:
     code, (_, f_prime) = CODES[name], pair(name)
     s = np.concatenate([GRID, EXTREMES])
-    z, delta = np.empty_like(s), np.full_like(s, 2.0)
-    activate_row(code, s, z)
-    scale_by_derivative(code, s, z, delta)
-    assert_array_equal(z, [activate(code, value) for value in s])
-    assert_allclose(delta, 2.0 * apply(f_prime, s), rtol=1e-12, atol=1e-15)
+    rows = np.stack([np.zeros_like(s), s, np.zeros_like(s)])  # row 1 of three, a part of it
+    z, delta = np.full_like(rows, 7.0), np.full_like(rows, 2.0)
+    activate_row(code, rows, 1, z, 2, 1, len(s))
+    scale_by_derivative(code, rows, np.roll(z, -1, axis=0), 1, delta, 0, 1, len(s))
+    assert_array_equal(z[2, 1:], [activate(code, value) for value in s[1:]])
+    assert (z[:2] == 7.0).all() and z[2, 0] == 7.0  # nothing outside the row's part
+    assert_allclose(delta[0, 1:], 2.0 * apply(f_prime, s[1:]), rtol=1e-12, atol=1e-15)
+    assert (delta[1:] == 2.0).all() and delta[0, 0] == 2.0
 
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
@@ -261,5 +264,5 @@ def test_tanh_is_within_2_ulp_of_math_tanh(s: float) -> None:
 def test_float32_rows_compute_in_float32(name: str) -> None:
     s = np.linspace(-5.0, 5.0, 101, dtype=np.float32)
     z = np.empty_like(s)
-    activate_row(CODES[name], s, z)
+    activate_row(CODES[name], s[np.newaxis], 0, z[np.newaxis], 0, 0, len(s))
     assert_allclose(z, FORMULAS[name](s.astype(np.float64)), rtol=3e-7, atol=1e-7)
