@@ -1109,7 +1109,7 @@ def _chain(functions: list[Callable[..., Any]], arity: int) -> Callable[..., Any
 # the rows: a view made in a kernel's loop over units and passed to a call, or an array passed
 # to an inlined function, is a new reference, two atomic updates of the array's count per row,
 # which numba cannot pair up and drop across an if-chain (they were a quarter of the forward
-# pass and half of the backward pass on 4000 units of 32 columns, measured); a view that stays
+# pass and a third of the backward pass on 4000 units of 32 columns, measured); a view that stays
 # in the function that made it, and an argument passed on, cost nothing.
 
 _called = njit(error_model="numpy")
