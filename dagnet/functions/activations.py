@@ -42,12 +42,12 @@ __all__ = [
     "scale_by_derivative",
 ]
 
-compiled = njit(cache=True, error_model="numpy")
+compiled = njit(cache=True, error_model="numpy", fastmath={"contract"})
 """Division by zero gives inf or NaN, as in numpy, instead of raising: none of these formulas
 divides by zero, and without the check for it the compiler can run a loop over a row on SIMD
 lanes (four times faster for tanh)."""
 
-inlined = njit(cache=True, error_model="numpy", inline="always")
+inlined = njit(cache=True, error_model="numpy", inline="always", fastmath={"contract"})
 """For a function too long for LLVM to inline (tanh, both of its forms), which a loop over a row
 must inline to run on SIMD lanes: numba inlines it itself, into every caller."""
 
@@ -157,21 +157,54 @@ def _compiled_power_of_two(k: Any) -> Any:
     return from_bits
 
 
-@compiled
-def exp_lanes(t: float) -> float:
-    """e^t, as math.exp within 2 ulp, in straight-line code that vectorises (see above)."""
-    low, high, magic, ln2_high, ln2_low = _exp_range(t)
-    low, high, magic = like(t, low), like(t, high), like(t, magic)
-    t = low if t < low else t  # (written so that NaN stays NaN)
-    t = high if t > high else t
+@inlined
+def _exp_parts(t: float) -> tuple[float, float, float]:
+    """k, p and q with e^t = 2^k (q + p) / (q − p), for t within the range of exp_lanes:
+    t = k ln 2 + r with |r| ≤ ln 2 / 2, and Cephes' rational function of r."""
+    _, _, magic, ln2_high, ln2_low = _exp_range(t)
+    magic = like(t, magic)
     k = (t * like(t, _LOG2E) + magic) - magic
     r = (t - k * like(t, ln2_high)) - k * like(t, ln2_low)
     r2 = r * r
     p = r * ((like(t, _EXP_P[0]) * r2 + like(t, _EXP_P[1])) * r2 + like(t, _EXP_P[2]))
     q = ((like(t, _EXP_Q[0]) * r2 + like(t, _EXP_Q[1])) * r2 + like(t, _EXP_Q[2])) * r2
-    e_r = like(t, 1.0) + like(t, 2.0) * p / (q + like(t, _EXP_Q[3]) - p)
-    h = (k * like(t, 0.5) + magic) - magic  # (for NaN, whatever its bits make, times NaN)
-    return e_r * power_of_two(h) * power_of_two(k - h)
+    return k, p, q + like(t, _EXP_Q[3])
+
+
+@inlined
+def _in_range(t: float) -> float:
+    """t clamped to where e^t goes from 0 to inf (written so that NaN stays NaN)."""
+    low, high = _exp_range(t)[:2]
+    low, high = like(t, low), like(t, high)
+    t = low if t < low else t
+    return high if t > high else t
+
+
+@inlined
+def _times_power_of_two(x: float, k: float) -> float:
+    """x 2^k for a whole k whose 2^k may be subnormal, 0 or inf: x times one half of it, then
+    the other, each half normal, so that x 2^k rounds once (for NaN, whatever its bits make,
+    times NaN)."""
+    magic = like(k, _exp_range(k)[2])
+    h = (k * like(k, 0.5) + magic) - magic
+    return x * power_of_two(h) * power_of_two(k - h)
+
+
+@compiled
+def exp_lanes(t: float) -> float:
+    """e^t, as math.exp within 2 ulp, in straight-line code that vectorises (see above)."""
+    k, p, q = _exp_parts(_in_range(t))
+    e_r = like(t, 1.0) + like(t, 2.0) * p / (q - p)
+    return _times_power_of_two(e_r, k)
+
+
+@inlined
+def _exp_as_fraction(a: float) -> tuple[float, float]:
+    """e^a as a denominator and a numerator, (q − p, 2^k (q + p)), so that a caller that divides
+    by an expression in e^a (tanh, σ) divides once, not for e^a and then again: dividing on
+    SIMD lanes is slow, and the second division waits on the first."""
+    k, p, q = _exp_parts(_in_range(a))
+    return q - p, _times_power_of_two(q + p, k)
 
 
 Scalar = Callable[[float], float]
@@ -240,10 +273,10 @@ def identity_derivative(s: float, z: float) -> float:
 
 @compiled
 def sigmoid(s: float) -> float:
-    # e^−|s| on both sides, and a select, not a branch: the row runs on SIMD lanes.
-    one = like(s, 1.0)
-    e = exp_lanes(-abs(s))
-    return one / (one + e) if s >= like(s, 0.0) else e / (one + e)
+    # 1 / (1 + e^−|s|) or e^−|s| / (1 + e^−|s|), e^−|s| never overflowing; as one quotient
+    # chosen by a select, not a branch, so that the row runs on SIMD lanes.
+    below, e = _exp_as_fraction(-abs(s))
+    return (below if s >= like(s, 0.0) else e) / (below + e)
 
 
 @compiled
@@ -263,26 +296,21 @@ TANH_NEAR = 0.625
 
 @inlined
 def tanh(s: float) -> float:
-    # Both forms, then a select: no branch and no call, so a row runs on SIMD lanes.
-    near, far = _tanh_near_zero(s), _tanh_far_from_zero(s)
-    return near if abs(s) < like(s, TANH_NEAR) else far
-
-
-@compiled
-def _tanh_near_zero(s: float) -> float:
-    # (The coefficients in s's type: float32 state computes tanh in float32, on twice the lanes.)
+    # Both forms, each a quotient, the quotients chosen lane by lane and divided once, then a
+    # select: no branch and no call, so a row runs on SIMD lanes.
+    size = abs(s)
+    s2 = s * s
     p0, p1, p2 = like(s, _TANH_P[0]), like(s, _TANH_P[1]), like(s, _TANH_P[2])
     q0, q1, q2 = like(s, _TANH_Q[0]), like(s, _TANH_Q[1]), like(s, _TANH_Q[2])
-    s2 = s * s
-    return s + s * s2 * (((p0 * s2 + p1) * s2 + p2) / (((s2 + q0) * s2 + q1) * s2 + q2))
-
-
-@compiled
-def _tanh_far_from_zero(s: float) -> float:
-    size = abs(s)
-    one, two = like(s, 1.0), like(s, 2.0)
-    t = one - two / (exp_lanes(two * size) + one)  # (1 from |s| > 22 on, e^2|s| → inf)
-    return t if s > like(s, 0.0) else -t
+    near_above = s * s2 * ((p0 * s2 + p1) * s2 + p2)
+    near_below = ((s2 + q0) * s2 + q1) * s2 + q2
+    # 2 / (e^2|s| + 1), with 2|s| at most 40, where tanh is 1 to the last bit (from 19.1 on)
+    twice = like(s, 2.0) * size
+    below, e = _exp_as_fraction(like(s, 40.0) if twice > like(s, 40.0) else twice)
+    near = size < like(s, TANH_NEAR)
+    quotient = (near_above if near else like(s, 2.0) * below) / (near_below if near else below + e)
+    far = like(s, 1.0) - quotient
+    return s + quotient if near else (far if s > like(s, 0.0) else -far)
 
 
 @compiled
@@ -504,8 +532,7 @@ def hat_derivative(s: float, z: float) -> float:
 
 @compiled
 def neat_sigmoid(s: float) -> float:
-    t = max(-60.0, min(60.0, 5.0 * s))
-    return 1.0 / (1.0 + exp_lanes(-t))
+    return sigmoid(max(-60.0, min(60.0, 5.0 * s)))
 
 
 @compiled
@@ -1089,7 +1116,7 @@ CODES: dict[str, int] = {name: code for code, name in enumerate(ACTIVATIONS)}
 # inlined closures, one per code, did the same until the table outgrew LLVM's limit on the
 # length of the names numba gives inlined variables.)
 
-_inlined = njit(error_model="numpy", inline="always")
+_inlined = njit(error_model="numpy", inline="always", fastmath={"contract"})
 """Not cached: the dispatch is compiled into the kernels that call it, which are."""
 
 
@@ -1112,7 +1139,7 @@ def _chain(functions: list[Callable[..., Any]], arity: int) -> Callable[..., Any
 # pass and a third of the backward pass on 4000 units of 32 columns, measured); a view that stays
 # in the function that made it, and an argument passed on, cost nothing.
 
-_called = njit(error_model="numpy")
+_called = njit(error_model="numpy", fastmath={"contract"})
 """Not cached either: compiled into the kernels' cached code, as the inlined dispatch is."""
 
 

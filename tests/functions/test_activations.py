@@ -182,11 +182,13 @@ def test_compiled_dispatch_agrees_with_the_table(name: str) -> None:
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
 def test_array_formulas_agree_with_the_compiled_scalars(name: str) -> None:
     # The rivals and exporters compute f over arrays; they must compute the same f and f'.
+    # f' from z (neat_sigmoid' = 5 z (1 − z)) turns z's last bit near 1, where the two ways of
+    # computing z may round apart by an ulp or two, into up to 5 · 2 · 1.1e-16 of f'.
     entry, (f, f_prime) = ACTIVATIONS[name], pair(name)
     s = np.concatenate([GRID, EXTREMES])
     z = entry.array(s, np)
     assert_allclose(z, apply(f, s), rtol=1e-13, atol=1e-300)
-    assert_allclose(entry.array_derivative(s, z, np), apply(f_prime, s), rtol=1e-12, atol=1e-15)
+    assert_allclose(entry.array_derivative(s, z, np), apply(f_prime, s), rtol=1e-12, atol=1.2e-15)
 
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
