@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from dagnet.engine.copies import copy_vector
 from dagnet.functions.activations import like
 
 __all__ = ["dense_backward", "dense_forward", "dot", "products", "width"]
@@ -30,10 +31,11 @@ def dense_forward(wiring, block, weight, state, lo, hi):
     t0, t1 = wiring.dense_targets[block, 0], wiring.dense_targets[block, 1]
     block_weight = np.empty((t1 - t0, s1 - s0), s.dtype)  # row t: w_{i→t} for every source i
     for t in range(t1 - t0):
-        block_weight[t] = weight[wiring.in_row[t0 + t] : wiring.in_row[t0 + t] + s1 - s0]
+        copy_vector(block_weight[t], 0, weight, wiring.in_row[t0 + t], s1 - s0)
     source_state = np.empty((hi - lo, s1 - s0), s.dtype)  # row n: z_i of example n
     for i in range(s1 - s0):
-        source_state[:, i] = z[s0 + i, lo:hi]
+        for n in range(hi - lo):
+            source_state[n, i] = z[s0 + i, lo + n]
     products(block_weight, source_state, 0, s1 - s0, s[t0:, lo:])
 
 
@@ -49,15 +51,17 @@ def dense_backward(wiring, block, weight, state, weight_sum, lo, hi):
         weight_by_source = np.empty((s1 - first, t1 - t0), delta.dtype)
         for t in range(t1 - t0):
             row = wiring.in_row[t0 + t] + first - s0
-            weight_by_source[:, t] = weight[row : row + s1 - first]
+            for i in range(s1 - first):
+                weight_by_source[i, t] = weight[row + i]
         target_delta = np.empty((hi - lo, t1 - t0), delta.dtype)  # row n: δ_t of example n
         for t in range(t1 - t0):
-            target_delta[:, t] = delta[t0 + t, lo:hi]
+            for n in range(hi - lo):
+                target_delta[n, t] = delta[t0 + t, lo + n]
         products(weight_by_source, target_delta, 0, t1 - t0, delta[first:, lo:])
     sums = np.empty((t1 - t0, s1 - s0), weight_sum.dtype)
     products(delta[t0:t1], z[s0:s1], lo, hi, sums)
     for t in range(t1 - t0):
-        weight_sum[wiring.in_row[t0 + t] : wiring.in_row[t0 + t] + s1 - s0] = sums[t]
+        copy_vector(weight_sum, wiring.in_row[t0 + t], sums[t], 0, s1 - s0)
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit, prange
 
+from dagnet.engine.copies import add_vector, copy_block
 from dagnet.engine.dense import dense_backward, dense_forward, width
 from dagnet.functions.activations import (
     activate,
@@ -107,8 +108,8 @@ def forward_whole(wiring, parameters, x, state):
     """The inputs ``x`` (inputs, N) into state, then :func:`forward` as one block."""
     n_inputs = wiring.n_inputs
     s, z = state.s, state.z  # (see forward_split for why not through the tuple)
-    s[:n_inputs] = x
-    z[:n_inputs] = x
+    copy_block(s, 0, 0, x, 0, 0, n_inputs, x.shape[1])
+    copy_block(z, 0, 0, x, 0, 0, n_inputs, x.shape[1])
     forward_block(wiring, parameters, state, 0, z.shape[1])
 
 
@@ -123,8 +124,8 @@ def forward_outputs(wiring, parameters, x, state, outputs, s_out, z_out):
     s, z = state.s, state.z
     for start in range(0, n, width):
         m = min(width, n - start)
-        s[:n_inputs, :m] = x[:, start : start + m]
-        z[:n_inputs, :m] = x[:, start : start + m]
+        copy_block(s, 0, 0, x, 0, start, n_inputs, m)
+        copy_block(z, 0, 0, x, 0, start, n_inputs, m)
         forward_block(wiring, parameters, state, 0, m)
         _copy_rows(s, outputs, s_out, start, m)
         _copy_rows(z, outputs, z_out, start, m)
@@ -142,7 +143,7 @@ def forward_z_outputs(wiring, parameters, x, z, outputs, z_out):
     s = np.empty((1, width), z.dtype)  # s_j, in row 0
     for start in range(0, n, width):
         m = min(width, n - start)
-        z[:n_inputs, :m] = x[:, start : start + m]
+        copy_block(z, 0, 0, x, 0, start, n_inputs, m)
         for j in range(n_inputs, z.shape[0]):
             _set_row(s, 0, 0, m, bias[j])
             _sum_in_edges(s, 0, weight, in_source, z, in_start[j], in_start[j + 1], 0, m)
@@ -155,7 +156,7 @@ def _copy_rows(rows, outputs, out, start, m):
     """Rows ``outputs`` of ``rows``' first m columns into columns ``start .. start+m-1`` of
     ``out``, row r from row ``outputs[r]``."""
     for r in range(len(outputs)):
-        out[r, start : start + m] = rows[outputs[r], :m]
+        copy_block(out, r, start, rows, outputs[r], 0, 1, m)
 
 
 @njit(cache=True, parallel=True)
@@ -183,11 +184,12 @@ def forward_block(wiring, parameters, state, lo, hi):
     own, n_inputs = scratch(state, step), wiring.n_inputs
     for first in range(lo, hi, step):
         last = min(first + step, hi)
-        own.s[:n_inputs, : last - first] = state.s[:n_inputs, first:last]
-        own.z[:n_inputs, : last - first] = state.z[:n_inputs, first:last]
-        _forward_columns(wiring, parameters, own, 0, last - first)
-        state.s[n_inputs:, first:last] = own.s[n_inputs:, : last - first]
-        state.z[n_inputs:, first:last] = own.z[n_inputs:, : last - first]
+        m, rest = last - first, own.z.shape[0] - n_inputs
+        copy_block(own.s, 0, 0, state.s, 0, first, n_inputs, m)
+        copy_block(own.z, 0, 0, state.z, 0, first, n_inputs, m)
+        _forward_columns(wiring, parameters, own, 0, m)
+        copy_block(state.s, n_inputs, first, own.s, n_inputs, 0, rest, m)
+        copy_block(state.z, n_inputs, first, own.z, n_inputs, 0, rest, m)
 
 
 @njit(cache=True)
@@ -365,14 +367,15 @@ def backward_block(wiring, weight, state, sums, lo, hi):
     more = Gradient(np.empty_like(sums.weight), np.empty_like(sums.bias))  # a later chunk's
     for first in range(lo, hi, step):
         last = min(first + step, hi)
-        own.s[:, : last - first] = state.s[:, first:last]
-        own.z[:, : last - first] = state.z[:, first:last]
-        own.output_error[:, : last - first] = state.output_error[:, first:last]
-        _backward_columns(wiring, weight, own, sums if first == lo else more, 0, last - first)
+        m, units, outputs = last - first, own.z.shape[0], own.output_error.shape[0]
+        copy_block(own.s, 0, 0, state.s, 0, first, units, m)
+        copy_block(own.z, 0, 0, state.z, 0, first, units, m)
+        copy_block(own.output_error, 0, 0, state.output_error, 0, first, outputs, m)
+        _backward_columns(wiring, weight, own, sums if first == lo else more, 0, m)
         if first > lo:
-            sums.weight[:] += more.weight
-            sums.bias[:] += more.bias
-        state.delta[:, first:last] = own.delta[:, : last - first]
+            add_vector(sums.weight, more.weight)
+            add_vector(sums.bias, more.bias)
+        copy_block(state.delta, 0, first, own.delta, 0, 0, units, m)
 
 
 @njit(cache=True)
@@ -511,8 +514,8 @@ def forward_split(wiring, parameters, x, state, bounds, first, count):
     s, z = state.s, state.z
     for b in prange(min(count, len(bounds) - 1 - first)):
         lo, hi = bounds[first + b], bounds[first + b + 1]
-        s[b, :n_inputs, : hi - lo] = x[:, lo:hi]
-        z[b, :n_inputs, : hi - lo] = x[:, lo:hi]
+        copy_block(s[b], 0, 0, x, 0, lo, n_inputs, hi - lo)
+        copy_block(z[b], 0, 0, x, 0, lo, n_inputs, hi - lo)
         own = State(s[b], z[b], state.delta[b], state.output_error[b])
         forward_block(wiring, parameters, own, 0, hi - lo)
 

@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 
 from dagnet.engine.calls import array_key, call
 from dagnet.engine.compiled import CompiledNetwork
+from dagnet.engine.copies import copy_vector
 from dagnet.engine.kernels import Parameters
 from dagnet.engine.plan import Plan
 from dagnet.functions.activations import activate, derivative, like
@@ -327,8 +328,8 @@ def _push_run(weight, delta, z, p, end, first, delta_j, rate, decay):
 
 @njit(cache=True)
 def _copy(source, target):
-    target.weight[:] = source.weight
-    target.bias[:] = source.bias
+    copy_vector(target.weight, 0, source.weight, 0, source.weight.shape[0])
+    copy_vector(target.bias, 0, source.bias, 0, source.bias.shape[0])
 
 
 CALL_WORK = 16_000_000

@@ -399,7 +399,8 @@ def _intern(buffer, first, end, h, word, table, names, name_end, n_ids):  # type
     at = name_end[number]
     while at + end - first + 1 > len(names):
         names = _grown(names)
-    names[at : at + end - first] = buffer[first:end]
+    for k in range(end - first):  # (a loop: a slice assignment compiles a shape check, seconds)
+        names[at + k] = buffer[first + k]
     names[at + end - first] = NEWLINE
     if number + 2 > len(name_end):
         name_end = _grown(name_end)
@@ -431,7 +432,8 @@ def _same(a, a_first, a_end, b, b_first, b_end):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def _grown(array):  # type: ignore[no-untyped-def]
     bigger = np.zeros(2 * len(array), dtype=array.dtype)
-    bigger[: len(array)] = array
+    for k in range(len(array)):
+        bigger[k] = array[k]
     return bigger
 
 
