@@ -106,11 +106,18 @@ def forward(wiring, parameters, state, bounds):
 @njit(cache=True)
 def forward_whole(wiring, parameters, x, state):
     """The inputs ``x`` (inputs, N) into state, then :func:`forward` as one block."""
-    n_inputs = wiring.n_inputs
     s, z = state.s, state.z  # (see forward_split for why not through the tuple)
-    copy_block(s, 0, 0, x, 0, 0, n_inputs, x.shape[1])
-    copy_block(z, 0, 0, x, 0, 0, n_inputs, x.shape[1])
+    _inputs_into(s, z, x, 0, x.shape[1])
     forward_block(wiring, parameters, state, 0, z.shape[1])
+
+
+@njit(cache=True)
+def _inputs_into(s, z, x, start, m):
+    """Columns ``start .. start+m-1`` of the inputs ``x`` into the input rows' first m columns
+    of s and z (an input's s and z are its value)."""
+    n_inputs = x.shape[0]
+    copy_block(s, 0, 0, x, 0, start, n_inputs, m)
+    copy_block(z, 0, 0, x, 0, start, n_inputs, m)
 
 
 @njit(cache=True)
@@ -120,12 +127,11 @@ def forward_outputs(wiring, parameters, x, state, outputs, s_out, z_out):
     and ``z_out`` (outputs, N): any N through a state of a few hundred columns, in one call (a
     Population's forward pass: its units' state for all of N would be new pages and out of the
     cache)."""
-    n_inputs, width, n = wiring.n_inputs, state.z.shape[1], x.shape[1]
+    width, n = state.z.shape[1], x.shape[1]
     s, z = state.s, state.z
     for start in range(0, n, width):
         m = min(width, n - start)
-        copy_block(s, 0, 0, x, 0, start, n_inputs, m)
-        copy_block(z, 0, 0, x, 0, start, n_inputs, m)
+        _inputs_into(s, z, x, start, m)
         forward_block(wiring, parameters, state, 0, m)
         _copy_rows(s, outputs, s_out, start, m)
         _copy_rows(z, outputs, z_out, start, m)
@@ -508,14 +514,12 @@ def _in_gradient_one(wiring, weight_sum, z, delta_j, j, n):
 def forward_split(wiring, parameters, x, state, bounds, first, count):
     """:func:`forward` over inputs ``x`` (inputs, N) into split state: blocks ``first ..
     first+count-1`` (those there are), block c holding columns ``bounds[c] .. bounds[c+1]-1``."""
-    n_inputs = wiring.n_inputs
     # The arrays are taken out of the tuple before the loop: numba 0.68 drops a slice assignment
     # made through a NamedTuple field inside prange, which left the inputs unset.
     s, z = state.s, state.z
     for b in prange(min(count, len(bounds) - 1 - first)):
         lo, hi = bounds[first + b], bounds[first + b + 1]
-        copy_block(s[b], 0, 0, x, 0, lo, n_inputs, hi - lo)
-        copy_block(z[b], 0, 0, x, 0, lo, n_inputs, hi - lo)
+        _inputs_into(s[b], z[b], x, lo, hi - lo)
         own = State(s[b], z[b], state.delta[b], state.output_error[b])
         forward_block(wiring, parameters, own, 0, hi - lo)
 
