@@ -109,6 +109,37 @@ def test_the_runs_cover_each_units_in_edges_once(graph, min_run) -> None:
             p, end = sweep.run_edge[r], sweep.run_end[r]
             expected = sweep.run_source[r] + np.arange(end - p)
             np.testing.assert_array_equal(plan.in_source[p:end], expected)
+    # The stretches of one kind: the units after the inputs, in order, each in one, of its kind.
+    starts = sweep.stretch_start
+    assert starts[0] == plan.n_inputs and starts[-1] == plan.n_units
+    assert np.all(np.diff(starts) > 0) and len(sweep.stretch_by_runs) == len(starts) - 1
+    by_runs = np.diff(sweep.run_start) > 0
+    for t, kind in enumerate(sweep.stretch_by_runs):
+        assert np.all(by_runs[starts[t] : starts[t + 1]] == kind)
+    assert np.all(sweep.stretch_by_runs[1:] != sweep.stretch_by_runs[:-1])  # kinds alternate
+
+
+def test_sources_are_16_bit_up_to_2_16_units_and_32_bit_past_that() -> None:
+    # (The steps are the same compiled code for both widths: the hypothesis tests above run
+    # them on 16-bit sources; compiling them for 32-bit ones too would cost CI some 40 s.)
+    small = online.sweep_of(compile_plan(_layered((3, 4, 1), shortcut=False)))
+    assert small.source.dtype == np.uint16
+    rng = np.random.default_rng(2)
+    n_hidden = 2**16 + 20
+    units = [{"id": f"x{k}", "role": "input"} for k in range(3)]
+    units += [{"id": f"h{k}", "activation": "tanh"} for k in range(n_hidden)]
+    units.append({"id": "y", "role": "output", "activation": "identity"})
+    names = [unit["id"] for unit in units]
+    edges = [{"source": names[int(rng.integers(0, 3 + k))], "target": f"h{k}",
+              "weight": float(rng.uniform(-0.5, 0.5))} for k in range(n_hidden)]  # fmt: skip
+    edges += [{"source": f"h{n_hidden - 1 - k}", "target": "y", "weight": 0.1} for k in range(9)]
+    plan = compile_plan(dagnet.Graph.model_validate({"format_version": 1, "units": units,
+                                                     "edges": edges}))  # fmt: skip
+    sweep = online.sweep_of(plan)
+    assert sweep.source.dtype == np.uint32 and sweep.source.max() >= 2**16
+    indexed = np.diff(sweep.run_start) == 0
+    edges_indexed = np.repeat(indexed, np.diff(plan.in_start))
+    np.testing.assert_array_equal(sweep.source[edges_indexed], plan.in_source[edges_indexed])
 
 
 def test_frozen_parameters_stay_and_the_rest_train_as_the_loop() -> None:
