@@ -149,7 +149,7 @@ class Watch(NamedTuple):
     """The divergence watch a run keeps (see :mod:`dagnet.training.divergence`), in arrays the
     compiled steps update: ``line[0]`` is the loss above which a step has diverged (inf until
     the first step sets it), ``line[1]`` the loss that set it; ``factor`` sets the line at
-    factor × max(first loss, 1/factor)."""
+    factor × max(first loss, 1), as :func:`~dagnet.training.divergence.divergence_line` does."""
 
     line: NDArray[np.float64]
     factor: float
@@ -187,7 +187,7 @@ def descend_one_by_one(
         if not np.isfinite(loss) or loss > watch.line[0]:
             break
         if np.isinf(watch.line[0]):
-            watch.line[0] = watch.factor * max(loss, 1.0 / watch.factor)
+            watch.line[0] = watch.factor * max(loss, 1.0)  # (divergence_line's)
             watch.line[1] = loss
         for r in range(by_output.shape[0]):
             output_total[r] += by_output[r]

@@ -2,9 +2,10 @@
 
 A run diverges when a minibatch's loss is not a finite number, or exceeds
 :data:`DIVERGENCE_FACTOR` times the first epoch's mean (during the first epoch, the first
-minibatch's loss), and 1. The message names the epoch
-and the first unit, in execution order, whose values blew up. :class:`Snapshot` keeps the last
-good parameters, those of the last step whose loss passed, to put back when a run fails.
+minibatch's loss), or times 1 if that is smaller (:func:`divergence_line`). The message names
+the epoch and the first unit, in execution order, whose values blew up (or, when none did, the
+one that grew the most). :class:`Snapshot` keeps the last good parameters, those of the last
+step whose loss passed, to put back when a run fails.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "SCALE_EXAMPLES",
     "Snapshot",
     "blow_up_message",
+    "divergence_line",
     "divergence_message",
     "overflow_before_update_message",
     "sizes",
@@ -44,7 +46,22 @@ class Snapshot:
 
 
 DIVERGENCE_FACTOR = 1e6
-"""A minibatch whose loss exceeds this many times the first epoch's mean, and 1, has diverged."""
+"""A minibatch whose loss exceeds this many times the first epoch's mean (or 1) has diverged."""
+
+
+def divergence_line(first: float) -> float:
+    """The loss above which a minibatch has diverged, after a first loss of ``first``.
+
+    Not less than :data:`DIVERGENCE_FACTOR` itself: a first loss of 0, which a network whose
+    biases start at 0 gives on an example of zeros, would otherwise put the line at any ordinary
+    loss (XOR at batch size 1 failed so on one seed in three). The compiled one-example steps
+    (:mod:`dagnet.engine.online`) draw the same line.
+
+    >>> divergence_line(0.0), divergence_line(2.0)
+    (1000000.0, 2000000.0)
+    """
+    return DIVERGENCE_FACTOR * max(first, 1.0)
+
 
 BLOWN_UP = 1e150
 """A value this large overflows when the loss squares it: the run has left arithmetic behind."""
@@ -137,10 +154,13 @@ def divergence_message(
     since: str = "the mean of epoch 1",
 ) -> str:
     broken = _first_blown_up(z, scale)
-    if broken is None:  # no single unit stands out: name the one that grew most
-        broken = int(np.nanargmax(sizes(z) / np.maximum(scale if scale is not None else 1, 1)))
+    blame = "was the first whose values blew up"
+    if broken is None or broken < net.plan.n_inputs:  # none stands out: the most grown, no input
+        growth = sizes(z) / np.maximum(scale if scale is not None else 1, 1)
+        broken = net.plan.n_inputs + int(np.nanargmax(growth[net.plan.n_inputs :]))
+        blame = "grew the most"
     return (
         f"training diverged in epoch {epoch}: the loss grew from {first:.3g} ({since}) to "
         f"{loss:.3g} in a minibatch, more than {DIVERGENCE_FACTOR:.0e} times; unit "
-        f"'{net.plan.unit_ids[broken]}' was the first whose values blew up"
+        f"'{net.plan.unit_ids[broken]}' {blame}"
     )

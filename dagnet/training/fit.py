@@ -29,6 +29,7 @@ from dagnet.training.divergence import (
     SCALE_EXAMPLES,
     Snapshot,
     blow_up_message,
+    divergence_line,
     divergence_message,
     overflow_before_update_message,
     sizes,
@@ -115,10 +116,10 @@ def fit(
     TrainingError
         When the run diverges: a minibatch loss that is not a finite number, or above
         :data:`DIVERGENCE_FACTOR` times the first epoch's mean (in the first epoch, the first
-        minibatch's loss), and above 1. The message names the epoch and the first unit whose
-        values blew up; ``net`` is left with the last good parameters (those whose minibatch
-        loss last passed), and ``error.epochs_done`` says how many whole epochs came before
-        them.
+        minibatch's loss) or times 1 if that is smaller. The message names the epoch and the
+        unit whose values blew up first (or grew the most); ``net`` is left with the last good
+        parameters (those whose minibatch loss last passed), and ``error.epochs_done`` says how
+        many whole epochs came before them.
     TrainingInterrupted
         On Ctrl-C (SIGINT), which stops the run after the step under way, never inside one; the
         network keeps the parameters of that complete step. A second Ctrl-C stops at once.
@@ -321,7 +322,7 @@ class _Run:
         history.epoch_loss.append(float(output_total.sum()) / n_examples)
         history.output_loss.append([total / n_examples for total in output_total.tolist()])
         self.first = history.epoch_loss[0]
-        self.limit = DIVERGENCE_FACTOR * max(self.first, 1 / DIVERGENCE_FACTOR)
+        self.limit = divergence_line(self.first)
 
     def _check(self, loss: float, x_batch: np.ndarray, epoch: int) -> None:
         """Stop at a step whose loss has left arithmetic, or has grown past the line."""
@@ -347,7 +348,7 @@ class _Run:
             )
         if math.isinf(self.limit):  # the first step sets the line until epoch 1 has
             self.first = loss
-            self.limit = DIVERGENCE_FACTOR * max(loss, 1 / DIVERGENCE_FACTOR)
+            self.limit = divergence_line(loss)
 
 
 def _plain(rule: Optimizer) -> bool:

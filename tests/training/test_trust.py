@@ -81,10 +81,26 @@ def test_a_loss_that_grows_a_millionfold_is_divergence_even_while_finite() -> No
     # the epochs before it stayed under the rule, and the network is left as the last of them was
     assert error.epochs_done == error.epoch - 1 == len(epochs)
     if epochs:  # (in epoch 1 the first minibatch's loss sets the line)
-        limit = train.DIVERGENCE_FACTOR * max(epochs[0], 1 / train.DIVERGENCE_FACTOR)
+        limit = train.DIVERGENCE_FACTOR * max(epochs[0], 1.0)
         assert max(epochs) <= limit
     assert np.isclose(net.loss(X, 3 * X), epochs[-1]) or net.loss(X, 3 * X) < 1e12
     assert np.all(np.isfinite(net.weights))
+
+
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_a_first_loss_of_zero_does_not_make_an_ordinary_loss_divergence(batch_size) -> None:
+    # XOR's first example is (0, 0): with biases starting at 0 every unit is 0 on it, and so is
+    # its loss; the next example's ordinary loss (above 1) is no divergence. In order, not
+    # shuffled, the first step at batch size 1 is on that example.
+    graph = dagnet.load_graph(GRAPHS / "xor.json")
+    x, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float), np.array([[0], [1], [1], [0]], float)
+    for seed in range(4):
+        net = dagnet.Network(graph, seed=seed)
+        assert net.loss(x[:1], y[:1]) == 0.0
+        history = dagnet.fit(net, x, y, epochs=3, batch_size=batch_size, shuffle=False,
+                             learning_rate=0.3)  # fmt: skip
+        assert len(history.epoch_loss) == 3
+    assert train.divergence_line(0.0) == train.DIVERGENCE_FACTOR
 
 
 def test_a_loss_that_overflows_restores_the_last_finite_step() -> None:
