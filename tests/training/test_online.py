@@ -109,14 +109,22 @@ def test_the_runs_cover_each_units_in_edges_once(graph, min_run) -> None:
             p, end = sweep.run_edge[r], sweep.run_end[r]
             expected = sweep.run_source[r] + np.arange(end - p)
             np.testing.assert_array_equal(plan.in_source[p:end], expected)
-    # The stretches of one kind: the units after the inputs, in order, each in one, of its kind.
-    starts = sweep.stretch_start
+    # The groups: the units after the inputs, in order, each in one; a group's units of one
+    # kind and activation, none fed by another of them; and a new group only where it must be.
+    starts = sweep.group_start
     assert starts[0] == plan.n_inputs and starts[-1] == plan.n_units
-    assert np.all(np.diff(starts) > 0) and len(sweep.stretch_by_runs) == len(starts) - 1
+    assert np.all(np.diff(starts) > 0) and len(sweep.group_by_runs) == len(starts) - 1
     by_runs = np.diff(sweep.run_start) > 0
-    for t, kind in enumerate(sweep.stretch_by_runs):
-        assert np.all(by_runs[starts[t] : starts[t + 1]] == kind)
-    assert np.all(sweep.stretch_by_runs[1:] != sweep.stretch_by_runs[:-1])  # kinds alternate
+    for g in range(len(starts) - 1):
+        first, end = starts[g], starts[g + 1]
+        assert np.all(by_runs[first:end] == sweep.group_by_runs[g])
+        assert np.all(plan.activation[first:end] == sweep.group_activation[g])
+        assert np.all(plan.in_source[plan.in_start[first] : plan.in_start[end]] < first)
+        if end < plan.n_units:
+            fed_by_group = np.any(plan.in_source[plan.in_start[end] : plan.in_start[end + 1]]
+                                  >= first)  # fmt: skip
+            same = by_runs[end] == by_runs[first] and plan.activation[end] == plan.activation[first]
+            assert fed_by_group or not same
 
 
 def test_sources_are_16_bit_up_to_2_16_units_and_32_bit_past_that() -> None:
