@@ -325,11 +325,8 @@ def _backward_update(sweep, parameters, start, state, rate, decay, frozen):
         delta[j] = 0.0  # row j collects Σ_k δ_k w_{j→k} as the δ_k arrive
     for g in range(sweep.group_by_runs.shape[0] - 1, -1, -1):
         first, end = sweep.group_start[g], sweep.group_start[g + 1]
-        if sweep.group_by_runs[g]:
-            _backward_runs(sweep, weight, bias, s, z, delta, output_error, rate, decay, first, end)
-        else:
-            _backward_indexed(sweep, weight, bias, s, z, delta, output_error, rate, decay, first,
-                              end)  # fmt: skip
+        _backward_group(sweep, weight, bias, s, z, delta, output_error, rate, decay, first, end,
+                        sweep.group_by_runs[g])  # fmt: skip
     for p in frozen[0]:
         weight[p] = start.weight[p]
     for j in frozen[1]:
@@ -337,29 +334,22 @@ def _backward_update(sweep, parameters, start, state, rate, decay, frozen):
 
 
 @njit(cache=True, fastmath={"contract"})
-def _backward_runs(sweep, weight, bias, s, z, delta, output_error, rate, decay, first, end):
-    """δ_j of units end-1 .. first, each of whose in-edges are swept by runs, pushed back."""
+def _backward_group(sweep, weight, bias, s, z, delta, output_error, rate, decay, first, end,
+                    by_runs):  # fmt: skip
+    """δ_j of units end-1 .. first, pushed back: by runs if ``by_runs``, else by index (a
+    choice the compiler takes out of the loop, since it is the same for every unit)."""
     for j in range(end - 1, first - 1, -1):
         slot = sweep.output_slot[j]
         own = output_error[slot, 0] if slot >= 0 else like(rate, 0.0)
         delta_j, bias[j] = _delta_and_bias(sweep.activation[j], s[j], z[j], delta[j], own,
                                            bias[j], rate, decay)  # fmt: skip
         delta[j] = delta_j
-        for r in range(sweep.run_start[j], sweep.run_start[j + 1]):
-            _push_run(weight, delta, z, sweep.run_edge[r], sweep.run_end[r],
-                      sweep.run_source[r], delta_j, rate, decay)  # fmt: skip
-
-
-@njit(cache=True, fastmath={"contract"})
-def _backward_indexed(sweep, weight, bias, s, z, delta, output_error, rate, decay, first, end):
-    """δ_j of units end-1 .. first, whose in-edges are read by source index, pushed back."""
-    for j in range(end - 1, first - 1, -1):
-        slot = sweep.output_slot[j]
-        own = output_error[slot, 0] if slot >= 0 else like(rate, 0.0)
-        delta_j, bias[j] = _delta_and_bias(sweep.activation[j], s[j], z[j], delta[j], own,
-                                           bias[j], rate, decay)  # fmt: skip
-        delta[j] = delta_j
-        _push_indexed(sweep, weight, delta, z, j, delta_j, rate, decay)
+        if by_runs:
+            for r in range(sweep.run_start[j], sweep.run_start[j + 1]):
+                _push_run(weight, delta, z, sweep.run_edge[r], sweep.run_end[r],
+                          sweep.run_source[r], delta_j, rate, decay)  # fmt: skip
+        else:
+            _push_indexed(sweep, weight, delta, z, j, delta_j, rate, decay)
 
 
 # Numbers in and out: an array passed to an inlined function is a new reference to it, two
