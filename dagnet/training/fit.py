@@ -179,8 +179,11 @@ def _fit(
     best = _Best(net, early_stopping)
     with _stop_on_ctrl_c() as stop_requested:
         for epoch in range(1, epochs + 1):
-            order = rng.permutation(x.shape[1]) if shuffle else slice(None)
-            run.epoch(epoch, x[:, order], y[:, order], stop_requested)
+            if shuffle:  # (take, not x[:, order]: 0.2 against 1.0 µs, of an epoch of 20 on xor)
+                order = rng.permutation(x.shape[1])
+                run.epoch(epoch, x.take(order, axis=1), y.take(order, axis=1), stop_requested)
+            else:
+                run.epoch(epoch, x, y, stop_requested)
             validation_loss = None
             if validation is not None:
                 found = evaluation_of(net, *net.evaluate(validation[0]), validation[1])
@@ -318,9 +321,9 @@ class _Run:
             self.scale = sizes(self.net.evaluate(x[:, :SCALE_EXAMPLES])[1])
 
     def _close_epoch(self, n_examples: int, output_total: np.ndarray) -> None:
-        history = self.history
-        history.epoch_loss.append(float(output_total.sum()) / n_examples)
-        history.output_loss.append([total / n_examples for total in output_total.tolist()])
+        history, totals = self.history, output_total.tolist()  # (numbers, not numpy's: 4% of
+        history.epoch_loss.append(math.fsum(totals) / n_examples)  # an epoch of xor's one step)
+        history.output_loss.append([total / n_examples for total in totals])
         self.first = history.epoch_loss[0]
         self.limit = divergence_line(self.first)
 
