@@ -321,9 +321,9 @@ class _Run:
             self.scale = sizes(self.net.evaluate(x[:, :SCALE_EXAMPLES])[1])
 
     def _close_epoch(self, n_examples: int, output_total: np.ndarray) -> None:
-        history, totals = self.history, output_total.tolist()  # (numbers, not numpy's: 4% of
-        history.epoch_loss.append(math.fsum(totals) / n_examples)  # an epoch of xor's one step)
-        history.output_loss.append([total / n_examples for total in totals])
+        history = self.history
+        history.epoch_loss.append(float(output_total.sum()) / n_examples)  # (as the loss sums)
+        history.output_loss.append([total / n_examples for total in output_total.tolist()])
         self.first = history.epoch_loss[0]
         self.limit = divergence_line(self.first)
 
