@@ -166,8 +166,8 @@ def _groups(first, last_source, by_runs, activation, group_start):
     count, start = 0, first
     group_start[0] = first
     for j in range(first + 1, units):
-        kind, code = by_runs[start], activation[start]
-        if last_source[j] >= start or by_runs[j] != kind or activation[j] != code:
+        alike = by_runs[j] == by_runs[start] and activation[j] == activation[start]
+        if last_source[j] >= start or not alike:
             count += 1
             group_start[count] = start = j
     group_start[count + 1] = units

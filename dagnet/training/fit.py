@@ -322,7 +322,7 @@ class _Run:
 
     def _close_epoch(self, n_examples: int, output_total: np.ndarray) -> None:
         history = self.history
-        history.epoch_loss.append(float(output_total.sum()) / n_examples)  # (as the loss sums)
+        history.epoch_loss.append(float(output_total.sum()) / n_examples)
         history.output_loss.append([total / n_examples for total in output_total.tolist()])
         self.first = history.epoch_loss[0]
         self.limit = divergence_line(self.first)

@@ -81,8 +81,7 @@ def test_a_loss_that_grows_a_millionfold_is_divergence_even_while_finite() -> No
     # the epochs before it stayed under the rule, and the network is left as the last of them was
     assert error.epochs_done == error.epoch - 1 == len(epochs)
     if epochs:  # (in epoch 1 the first minibatch's loss sets the line)
-        limit = train.DIVERGENCE_FACTOR * max(epochs[0], 1.0)
-        assert max(epochs) <= limit
+        assert max(epochs) <= train.divergence_line(epochs[0])
     assert np.isclose(net.loss(X, 3 * X), epochs[-1]) or net.loss(X, 3 * X) < 1e12
     assert np.all(np.isfinite(net.weights))
 
