@@ -8,10 +8,13 @@ them."""
 
 from __future__ import annotations
 
-import numpy as np
-from numba import njit
+from typing import Any
 
-__all__ = ["add_vector", "copy_block", "copy_vector"]
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+__all__ = ["add_vector", "copy_block", "copy_vector", "one_row"]
 
 
 @njit(cache=True)
@@ -40,3 +43,27 @@ def add_vector(target, source):
     """target += source, for one-dimensional arrays of one length."""
     for k in range(np.uint64(source.shape[0])):
         target[k] += source[k]
+
+
+def one_row(a: Any) -> Any:
+    """A two-dimensional ``a`` as one row (a view) when it is C-contiguous, else a row of none:
+    the rows of consecutive units, whole, are then one row to loop over."""
+    return a.reshape(1, a.size) if a.flags.c_contiguous else a[:1, :0]
+
+
+@overload(one_row)
+def _compiled_one_row(a: Any) -> Any:
+    # numba reshapes only arrays it has typed as C-contiguous; for any other layout (a caller's
+    # Fortran-ordered s and z, say) the choice is made when compiling.
+    # (numba wants each implementation's signature to be _compiled_one_row's, annotations too)
+    if isinstance(a, types.Array) and a.layout == "C":
+
+        def reshaped(a: Any) -> Any:
+            return a.reshape(1, a.size)
+
+        return reshaped
+
+    def none(a: Any) -> Any:
+        return a[:1, :0]
+
+    return none

@@ -4,6 +4,9 @@ State is unit-major, shaped (units, N): row j holds s_j, z_j or δ_j for every e
 edge touches two contiguous rows. The forward pass visits units in execution order and sums each
 unit's in-edges; the backward pass visits them in reverse and pulls δ from each unit's actual
 out-edges, forming ∂E/∂w of those same edges from the δ rows it has just read, and ∂E/∂b.
+Both take the units in the Plan's groups (:func:`~dagnet.engine.plan.groups`: consecutive units
+of one activation that do not feed each other), whose rows, whole, are one row: a group's f(s_j),
+f'(s_j) and zeroed δ_j are one loop and one dispatch, not one per unit.
 
 The kernels take their arrays bundled as numba types a NamedTuple: the Plan's ``wiring``
 (:class:`~dagnet.engine.plan.Wiring`), the network's :class:`Parameters`, the pass's
@@ -29,7 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from dagnet.engine.copies import add_vector, copy_block
+from dagnet.engine.copies import add_vector, copy_block, one_row
 from dagnet.engine.dense import dense_backward, dense_forward, width
 from dagnet.functions.activations import (
     activate,
@@ -228,29 +231,43 @@ def _forward_one(wiring, parameters, state, n):
 
 @njit(cache=True, fastmath={"contract"})
 def _forward_columns(wiring, parameters, state, lo, hi):
-    """The forward pass over columns ``lo .. hi-1`` at once."""
+    """The forward pass over columns ``lo .. hi-1`` at once, group by group (see
+    :func:`~dagnet.engine.plan.groups`)."""
     # The arrays are taken out of the tuples once, and the loop over units makes no views of
     # rows: it passes whole arrays and a row's place (see activations' row functions for why).
     weight, bias = parameters
     s, z = state.s, state.z
     in_start, in_source, in_row = wiring.in_start, wiring.in_source, wiring.in_row
     target_block, dense_targets = wiring.target_block, wiring.dense_targets
-    dense_sources, activation = wiring.dense_sources, wiring.activation
-    for j in range(wiring.n_inputs, z.shape[0]):
-        p, end = in_start[j], in_start[j + 1]
-        block = target_block[j]
+    dense_sources, activation, group_start = (
+        wiring.dense_sources,
+        wiring.activation,
+        wiring.group_start,
+    )
+    s_flat, z_flat = one_row(s), one_row(z)
+    n = z.shape[1]
+    whole = lo == 0 and hi == n and s_flat.size == s.size and z_flat.size == z.size
+    for g in range(len(group_start) - 1):
+        first, end = group_start[g], group_start[g + 1]
+        block = target_block[first]
         if block < 0:
-            _set_row(s, j, lo, hi, bias[j])
-            _sum_in_edges(s, j, weight, in_source, z, p, end, lo, hi)
-        else:  # the block's part of s_j is a product, taken for all its targets at the first
+            for j in range(first, end):
+                _set_row(s, j, lo, hi, bias[j])
+                _sum_in_edges(s, j, weight, in_source, z, in_start[j], in_start[j + 1], lo, hi)
+        else:  # (a group alone) the block's part of s_j is a product, taken for all its
+            j = first  # targets at the first
             if j == dense_targets[block, 0]:
                 dense_forward(wiring, block, weight, state, lo, hi)
             _add_to_row(s, j, lo, hi, bias[j])
             row = in_row[j]
-            _sum_in_edges(s, j, weight, in_source, z, p, row, lo, hi)
+            _sum_in_edges(s, j, weight, in_source, z, in_start[j], row, lo, hi)
             row += width(dense_sources, block)
-            _sum_in_edges(s, j, weight, in_source, z, row, end, lo, hi)
-        activate_row(activation[j], s, j, z, j, lo, hi)
+            _sum_in_edges(s, j, weight, in_source, z, row, in_start[j + 1], lo, hi)
+        if whole:  # the group's rows as one (calls here, not in a helper: see below)
+            activate_row(activation[first], s_flat, 0, z_flat, 0, first * n, end * n)
+        else:
+            for j in range(first, end):
+                activate_row(activation[j], s, j, z, j, lo, hi)
 
 
 @njit(cache=True)
@@ -386,40 +403,71 @@ def backward_block(wiring, weight, state, sums, lo, hi):
 
 @njit(cache=True)
 def _backward_columns(wiring, weight, state, sums, lo, hi):
-    """backward_block over columns ``lo .. hi-1`` at once."""
+    """backward_block over columns ``lo .. hi-1`` at once, group by group in reverse (see
+    :func:`~dagnet.engine.plan.groups`), then the inputs."""
     s, z, delta, output_error = state
     weight_sum, bias_sum = sums
     n_inputs, output_slot, activation = wiring.n_inputs, wiring.output_slot, wiring.activation
     out_start, out_edge, out_target = wiring.out_start, wiring.out_edge, wiring.out_target
     out_row, source_block, target_block = wiring.out_row, wiring.source_block, wiring.target_block
-    dense_targets = wiring.dense_targets
+    dense_targets, group_start = wiring.dense_targets, wiring.group_start
+    s_flat, z_flat, delta_flat = one_row(s), one_row(z), one_row(delta)
+    n = z.shape[1]
+    whole = lo == 0 and hi == n and s_flat.size == s.size and z_flat.size == z.size
+    whole = whole and delta_flat.size == delta.size
     # Each unit's out-edges give both its δ and the ∂E/∂w of those edges: the δ_k rows are
-    # loaded once for the two. Inputs need no δ, only ∂E/∂w of their out-edges. (No views of
-    # rows in this loop either: see _forward_columns.)
-    for j in range(z.shape[0] - 1, -1, -1):
-        block = source_block[j]
-        if block < 0 or j < n_inputs:  # (else δ_j holds the sum over the block's edges)
-            _set_row(delta, j, lo, hi, 0.0)
-        q, end = out_start[j], out_start[j + 1]
+    # loaded once for the two. (No views of rows in this loop either: see _forward_columns.)
+    for g in range(len(group_start) - 2, -1, -1):
+        first, end = group_start[g], group_start[g + 1]
+        block = source_block[first]
         if block < 0:
-            _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j, q, end, lo, hi)
-        else:  # the edges into the block are done as a product (see dense_backward)
-            row = out_row[j]
-            _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j, q, row, lo, hi)
-            row += width(dense_targets, block)
-            _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j, row, end, lo, hi)
-        if j < n_inputs:
-            _set_row(delta, j, lo, hi, 0.0)
-            bias_sum[j] = 0.0
-            continue
-        scale_by_derivative(activation[j], s, z, j, delta, j, lo, hi)
-        slot = output_slot[j]
-        if slot >= 0:  # the loss's own part of an output's δ, f'(s) already in it
-            _add_row(delta, j, output_error, slot, lo, hi)
-        bias_sum[j] = _row_total(delta, j, lo, hi)
-        block = target_block[j]
-        if block >= 0 and j == dense_targets[block, 0]:  # the block's last δ is known
+            if whole:
+                _set_row(delta_flat, 0, first * n, end * n, 0.0)
+            else:
+                for j in range(first, end):
+                    _set_row(delta, j, lo, hi, 0.0)
+            for j in range(end - 1, first - 1, -1):
+                _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j,
+                           out_start[j], out_start[j + 1], lo, hi)  # fmt: skip
+        else:  # a group alone, a block's source: δ_j holds the sum over the block's edges
+            j, row = first, out_row[first]
+            after = row + width(dense_targets, block)
+            _out_edges_around(out_edge, out_target, weight, z, delta, weight_sum, j, out_start[j],
+                              row, after, out_start[j + 1], lo, hi)  # fmt: skip
+        if whole:
+            scale_by_derivative(activation[first], s_flat, z_flat, 0, delta_flat, 0, first * n,
+                                end * n)  # fmt: skip
+        else:
+            for j in range(first, end):
+                scale_by_derivative(activation[j], s, z, j, delta, j, lo, hi)
+        for j in range(end - 1, first - 1, -1):
+            slot = output_slot[j]
+            if slot >= 0:  # the loss's own part of an output's δ, f'(s) already in it
+                _add_row(delta, j, output_error, slot, lo, hi)
+            bias_sum[j] = _row_total(delta, j, lo, hi)
+        block = target_block[first]
+        if block >= 0 and first == dense_targets[block, 0]:  # the block's last δ is known
             dense_backward(wiring, block, weight, state, weight_sum, lo, hi)
+    # Inputs need no δ, only ∂E/∂w of their out-edges.
+    for j in range(n_inputs - 1, -1, -1):
+        _set_row(delta, j, lo, hi, 0.0)
+        q, end = out_start[j], out_start[j + 1]
+        block = source_block[j]
+        row = end if block < 0 else out_row[j]
+        after = end if block < 0 else row + width(dense_targets, block)
+        _out_edges_around(out_edge, out_target, weight, z, delta, weight_sum, j, q, row, after,
+                          end, lo, hi)  # fmt: skip
+        _set_row(delta, j, lo, hi, 0.0)
+        bias_sum[j] = 0.0
+
+
+@njit(cache=True)
+def _out_edges_around(out_edge, out_target, weight, z, delta, weight_sum, j, q, row, after, end,
+                      lo, hi):  # fmt: skip
+    """:func:`_out_edges` over entries ``q .. end-1`` but ``row .. after-1``: the edges into a
+    dense block, which are done as a product (see :func:`~dagnet.engine.dense.dense_backward`)."""
+    _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j, q, row, lo, hi)
+    _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j, after, end, lo, hi)
 
 
 @njit(cache=True)

@@ -43,7 +43,7 @@ from dagnet.engine.calls import array_key, call
 from dagnet.engine.compiled import CompiledNetwork
 from dagnet.engine.copies import copy_vector
 from dagnet.engine.kernels import Parameters
-from dagnet.engine.plan import Plan
+from dagnet.engine.plan import Plan, groups
 from dagnet.functions.activations import activate_row, derivative, like
 from dagnet.functions.losses import LOSS_CODES, Head, signal_of
 
@@ -130,13 +130,7 @@ def sweep_of(plan: Plan, min_run: int | None = None) -> Sweep:
     kept = by_runs[target[run_edge]]
     run_start = np.zeros(plan.n_units + 1, np.int64)
     np.cumsum(np.where(by_runs, runs, 0), out=run_start[1:])
-    last_source = np.full(plan.n_units, -1, np.int64)  # of each unit's in-edges, -1 for none
-    fed = degree > 0
-    if fed.any():
-        last_source[fed] = np.maximum.reduceat(in_source, in_start[:-1][fed])
-    group_start = np.empty(plan.n_units + 1, np.int64)
-    count = _groups(plan.n_inputs, last_source, by_runs, plan.activation, group_start)
-    group_start = group_start[: count + 1]
+    group_start = groups(plan, by_runs)
     assert plan.n_units < 2**32
     return Sweep(
         plan.activation,
@@ -152,26 +146,6 @@ def sweep_of(plan: Plan, min_run: int | None = None) -> Sweep:
         by_runs[group_start[:-1]],
         plan.activation[group_start[:-1]],
     )
-
-
-@njit(cache=True)
-def _groups(first, last_source, by_runs, activation, group_start):
-    """The groups of units ``first`` on, greedily, into ``group_start`` (their first units, then
-    the end); returns how many. A unit joins the group before it when it is of the same kind and
-    activation and its last source comes before the group."""
-    units = last_source.shape[0]
-    if first >= units:
-        group_start[0] = units
-        return 0
-    count, start = 0, first
-    group_start[0] = first
-    for j in range(first + 1, units):
-        alike = by_runs[j] == by_runs[start] and activation[j] == activation[start]
-        if last_source[j] >= start or not alike:
-            count += 1
-            group_start[count] = start = j
-    group_start[count + 1] = units
-    return count + 1
 
 
 class Watch(NamedTuple):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 import dagnet
-from dagnet.engine.plan import compile_plan
+from dagnet.bench.shapes import mlp
+from dagnet.engine.plan import Plan, compile_plan
 from tests.conftest import small_graph
+from tests.strategies import graphs
 
 
 def graph_of(units: list, edges: list) -> dagnet.Graph:
@@ -111,3 +116,41 @@ def test_a_seed_is_drawn_and_kept_when_a_weight_is_missing() -> None:
     assert isinstance(net.seed, int)
     again = dagnet.Network(CASCADE, seed=net.seed)
     assert again.weights.tolist() == net.weights.tolist()
+
+
+def assert_groups(plan: Plan, starts: np.ndarray, kind: np.ndarray) -> None:
+    """``starts`` are groups of the units after the inputs, in order, each unit in one; a
+    group's units are of one kind and activation, none fed by another of them; and a new group
+    begins only where it must."""
+    assert starts[0] == plan.n_inputs and starts[-1] == plan.n_units
+    assert np.all(np.diff(starts) > 0)
+    for first, end in pairwise(starts):
+        assert np.all(kind[first:end] == kind[first])
+        assert np.all(plan.activation[first:end] == plan.activation[first])
+        assert np.all(plan.in_source[plan.in_start[first] : plan.in_start[end]] < first)
+        if end < plan.n_units:
+            fed_by_group = np.any(plan.in_source[plan.in_start[end] : plan.in_start[end + 1]]
+                                  >= first)  # fmt: skip
+            same = kind[end] == kind[first] and plan.activation[end] == plan.activation[first]
+            assert fed_by_group or not same
+
+
+def _kernel_kind(plan: Plan) -> np.ndarray:
+    """The kernels' kinds: every unit of a dense block a kind of its own, the others one."""
+    dense = (plan.dense.target_block >= 0) | (plan.dense.source_block >= 0)
+    return np.where(dense, np.arange(1, plan.n_units + 1), 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(graphs())
+def test_the_kernels_groups_are_levels_of_units_that_do_not_feed_each_other(graph) -> None:
+    plan = compile_plan(graph)
+    assert_groups(plan, plan.group_start, _kernel_kind(plan))
+    assert plan.wiring.group_start is plan.group_start
+
+
+def test_each_unit_of_a_dense_block_is_a_group_alone() -> None:
+    plan = compile_plan(dagnet.Graph.model_validate(mlp(166_000)))
+    assert len(plan.dense.sources) == 4  # the layers: 64-256, 256-256, 256-256, 256-64
+    assert_groups(plan, plan.group_start, _kernel_kind(plan))
+    assert len(plan.group_start) - 1 == plan.n_units - plan.n_inputs

@@ -18,6 +18,7 @@ from dagnet.engine import online
 from dagnet.engine.plan import compile_plan
 from dagnet.errors import TrainingError
 from dagnet.training.optimizers import SGD, Momentum
+from tests.engine.test_plan import assert_groups
 from tests.strategies import SMOOTH_ACTIVATIONS, graphs, graphs_with_losses
 
 
@@ -109,22 +110,11 @@ def test_the_runs_cover_each_units_in_edges_once(graph, min_run) -> None:
             p, end = sweep.run_edge[r], sweep.run_end[r]
             expected = sweep.run_source[r] + np.arange(end - p)
             np.testing.assert_array_equal(plan.in_source[p:end], expected)
-    # The groups: the units after the inputs, in order, each in one; a group's units of one
-    # kind and activation, none fed by another of them; and a new group only where it must be.
-    starts = sweep.group_start
-    assert starts[0] == plan.n_inputs and starts[-1] == plan.n_units
-    assert np.all(np.diff(starts) > 0) and len(sweep.group_by_runs) == len(starts) - 1
+    # The groups, of one kind: swept by runs, or not.
     by_runs = np.diff(sweep.run_start) > 0
-    for g in range(len(starts) - 1):
-        first, end = starts[g], starts[g + 1]
-        assert np.all(by_runs[first:end] == sweep.group_by_runs[g])
-        assert np.all(plan.activation[first:end] == sweep.group_activation[g])
-        assert np.all(plan.in_source[plan.in_start[first] : plan.in_start[end]] < first)
-        if end < plan.n_units:
-            fed_by_group = np.any(plan.in_source[plan.in_start[end] : plan.in_start[end + 1]]
-                                  >= first)  # fmt: skip
-            same = by_runs[end] == by_runs[first] and plan.activation[end] == plan.activation[first]
-            assert fed_by_group or not same
+    assert_groups(plan, sweep.group_start, by_runs)
+    np.testing.assert_array_equal(sweep.group_by_runs, by_runs[sweep.group_start[:-1]])
+    np.testing.assert_array_equal(sweep.group_activation, plan.activation[sweep.group_start[:-1]])
 
 
 def test_sources_are_16_bit_up_to_2_16_units_and_32_bit_past_that() -> None:
