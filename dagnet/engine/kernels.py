@@ -239,11 +239,8 @@ def _forward_columns(wiring, parameters, state, lo, hi):
     s, z = state.s, state.z
     in_start, in_source, in_row = wiring.in_start, wiring.in_source, wiring.in_row
     target_block, dense_targets = wiring.target_block, wiring.dense_targets
-    dense_sources, activation, group_start = (
-        wiring.dense_sources,
-        wiring.activation,
-        wiring.group_start,
-    )
+    dense_sources, activation = wiring.dense_sources, wiring.activation
+    group_start = wiring.group_start
     s_flat, z_flat = one_row(s), one_row(z)
     n = z.shape[1]
     whole = lo == 0 and hi == n and s_flat.size == s.size and z_flat.size == z.size
@@ -275,8 +272,9 @@ def _forward_columns(wiring, parameters, state, lo, hi):
 # taking views of rows (a view made in a pass's loop over units is a new reference, two atomic
 # updates of its count), and the sum of in-edges is inlined into the forward pass (numba's
 # inline="always"; a call passes each array as some ten numbers). On 1000 levels of 4 units at
-# 32 columns, the forward pass took 0.8 of its time (259-268 against 328-331 µs); inlining
-# _out_edges into the backward pass, or these short loops, made it no faster or slower.
+# 32 columns, the forward pass took 0.8 of its time (259-268 against 328-331 µs). Inlining
+# _out_edges or _row_total made the backward pass slower (291-322 against 261-267 µs), and
+# inlining the short loops made nothing faster, so they stay calls.
 
 
 @njit(cache=True)

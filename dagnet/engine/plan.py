@@ -366,9 +366,10 @@ def groups(plan: Plan, kind: NDArray[np.integer | np.bool_]) -> IntArray:
     and none fed by another unit of its group (a level of a layered network, or a run of units
     that do not feed each other).
 
-    A pass then takes a group's activations, or its derivatives, as one row of the rows of all
-    its units, whose state is contiguous (on 1000 levels of 4 units at 32 columns, each pass
-    took 0.8 of its time unit by unit). Groups are taken greedily, in execution order.
+    A pass then computes a group's activations, or their derivatives, in one loop over the
+    group's rows, which are contiguous in unit-major state (on 1000 levels of 4 units at 32
+    columns, each pass took about 0.8 of its time unit by unit). Groups are taken greedily, in
+    execution order.
 
     >>> import dagnet
     >>> plan = compile_plan(dagnet.load_graph("graphs/multi_output.json"))
