@@ -273,8 +273,8 @@ def _forward_columns(wiring, parameters, state, lo, hi):
 # updates of its count), and the sum of in-edges is inlined into the forward pass (numba's
 # inline="always"; a call passes each array as some ten numbers). On 1000 levels of 4 units at
 # 32 columns, the forward pass took 0.8 of its time (259-268 against 328-331 µs). Inlining
-# _out_edges or _row_total made the backward pass slower (291-322 against 261-267 µs), and
-# inlining the short loops made nothing faster, so they stay calls.
+# _row_total, or the short loops, made nothing faster, so they stay calls; the backward pass's
+# sweep over out-edges is written into its loop over units (see there).
 
 
 @njit(cache=True)
@@ -416,10 +416,10 @@ def backward_block(wiring, weight, state, sums, lo, hi):
         copy_block(state.delta, 0, first, own.delta, 0, 0, units, m)
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"reassoc", "contract"})
 def _backward_columns(wiring, weight, state, sums, lo, hi):
     """backward_block over columns ``lo .. hi-1`` at once, group by group in reverse (see
-    :func:`~dagnet.engine.plan.groups`), then the inputs."""
+    :func:`~dagnet.engine.plan.groups`), then the inputs one by one."""
     s, z, delta, output_error = state
     weight_sum, bias_sum = sums
     n_inputs, output_slot, activation = wiring.n_inputs, wiring.output_slot, wiring.activation
@@ -430,25 +430,66 @@ def _backward_columns(wiring, weight, state, sums, lo, hi):
     n = z.shape[1]
     whole = lo == 0 and hi == n and s_flat.size == s.size and z_flat.size == z.size
     whole = whole and delta_flat.size == delta.size
+    zero, first_column, end_column = like(delta, 0.0), np.uint64(lo), np.uint64(hi)
     # Each unit's out-edges give both its δ and the ∂E/∂w of those edges: the δ_k rows are
-    # loaded once for the two. (No views of rows in this loop either: see _forward_columns.)
-    for g in range(len(group_start) - 2, -1, -1):
-        first, end = group_start[g], group_start[g + 1]
-        block = source_block[first]
-        if block < 0:
+    # loaded once for the two. The sweep over them is written here, in the loop over units,
+    # not in a function: a call passes each array as some ten numbers, and numba's inlining of
+    # one makes a new reference of each array it is handed, two atomic updates of its count
+    # per unit (on 1000 levels of 4 units at 32 columns, 211-216 µs against 261-267 called and
+    # 291-322 inlined by numba). Span t is group t - n_inputs, or for t < n_inputs input t.
+    for t in range(len(group_start) - 2 + n_inputs, -1, -1):
+        first, end = (
+            (group_start[t - n_inputs], group_start[t - n_inputs + 1])
+            if t >= n_inputs
+            else (t, t + 1)
+        )
+        is_input = t < n_inputs
+        if source_block[first] < 0 or is_input:  # (else δ_j holds the sum over the block's edges)
             if whole:
                 _set_row(delta_flat, 0, first * n, end * n, 0.0)
             else:
                 for j in range(first, end):
                     _set_row(delta, j, lo, hi, 0.0)
-            for j in range(end - 1, first - 1, -1):
-                _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j,
-                           out_start[j], out_start[j + 1], lo, hi)  # fmt: skip
-        else:  # a group alone, a block's source: δ_j holds the sum over the block's edges
-            j, row = first, out_row[first]
-            after = row + width(dense_targets, block)
-            _out_edges_around(out_edge, out_target, weight, z, delta, weight_sum, j, out_start[j],
-                              row, after, out_start[j + 1], lo, hi)  # fmt: skip
+        for j in range(end - 1, first - 1, -1):
+            block, q, end_j = source_block[j], out_start[j], out_start[j + 1]
+            row = end_j if block < 0 else out_row[j]  # the edges into a dense block, row ..
+            after = end_j if block < 0 else row + width(dense_targets, block)  # after-1, are
+            u = np.uint64(j)  # done as a product (see dense_backward)
+            for part in range(2):
+                q, last = (q, row) if part == 0 else (after, end_j)
+                # Four out-edges per sweep, the last sweep padded as in _sum_in_edges (a padded
+                # entry repeats the last edge, whose sum is written last).
+                while q < last:
+                    e0 = out_edge[q]
+                    e1 = out_edge[min(q + 1, last - 1)]
+                    e2 = out_edge[min(q + 2, last - 1)]
+                    e3 = out_edge[min(q + 3, last - 1)]
+                    w0 = weight[e0]
+                    w1 = weight[e1] if q + 1 < last else zero
+                    w2 = weight[e2] if q + 2 < last else zero
+                    w3 = weight[e3] if q + 3 < last else zero
+                    k0 = np.uint64(out_target[q])
+                    k1 = np.uint64(out_target[min(q + 1, last - 1)])
+                    k2 = np.uint64(out_target[min(q + 2, last - 1)])
+                    k3 = np.uint64(out_target[min(q + 3, last - 1)])
+                    g0 = g1 = g2 = g3 = zero
+                    for c in range(first_column, end_column):
+                        x0, x1, x2, x3 = delta[k0, c], delta[k1, c], delta[k2, c], delta[k3, c]
+                        x = z[u, c]
+                        delta[u, c] += (w0 * x0 + w1 * x1) + (w2 * x2 + w3 * x3)
+                        g0 += x0 * x
+                        g1 += x1 * x
+                        g2 += x2 * x
+                        g3 += x3 * x
+                    weight_sum[e3] = g3
+                    weight_sum[e2] = g2
+                    weight_sum[e1] = g1
+                    weight_sum[e0] = g0
+                    q += 4
+        if is_input:  # inputs need no δ, only ∂E/∂w of their out-edges
+            _set_row(delta, first, lo, hi, 0.0)
+            bias_sum[first] = 0.0
+            continue
         for j in range(first, first + 1 if whole else end):  # (as in _forward_columns)
             rows_s, rows_z, rows_delta, r = (
                 (s_flat, z_flat, delta_flat, 0) if whole else (s, z, delta, j)
@@ -464,26 +505,6 @@ def _backward_columns(wiring, weight, state, sums, lo, hi):
         block = target_block[first]
         if block >= 0 and first == dense_targets[block, 0]:  # the block's last δ is known
             dense_backward(wiring, block, weight, state, weight_sum, lo, hi)
-    # Inputs need no δ, only ∂E/∂w of their out-edges.
-    for j in range(n_inputs - 1, -1, -1):
-        _set_row(delta, j, lo, hi, 0.0)
-        q, end = out_start[j], out_start[j + 1]
-        block = source_block[j]
-        row = end if block < 0 else out_row[j]
-        after = end if block < 0 else row + width(dense_targets, block)
-        _out_edges_around(out_edge, out_target, weight, z, delta, weight_sum, j, q, row, after,
-                          end, lo, hi)  # fmt: skip
-        _set_row(delta, j, lo, hi, 0.0)
-        bias_sum[j] = 0.0
-
-
-@njit(cache=True)
-def _out_edges_around(out_edge, out_target, weight, z, delta, weight_sum, j, q, row, after, end,
-                      lo, hi):  # fmt: skip
-    """:func:`_out_edges` over entries ``q .. end-1`` but ``row .. after-1``: the edges into a
-    dense block, which are done as a product (see :func:`~dagnet.engine.dense.dense_backward`)."""
-    _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j, q, row, lo, hi)
-    _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j, after, end, lo, hi)
 
 
 @njit(cache=True)
@@ -492,41 +513,6 @@ def _add_row(a, j, b, r, lo, hi):
     j, r = np.uint64(j), np.uint64(r)
     for n in range(np.uint64(lo), np.uint64(hi)):
         a[j, n] += b[r, n]
-
-
-@njit(cache=True, fastmath={"reassoc", "contract"})
-def _out_edges(out_edge, out_target, weight, z, delta, weight_sum, j, q, end, lo, hi):
-    """δ_j += Σ δ_k w_{j→k}, and weight_sum[j→k] = Σ_n δ_k z_j, over out-edge entries
-    ``q .. end-1``: four per sweep, the last sweep padded as in :func:`_sum_in_edges` (a padded
-    entry repeats the last edge, whose sum is written last)."""
-    zero = like(delta, 0.0)
-    j, lo, hi = np.uint64(j), np.uint64(lo), np.uint64(hi)
-    while q < end:
-        e0 = out_edge[q]
-        e1 = out_edge[min(q + 1, end - 1)]
-        e2 = out_edge[min(q + 2, end - 1)]
-        e3 = out_edge[min(q + 3, end - 1)]
-        w0 = weight[e0]
-        w1 = weight[e1] if q + 1 < end else zero
-        w2 = weight[e2] if q + 2 < end else zero
-        w3 = weight[e3] if q + 3 < end else zero
-        k0 = np.uint64(out_target[q])
-        k1 = np.uint64(out_target[min(q + 1, end - 1)])
-        k2 = np.uint64(out_target[min(q + 2, end - 1)])
-        k3 = np.uint64(out_target[min(q + 3, end - 1)])
-        g0 = g1 = g2 = g3 = zero
-        for n in range(lo, hi):
-            x0, x1, x2, x3, x = delta[k0, n], delta[k1, n], delta[k2, n], delta[k3, n], z[j, n]
-            delta[j, n] += (w0 * x0 + w1 * x1) + (w2 * x2 + w3 * x3)
-            g0 += x0 * x
-            g1 += x1 * x
-            g2 += x2 * x
-            g3 += x3 * x
-        weight_sum[e3] = g3
-        weight_sum[e2] = g2
-        weight_sum[e1] = g1
-        weight_sum[e0] = g0
-        q += 4
 
 
 @njit(cache=True, fastmath={"contract"})
