@@ -350,7 +350,7 @@ class CompiledNetwork:
         the results over: block after block it would pay each unit's and edge's set-up once
         per block (a quarter to two thirds of a step more, measured). Blocks cut to a chunk
         (see :mod:`dagnet.engine.workspace`) it runs one after the other."""
-        if not parallel and self._chunked(workspace):
+        if not parallel and workspace.chunked:
             return on_threads(1, lambda: self._split_step(x, y, workspace, True))
         if not parallel:
             single = workspace.calls.get(SINGLE)
@@ -368,13 +368,17 @@ class CompiledNetwork:
             np.copyto(workspace.gradient.bias, single.gradient.bias)
             np.copyto(workspace.output_loss, single.output_loss)
             return total
-        wiring, state, blocks = self.plan.wiring, workspace.state, workspace.blocks
-        calls = workspace.calls
+        plan, state, blocks, calls = self.plan, workspace.state, workspace.blocks, workspace.calls
+        wiring, parameters = plan.wiring, self.parameters
+        back_wiring, back_parameters, order = wiring, parameters, None
+        if workspace.out_weight is not None:  # (see Workspace.out_weight)
+            np.take(parameters.weight, plan.out_edge, out=workspace.out_weight)
+            back_wiring, order = plan.wiring_by_out_edge, plan.out_edge
+            back_parameters = kernels.Parameters(workspace.out_weight, parameters.bias)
         forward, backward = kernels.forward_split, kernels.backward_split
         count = min(len(state.s), most_threads())
         total = 0.0
         for first in range(0, len(blocks) - 1, count):  # blocks first .. first+count-1
-            parameters = self.parameters
             call(calls, (forward, *array_key(x)), forward, wiring, parameters, x, state, blocks,
                  first, count)  # fmt: skip
             for b in range(min(count, len(blocks) - 1 - first)):  # one compiled call per block
@@ -387,16 +391,13 @@ class CompiledNetwork:
                     calls,
                     array_key(y),
                 )
-            call(calls, (backward,), backward, wiring, parameters, state, blocks, workspace.sums,
-                 first, count)  # fmt: skip
+            call(calls, (backward,), backward, back_wiring, back_parameters, state, blocks,
+                 workspace.sums, first, count)  # fmt: skip
         np.sum(workspace.output_sums, axis=0, out=workspace.output_loss)
         mean = kernels.mean_of_sums
-        call(calls, (mean,), mean, workspace.sums, x.shape[1], workspace.gradient)
+        call(calls, (mean, order is None), mean, workspace.sums, x.shape[1], workspace.gradient,
+             order)  # fmt: skip
         return total
-
-    def _chunked(self, workspace: Workspace) -> bool:
-        """Whether a split workspace's blocks were cut to chunks, not to threads only."""
-        return bool(workspace.blocks[-1] * self.dtype.itemsize > kernels.CHUNK_BYTES)
 
     def output_terms(self, s: Array, z: Array, y: Array) -> NDArray[np.float64]:
         """Each output's weighted share of E_n, (outputs, N), from a pass's state s and z

@@ -386,8 +386,7 @@ def _backward_blocks(wiring, weight, state, gradient, bounds, sums):
     for b in prange(len(bounds) - 1):
         block_sum = Gradient(sums.weight[b], sums.bias[b])
         backward_block(wiring, weight, state, block_sum, bounds[b], bounds[b + 1])
-    _mean_of_sums(sums.weight, state.z.shape[1], gradient.weight)
-    _mean_of_sums(sums.bias, state.z.shape[1], gradient.bias)
+    mean_of_sums(sums, state.z.shape[1], gradient)
 
 
 @njit(cache=True)
@@ -521,38 +520,33 @@ def _add_row(a, j, b, r, lo, hi):
 def _backward_one(wiring, weight, state, sums, n):
     """backward_block for the one example in column n: numbers, not rows."""
     s, z, delta, output_error = state
-    for j in range(z.shape[0] - 1, wiring.n_inputs - 1, -1):
-        error = _out_sum_one(wiring, weight, delta, j, n)
+    for j in range(z.shape[0] - 1, -1, -1):
+        error = _out_edges_one(wiring, weight, sums.weight, z, delta, j, n)
+        if j < wiring.n_inputs:  # inputs need no δ, only ∂E/∂w of their out-edges
+            delta[j, n] = 0.0
+            sums.bias[j] = 0.0
+            continue
         delta_j = error * derivative(wiring.activation[j], s[j, n], z[j, n])
         slot = wiring.output_slot[j]
         if slot >= 0:
             delta_j += output_error[slot, n]
         delta[j, n] = delta_j
         sums.bias[j] = delta_j
-        _in_gradient_one(wiring, sums.weight, z, delta_j, j, n)
-    sums.bias[: wiring.n_inputs] = 0.0
-    delta[: wiring.n_inputs, n] = 0.0
 
 
 @njit(cache=True, fastmath={"contract", "reassoc"})
-def _out_sum_one(wiring, weight, delta, j, n):
-    """Σ_{k∈outs(j)} δ_k w_{j→k} for the one example in column n (read as in
-    :func:`_sum_in_edges_one`)."""
+def _out_edges_one(wiring, weight, weight_sum, z, delta, j, n):
+    """Σ_{k∈outs(j)} δ_k w_{j→k} for the one example in column n, and ∂E/∂w_{j→k} = δ_k z_j
+    into ``weight_sum`` (as :func:`_backward_columns` has them, so in either order of edges;
+    read as in :func:`_sum_in_edges_one`)."""
     q, end = wiring.out_start[j], wiring.out_start[j + 1]
     edges, targets = wiring.out_edge[q:end], wiring.out_target[q:end]
-    total = like(delta, 0.0)
+    z_j, total = z[j, n], like(delta, 0.0)
     for k in range(edges.shape[0]):
-        total += weight[np.uint64(edges[k])] * delta[np.uint64(targets[k]), n]
+        e, delta_k = np.uint64(edges[k]), delta[np.uint64(targets[k]), n]
+        total += weight[e] * delta_k
+        weight_sum[e] = delta_k * z_j
     return total
-
-
-@njit(cache=True, fastmath={"contract"})
-def _in_gradient_one(wiring, weight_sum, z, delta_j, j, n):
-    """∂E/∂w_{i→j} = δ_j z_i for j's in-edges, for the one example in column n."""
-    p, end = wiring.in_start[j], wiring.in_start[j + 1]
-    gradient, source = weight_sum[p:end], wiring.in_source[p:end]
-    for k in range(gradient.shape[0]):
-        gradient[k] = delta_j * z[np.uint64(source[k]), n]
 
 
 # A workspace split by column block holds its state as (slots, units, width) arrays, one slot
@@ -588,20 +582,25 @@ def backward_split(wiring, parameters, state, bounds, sums, first, count):
 
 
 @njit(cache=True)
-def mean_of_sums(sums, batch, gradient):
-    """The gradient: the blocks' sums added up, over the ``batch`` examples."""
-    _mean_of_sums(sums.weight, batch, gradient.weight)
-    _mean_of_sums(sums.bias, batch, gradient.bias)
+def mean_of_sums(sums, batch, gradient, order=None):
+    """The gradient: the blocks' sums added up, over the ``batch`` examples; the weights' sums
+    are those of edges ``order`` where given (held in out-edge order, see
+    :attr:`~dagnet.engine.workspace.Workspace.out_weight`)."""
+    _mean_of_sums(sums.weight, batch, gradient.weight, order)
+    _mean_of_sums(sums.bias, batch, gradient.bias, None)
 
 
 @njit(cache=True, parallel=True)
-def _mean_of_sums(sums, batch, mean):
+def _mean_of_sums(sums, batch, mean, order):
     scale = 1.0 / batch
     for p in prange(sums.shape[1]):
         added = 0.0
         for b in range(sums.shape[0]):
             added += sums[b, p]
-        mean[p] = added * scale
+        if order is None:  # (numba compiles a version for each, without the test)
+            mean[p] = added * scale
+        else:
+            mean[order[p]] = added * scale
 
 
 # Reassociating this sum lets the compiler use SIMD lanes (3x faster here); the order of a sum

@@ -164,6 +164,14 @@ class Plan:
         )  # fmt: skip
 
     @cached_property
+    def wiring_by_out_edge(self) -> Wiring:
+        """:attr:`wiring` for weights and their gradients held in out-edge order: entry q leads
+        through edge q (see :attr:`~dagnet.engine.workspace.Workspace.out_weight`)."""
+        identity = np.arange(self.n_edges, dtype=self.out_edge.dtype)
+        identity.setflags(write=False)
+        return self.wiring._replace(out_edge=identity)
+
+    @cached_property
     def group_start(self) -> IntArray:
         """The kernels' groups of units (see :func:`groups`): a unit of a dense block is a
         group alone, as the kernels take its block's products at its turn."""

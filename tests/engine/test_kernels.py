@@ -110,19 +110,25 @@ def test_two_threads_give_the_gradients_of_one() -> None:
 
 
 @examples
-@given(data=st.data(), graph=graphs(), threads=st.integers(2, 4))
+@given(data=st.data(), graph=graphs(), threads=st.integers(1, 4), narrow=st.booleans())
 def test_a_workspace_split_by_block_gives_the_loss_and_gradients_of_one_block(
-    data: st.DataObject, graph: dagnet.Graph, threads: int
+    data: st.DataObject, graph: dagnet.Graph, threads: int, narrow: bool
 ) -> None:
-    # Several threads, so that the split kernels run (one thread takes the batch as one block).
+    # Several threads, so that the split kernels run (one thread takes the batch as one block),
+    # or blocks narrowed to the cache, which one thread runs one by one, in out-edge order.
     net = dagnet.Network(graph, seed=1, threads=min(threads, numba.config.NUMBA_NUM_THREADS))
     batch = data.draw(st.integers(1, 200), label="batch")
     x, y = data.draw(batches(graph, min_examples=batch, max_examples=batch))
     x, y = unit_major(x, net.input_ids, "x"), unit_major(y, net.output_ids, "y")
     with pytest.MonkeyPatch.context() as patch:  # small graphs are split too
         patch.setattr(workspaces, "MIN_BLOCK_WORK", 1)
+        if narrow:  # as if the graph were too large for the cache: blocks of 16 columns
+            patch.setattr(workspaces, "CACHE_BYTES", 1)
         split = net.workspace(batch, threads, split=True)
     assert split.state.s.ndim == (3 if len(split.blocks) > 2 else 2)
+    assert not narrow or int(np.diff(split.blocks).max()) <= 16
+    by_out_edge = narrow and batch > 16 and len(net.plan.dense.targets) == 0
+    assert (split.out_weight is not None) == by_out_edge
     for array in split.state:  # nothing may be read before the pass writes it
         array.fill(np.nan)
     loss, weight_gradient, bias_gradient = net.loss_and_gradients(x, y, split)
