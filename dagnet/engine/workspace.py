@@ -128,12 +128,14 @@ def make_workspace(
     work = (plan.n_edges + plan.n_units) * batch
     most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # (fixed at import)
     threads = min(threads or most, max(1, work // MIN_BLOCK_WORK))
-    narrow, out_weight, chunked = cached_columns(plan, dtype), None, False
+    out_weight, chunked = None, False
     if split:
         chunk = CHUNK_BYTES // dtype.itemsize
-        blocks = column_blocks(batch, threads, MIN_SPLIT_COLUMNS, min(chunk, narrow))
+        # Narrow blocks pay only in out-edge order, which dense blocks' products do not keep.
+        narrow = chunk if len(plan.dense.targets) else min(chunk, cached_columns(plan, dtype))
+        blocks = column_blocks(batch, threads, MIN_SPLIT_COLUMNS, narrow)
         chunked = len(blocks) > len(column_blocks(batch, threads, MIN_SPLIT_COLUMNS))
-        if narrow < chunk and batch > narrow and len(plan.wiring.dense_targets) == 0:
+        if narrow < chunk and batch > narrow:
             out_weight = np.empty(plan.n_edges, dtype)
     else:
         blocks = column_blocks(batch, threads)

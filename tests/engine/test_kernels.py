@@ -126,9 +126,10 @@ def test_a_workspace_split_by_block_gives_the_loss_and_gradients_of_one_block(
             patch.setattr(workspaces, "CACHE_BYTES", 1)
         split = net.workspace(batch, threads, split=True)
     assert split.state.s.ndim == (3 if len(split.blocks) > 2 else 2)
-    assert not narrow or int(np.diff(split.blocks).max()) <= 16
     by_out_edge = narrow and batch > 16 and len(net.plan.dense.targets) == 0
     assert (split.out_weight is not None) == by_out_edge
+    if by_out_edge:  # (a plan with dense blocks keeps its blocks: see make_workspace)
+        assert int(np.diff(split.blocks).max()) <= 16
     for array in split.state:  # nothing may be read before the pass writes it
         array.fill(np.nan)
     loss, weight_gradient, bias_gradient = net.loss_and_gradients(x, y, split)
