@@ -167,8 +167,8 @@ def make_workspace(
 def cached_columns(plan: Plan, dtype: np.dtype) -> int:
     """The most columns whose rows of z and δ, for every unit, fit in :data:`CACHE_BYTES`
     (a multiple of :data:`BLOCK_ALIGNMENT`, and at least :data:`MIN_SPLIT_COLUMNS`): 32 of
-    float64 for the 62,564 units of a random DAG of 5M edges, more than a chunk's 256 for
-    fewer than 8,192 units."""
+    float64 for the 62,564 units of a random DAG of 5M edges, a chunk's 256 or more for
+    8,192 units or fewer."""
     columns = CACHE_BYTES // (2 * plan.n_units * dtype.itemsize)
     return max(MIN_SPLIT_COLUMNS, columns // BLOCK_ALIGNMENT * BLOCK_ALIGNMENT)
 

@@ -4,6 +4,7 @@ number of threads, and float32 state all give the gradients of one float64 block
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import numba
 import numpy as np
@@ -192,6 +193,18 @@ def test_threads_get_blocks_only_when_there_is_work_for_them() -> None:
     assert deep.workspace(32, 2, split=True).blocks.tolist() == [0, 16, 32]
     assert deep.workspace(32, 2).blocks.tolist() == [0, 32]  # shared rows: no 16-column blocks
     assert deep.workspace(32, 2, split=True).state.s.shape == (2, deep.plan.n_units, 16)
+
+
+def test_blocks_are_narrowed_to_the_cache_only_past_8192_units() -> None:
+    # (cached_columns reads the plan's size only)
+    def columns(units: int, dtype: type = np.float64) -> int:
+        plan = SimpleNamespace(n_units=units)
+        return workspaces.cached_columns(plan, np.dtype(dtype))  # type: ignore[arg-type]
+
+    assert columns(8192) == 256 and columns(8192, np.float32) == 512  # a chunk: not narrowed
+    assert columns(8193) == 240
+    assert columns(62_564) == 32 and columns(62_564, np.float32) == 64  # 5M edges
+    assert columns(10**7) == workspaces.MIN_SPLIT_COLUMNS
 
 
 def test_borrowed_state_is_the_borrowers_alone_and_reused_after() -> None:
