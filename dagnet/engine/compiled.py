@@ -348,8 +348,8 @@ class CompiledNetwork:
         """The passes of :meth:`loss_and_gradients` over a split workspace: Σ_n E_n. One
         thread runs them as one block, in a workspace of one block kept beside it, and copies
         the results over: block after block it would pay each unit's and edge's set-up once
-        per block (a quarter to two thirds of a step more, measured). Blocks cut to a chunk
-        (see :mod:`dagnet.engine.workspace`) it runs one after the other."""
+        per block (a quarter to two thirds of a step more, measured). Blocks cut to a chunk or
+        to the cache (see :mod:`dagnet.engine.workspace`) it runs one after the other."""
         if not parallel and workspace.chunked:
             return on_threads(1, lambda: self._split_step(x, y, workspace, True))
         if not parallel:
@@ -395,8 +395,7 @@ class CompiledNetwork:
                  workspace.sums, first, count)  # fmt: skip
         np.sum(workspace.output_sums, axis=0, out=workspace.output_loss)
         mean = kernels.mean_of_sums
-        call(calls, (mean, order is None), mean, workspace.sums, x.shape[1], workspace.gradient,
-             order)  # fmt: skip
+        call(calls, (mean,), mean, workspace.sums, x.shape[1], workspace.gradient, order)
         return total
 
     def output_terms(self, s: Array, z: Array, y: Array) -> NDArray[np.float64]:

@@ -17,7 +17,7 @@ at most a chunk, which then pay: in one (units, N) array, a chunk's part of each
 apart from the next one's, a power of two bytes when N is, so the chunks of all rows fall in a
 few of the cache's sets, and chunking within the rows gains far less (FANN's sparse network at
 1024 columns, one thread: 53 ms a step at once or chunked within its rows, 32 ms in blocks of
-256).
+256). A graph too large for the cache is cut narrower still (see :data:`CACHE_BYTES`).
 """
 
 from __future__ import annotations
